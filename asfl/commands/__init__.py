@@ -1,0 +1,1 @@
+"""One module per `asfl` subcommand; each exposes `register(subparsers)`."""

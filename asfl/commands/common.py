@@ -1,0 +1,63 @@
+"""Options shared by subcommands: the protocol configuration, and safe output writing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from asfl.spec.params import Params
+
+
+def add_config_options(p: argparse.ArgumentParser, rounds: int = 3) -> None:
+    g = p.add_argument_group("configuration (PROTOCOL.md section 2)")
+    g.add_argument("--n-c", type=int, default=8, help="clients (default 8)")
+    g.add_argument("--t-c", type=int, default=1, help="clients that may crash (default 1)")
+    g.add_argument("--n-a", type=int, default=4, help="aggregators (default 4)")
+    g.add_argument("--t-a", type=int, default=1, help="Byzantine aggregators (default 1)")
+    g.add_argument("--rounds", type=int, default=rounds, help=f"rounds R (default {rounds})")
+    g.add_argument("--threshold", type=int, default=None, help="T (default n_a - t_a)")
+    g.add_argument("--m", type=int, default=None, help="minimum set size (default min k_i - t_c)")
+    g.add_argument("--quota", type=int, default=None, help="per-client release quota Q")
+    g.add_argument("--s-max", type=int, default=1, help="staleness bound (default 1)")
+    g.add_argument("--dim", type=int, default=4, help="model dimension d (default 4)")
+    g.add_argument(
+        "--allow-unsafe",
+        action="store_true",
+        help="accept parameters that break a quorum condition (to study the failure)",
+    )
+
+
+def params_from(args: argparse.Namespace) -> Params:
+    return Params(
+        n_c=args.n_c,
+        t_c=args.t_c,
+        n_a=args.n_a,
+        t_a=args.t_a,
+        R=args.rounds,
+        T=args.threshold,
+        m=args.m,
+        Q=args.quota,
+        s_max=args.s_max,
+        d=args.dim,
+        allow_unsafe=args.allow_unsafe,
+    )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def print_json(obj: object) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=False))

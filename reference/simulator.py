@@ -1,0 +1,168 @@
+"""A seeded simulator: the spec, the concrete field domain and a scheduler, run to the end.
+
+It records the full event sequence (so the same seed is checked to give the same run), which
+clusters were certified with which sets, when each correct client accepted each model, and the
+members' values, so that every certified sum can be checked against the sum of those values.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from asfl.spec.messages import Certify, ModelMsg
+from asfl.spec.params import Params
+from asfl.spec.world import Deliver, Event, World, enabled, finished, initial_world, step
+
+from .field_domain import FieldDomain, Vec
+from .schedulers import SCHEDULERS
+
+
+@dataclass
+class Certified:
+    """A cluster result with t_a + 1 CERTIFY signatures from correct aggregators."""
+
+    r: int
+    i: int
+    members: tuple[int, ...]
+    agg_digest: str
+    signers: tuple[int, ...]
+
+
+@dataclass
+class SimResult:
+    params: Params
+    seed: int
+    scheduler: str
+    byzantine: tuple[int, ...]
+    crashed: tuple[int, ...]
+    finished: bool
+    steps: int
+    events: list[Event] = field(repr=False)
+    certified: list[Certified]
+    accepted: dict[int, dict[int, int]]  # client -> model round -> step
+    averaged: dict[int, dict[int, list[int]]]  # aggregator -> round -> clusters averaged
+    values: dict[tuple[int, int], Vec] = field(repr=False)  # (round, client) -> x sent
+    world: World = field(repr=False)
+
+    def to_json(self) -> dict:
+        return {
+            "params": {
+                "n_c": self.params.n_c,
+                "t_c": self.params.t_c,
+                "n_a": self.params.n_a,
+                "t_a": self.params.t_a,
+                "T": self.params.T,
+                "m": self.params.m,
+                "R": self.params.R,
+                "Q": self.params.Q,
+                "s_max": self.params.s_max,
+            },
+            "seed": self.seed,
+            "scheduler": self.scheduler,
+            "byzantine": list(self.byzantine),
+            "crashed": list(self.crashed),
+            "finished": self.finished,
+            "steps": self.steps,
+            "rounds": [
+                {
+                    "round": r,
+                    "certified": [
+                        {"cluster": c.i, "set": list(c.members), "signers": list(c.signers)}
+                        for c in self.certified
+                        if c.r == r
+                    ],
+                    "averaged": {str(a): rs.get(r, []) for a, rs in self.averaged.items()},
+                    "accepted": {
+                        str(c): steps[r + 1] for c, steps in self.accepted.items() if r + 1 in steps
+                    },
+                }
+                for r in range(self.params.R)
+            ],
+        }
+
+
+def default_max_steps(params: Params) -> int:
+    """Enough for every round: each contribution costs O(n_a) messages and each certificate
+    O(n_a + k); generous so that only a real stall hits it."""
+    per_round = params.n_c * (4 * params.n_a + 4) + params.n_a * (params.n_a + params.n_c) * 4
+    return 20 * per_round * params.R + 1000
+
+
+def simulate(
+    params: Params,
+    seed: int,
+    scheduler: str = "random",
+    max_steps: int | None = None,
+    byzantine: tuple[int, ...] | None = None,
+    crash: tuple[int, ...] | None = None,
+) -> SimResult:
+    """Run until every correct party finished round R or `max_steps` events were applied.
+
+    By default the seed picks t_a silent Byzantine aggregators and t_c clients that crash."""
+    rng = random.Random(seed)
+    if byzantine is None:
+        byzantine = tuple(sorted(rng.sample(range(params.n_a), params.t_a)))
+    if crash is None:
+        crash = tuple(sorted(rng.sample(range(params.n_c), params.t_c)))
+    sched = SCHEDULERS[scheduler](seed, crash=crash)
+    world = initial_world(params, FieldDomain(params, seed), byzantine)
+    limit = max_steps if max_steps is not None else default_max_steps(params)
+    events: list[Event] = []
+    accepted: dict[int, dict[int, int]] = defaultdict(dict)
+    signers: dict[tuple, set[int]] = defaultdict(set)
+    values: dict[tuple[int, int], Vec] = {}
+    while not finished(world) and world.steps < limit:
+        event = sched.choose(world, enabled(world))
+        if event is None:
+            break
+        before = world
+        world = step(world, event)
+        events.append(event)
+        _observe(before, world, event, accepted, signers, values)
+    certified = [
+        Certified(r, i, tuple(sorted(s)), str(d), tuple(sorted(sig)))
+        for (r, i, s, d), sig in signers.items()
+        if len(sig) >= params.certificate_size
+    ]
+    certified.sort(key=lambda c: (c.r, c.i))
+    averaged = {
+        a.j: {r: [res.i for res in results] for r, results in enumerate(a.proof)}
+        for a in world.aggregators
+        if a is not None
+    }
+    return SimResult(
+        params,
+        seed,
+        scheduler,
+        tuple(byzantine),
+        tuple(sorted(world.crashed)),
+        finished(world),
+        world.steps,
+        events,
+        certified,
+        dict(accepted),
+        averaged,
+        values,
+        world,
+    )
+
+
+def _observe(before: World, after: World, event: Event, accepted, signers, values) -> None:
+    assert after.last is not None
+    # what the event sent is at the end of the in-flight tuple
+    posted = after.in_flight[len(after.in_flight) - len(after.last.sent) :]
+    for env in posted:
+        if isinstance(env.msg, Certify) and env.dst.role == "a":
+            if env.dst.index == env.src.index:  # count each certifier once
+                m = env.msg
+                signers[(m.r, m.i, m.members, m.agg_digest)].add(m.sig.signer)
+    if isinstance(event, Deliver) and after.last.refused is None:
+        env = next(e for e in before.in_flight if e.id == event.msg_id)
+        if env.dst.role == "c" and isinstance(env.msg, ModelMsg):
+            accepted[env.dst.index][env.msg.r] = after.steps
+    for new, old in zip(after.clients, before.clients, strict=True):
+        if new.outstanding is not old.outstanding:
+            for r, pending in new.outstanding.items():
+                values[(r, new.c)] = pending.x

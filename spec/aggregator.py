@@ -1,0 +1,336 @@
+"""Aggregator j: coordinator of cluster j, endorser, certifier, and averager (PROTOCOL.md section 6).
+
+Rules owned here:
+  coordinator  fix S = every member held once m members contributed (I4); UNMASK_REQ; on T
+               share-sums that verify (A1), broadcast CLUSTER
+  I1, I3       accept one CONTRIB per (round, client), within s_max of its model; late ones are
+               refused (the client carries them over on the certificate)
+  endorse      only from the cluster's coordinator, S a subset of S_i^r with |S| >= m, write-once
+               per (r, i) (Q2)
+  certify      verify the share-sums (A1), recompute agg = sum(ys) - interpolate(sums), CERTIFY
+  average      with certified results of n_a - t_a distinct clusters, never wait for more (P9):
+               w_{r+1} = w_r + eta * sum(agg) / sum(|S|), MODEL to every client
+Correct aggregators never agree on anything: each averages the clusters it saw first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+
+from .assignment import clusters
+from .domain import Domain, Model, Value, interpolate_at_zero, share_point
+from .errors import ProtocolError
+from .fmap import FMap
+from .inclusion import i3_fresh_enough
+from .messages import (
+    CertifiedResult,
+    Certify,
+    Cluster,
+    Contrib,
+    Message,
+    ModelMsg,
+    Party,
+    ShareSum,
+    Sig,
+    UnmaskReq,
+    aggregator,
+    certify_payload,
+    client,
+    endorsement_payload,
+)
+from .params import Params
+
+ResultKey = tuple[int, int, frozenset[int], Hashable]  # (r, i, S, hash(agg))
+Send = tuple[Party, Message]
+
+
+@dataclass(frozen=True)
+class AggregatorState:
+    j: int
+    # coordinator of cluster j
+    held: FMap[int, FMap[int, Contrib]]  # round -> client -> CONTRIB held
+    fixed: FMap[int, frozenset[int]]  # round -> the set S it fixed
+    share_sums: FMap[int, FMap[int, ShareSum]]  # round -> sender -> verified share-sum
+    clusters_sent: frozenset[int]
+    # endorser
+    endorsed: FMap[tuple[int, int], frozenset[int]]  # (r, i) -> S, write-once (Q2)
+    # certifier
+    certified: frozenset[ResultKey]  # results this aggregator certified itself
+    results: FMap[ResultKey, Value]  # agg recomputed from CLUSTER, rounds >= model_round
+    certificates: FMap[ResultKey, FMap[int, Sig]]  # CERTIFY signatures, by signer
+    # averager
+    model_round: int
+    model: Model
+    proof: tuple[tuple[CertifiedResult, ...], ...]
+
+
+def initial_aggregator(params: Params, domain: Domain, j: int) -> AggregatorState:
+    return AggregatorState(
+        j=j,
+        held=FMap(),
+        fixed=FMap(),
+        share_sums=FMap(),
+        clusters_sent=frozenset(),
+        endorsed=FMap(),
+        certified=frozenset(),
+        results=FMap(),
+        certificates=FMap(),
+        model_round=0,
+        model=domain.genesis_model(),
+        proof=(),
+    )
+
+
+def _everyone(params: Params) -> list[Party]:
+    return [aggregator(k) for k in range(params.n_a)]
+
+
+def _members_problem(params: Params, r: int, i: int, members: frozenset[int]) -> str | None:
+    """S must be a subset of S_i^r with at least m members (P2, P7)."""
+    if not 0 <= r < params.R:
+        return f"round {r} is outside 0..R-1"
+    if not 0 <= i < params.n_a:
+        return f"cluster {i} does not exist"
+    if not members <= clusters(params, r)[i]:
+        return f"S is not a subset of S_{i}^{r}"
+    if len(members) < params.m:
+        return f"|S|={len(members)} < m={params.m}"
+    return None
+
+
+def _contribs_problem(
+    params: Params, r: int, members: frozenset[int], contribs: Sequence[Contrib]
+) -> str | None:
+    """The contributions must be exactly one per member of S, of round r, with a share for all."""
+    if sorted(c.c for c in contribs) != sorted(members) or len(contribs) != len(members):
+        return "contributions do not match S one to one"
+    for c in contribs:
+        if c.r != r:
+            return f"contribution of client {c.c} is for round {c.r}, not {r}"
+        if len(c.sealed) != params.n_a or any(s.to != k for k, s in enumerate(c.sealed)):
+            return f"contribution of client {c.c} lacks a sealed share per aggregator"
+    return None
+
+
+def share_sum_verifies(domain: Domain, contribs: Sequence[Contrib], ss: ShareSum) -> bool:
+    """A1, as an ideal functionality: the share-sum equals the sum of the shares its sender was
+    given for S, and carries the sender's endorsement of (r, i, S). The reference realises this
+    with linear MACs; here the predicate is exact, and it outputs one bit only."""
+    if ss.endorsement != Sig(ss.sender, endorsement_payload(ss.r, ss.i, ss.members)):
+        return False
+    if not contribs or not 0 <= ss.sender < min(len(c.sealed) for c in contribs):
+        return False
+    expected = domain.zero()
+    for c in contribs:
+        expected = domain.add(expected, c.sealed[ss.sender].share)
+    return domain.equal(expected, ss.total)
+
+
+# -- coordinator -------------------------------------------------------------------------------
+def on_contrib(
+    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Contrib
+) -> tuple[AggregatorState, list[Send]]:
+    """Collect CONTRIB for cluster j; fix S once m members contributed (I4: all it holds)."""
+    if src != client(msg.c):
+        raise ProtocolError("signatures", "CONTRIB not sent by its client")
+    if not 0 <= msg.r < params.R:
+        raise ProtocolError("CONTRIB", f"round {msg.r} is outside 0..R-1")
+    if msg.c not in clusters(params, msg.r)[st.j]:
+        raise ProtocolError("assignment", f"client {msg.c} is not in S_{st.j}^{msg.r}")
+    if not i3_fresh_enough(msg.r, msg.r_model, params.s_max):
+        raise ProtocolError("I3", f"trained on round {msg.r_model}, too stale for round {msg.r}")
+    if len(msg.sealed) != params.n_a or any(s.to != k for k, s in enumerate(msg.sealed)):
+        raise ProtocolError("CONTRIB", "needs one sealed share per aggregator")
+    held = st.held.get(msg.r, FMap())
+    if msg.c in held:
+        raise ProtocolError(
+            "I1", f"already holds a contribution of client {msg.c} for round {msg.r}"
+        )
+    if msg.r in st.fixed:
+        raise ProtocolError("I3", f"set of round {msg.r} already fixed; the client carries it over")
+    held = held.set(msg.c, msg)
+    st = replace(st, held=st.held.set(msg.r, held))
+    if len(held) < params.m:
+        return st, []
+    members = frozenset(held.keys())
+    contribs = tuple(held[c] for c in sorted(members))
+    st = replace(st, fixed=st.fixed.set(msg.r, members))
+    req = UnmaskReq(msg.r, st.j, members, contribs)
+    return st, [(dst, req) for dst in _everyone(params)]
+
+
+def on_share_sum(
+    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: ShareSum
+) -> tuple[AggregatorState, list[Send]]:
+    """Keep share-sums that verify (A1); on T of them broadcast CLUSTER."""
+    if src != aggregator(msg.sender):
+        raise ProtocolError("signatures", "SHARE_SUM not sent by its signer")
+    if msg.i != st.j or st.fixed.get(msg.r) != msg.members:
+        raise ProtocolError("coordinator", "SHARE_SUM for a set this coordinator did not fix")
+    if msg.r in st.clusters_sent:
+        raise ProtocolError("coordinator", f"CLUSTER of round {msg.r} already sent")
+    contribs = tuple(st.held[msg.r][c] for c in sorted(msg.members))
+    if not share_sum_verifies(domain, contribs, msg):
+        raise ProtocolError("A1", f"share-sum of aggregator {msg.sender} does not verify")
+    sums = st.share_sums.get(msg.r, FMap()).set(msg.sender, msg)
+    st = replace(st, share_sums=st.share_sums.set(msg.r, sums))
+    assert params.T is not None
+    if len(sums) < params.T:
+        return st, []
+    chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
+    cluster = Cluster(msg.r, st.j, msg.members, contribs, chosen)
+    st = replace(st, clusters_sent=st.clusters_sent | {msg.r})
+    return st, [(dst, cluster) for dst in _everyone(params)]
+
+
+# -- endorser ----------------------------------------------------------------------------------
+def on_unmask_req(
+    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: UnmaskReq
+) -> tuple[AggregatorState, list[Send]]:
+    """Endorse (r, i, S) and reply with the sum of this aggregator's shares over S.
+
+    Only if the sender is aggregator i, S is a subset of S_i^r with |S| >= m, every share opens
+    and is its client's, and no other set was endorsed for (r, i): write-once, so by Q2 two sets
+    of one (round, cluster) can never both gather T share-sums."""
+    if src != aggregator(msg.i):
+        raise ProtocolError("endorse", f"UNMASK_REQ for cluster {msg.i} not from its coordinator")
+    problem = _members_problem(params, msg.r, msg.i, msg.members) or _contribs_problem(
+        params, msg.r, msg.members, msg.contribs
+    )
+    if problem:
+        raise ProtocolError("endorse", problem)
+    before = st.endorsed.get((msg.r, msg.i))
+    if before is not None and before != msg.members:
+        raise ProtocolError("Q2 write-once", f"already endorsed another set for ({msg.r}, {msg.i})")
+    total = domain.zero()
+    for c in msg.contribs:
+        total = domain.add(total, c.sealed[st.j].share)
+    sig = Sig(st.j, endorsement_payload(msg.r, msg.i, msg.members))
+    reply = ShareSum(msg.r, msg.i, msg.members, st.j, total, sig)
+    st = replace(st, endorsed=st.endorsed.set((msg.r, msg.i), msg.members))
+    return st, [(aggregator(msg.i), reply)]
+
+
+# -- certifier ---------------------------------------------------------------------------------
+def recompute_agg(params: Params, domain: Domain, msg: Cluster) -> Value:
+    """agg = sum(ys) - interpolate(share-sums): the pads of S cancel (P1)."""
+    ys = domain.zero()
+    for c in msg.contribs:
+        ys = domain.add(ys, c.y)
+    pads = interpolate_at_zero(domain, [(share_point(s.sender), s.total) for s in msg.sums])
+    return domain.sub(ys, pads)
+
+
+def on_cluster(
+    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Cluster
+) -> tuple[AggregatorState, list[Send]]:
+    """Verify the T share-sums (A1), recompute agg, and CERTIFY it to every aggregator and to the
+    cluster's clients. A round already averaged is still certified: others may need it (P5)."""
+    if src != aggregator(msg.i):
+        raise ProtocolError("certify", f"CLUSTER for cluster {msg.i} not from its coordinator")
+    problem = _members_problem(params, msg.r, msg.i, msg.members) or _contribs_problem(
+        params, msg.r, msg.members, msg.contribs
+    )
+    if problem:
+        raise ProtocolError("certify", problem)
+    assert params.T is not None
+    senders = {s.sender for s in msg.sums}
+    if len(senders) != len(msg.sums) or len(senders) < params.T:
+        raise ProtocolError("certify", f"needs T={params.T} share-sums from distinct aggregators")
+    for s in msg.sums:
+        if (s.r, s.i, s.members) != (msg.r, msg.i, msg.members):
+            raise ProtocolError("certify", "a share-sum is for another set")
+        if not share_sum_verifies(domain, msg.contribs, s):
+            raise ProtocolError("A1", f"share-sum of aggregator {s.sender} does not verify")
+    agg = recompute_agg(params, domain, msg)
+    digest = domain.digest(agg)
+    key: ResultKey = (msg.r, msg.i, msg.members, digest)
+    if key in st.certified:
+        raise ProtocolError("certify", f"already certified this result of ({msg.r}, {msg.i})")
+    st = replace(st, certified=st.certified | {key})
+    if msg.r >= st.model_round:
+        st = replace(st, results=st.results.set(key, agg))
+    cert = Certify(msg.r, msg.i, msg.members, digest, Sig(st.j, certify_payload(*key)))
+    members_of_cluster = sorted(clusters(params, msg.r)[msg.i])
+    sends: list[Send] = [(dst, cert) for dst in _everyone(params)]
+    sends += [(client(c), cert) for c in members_of_cluster]
+    st, more = _advance(params, domain, st)
+    return st, sends + more
+
+
+def on_certify(
+    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Certify
+) -> tuple[AggregatorState, list[Send]]:
+    """Collect CERTIFY signatures; t_a + 1 distinct signers certify a result (Q6)."""
+    if src.role != "a" or msg.sig.signer != src.index:
+        raise ProtocolError("signatures", "CERTIFY not signed by its sender")
+    if msg.sig.payload != certify_payload(msg.r, msg.i, msg.members, msg.agg_digest):
+        raise ProtocolError("signatures", "CERTIFY signature is for other content")
+    if msg.r < st.model_round:
+        raise ProtocolError("average", f"round {msg.r} already averaged")
+    key: ResultKey = (msg.r, msg.i, msg.members, msg.agg_digest)
+    sigs = st.certificates.get(key, FMap())
+    if msg.sig.signer in sigs:
+        raise ProtocolError("certify", "duplicate CERTIFY signature")
+    st = replace(st, certificates=st.certificates.set(key, sigs.set(msg.sig.signer, msg.sig)))
+    return _advance(params, domain, st)
+
+
+# -- averager ----------------------------------------------------------------------------------
+def _certified_results(params: Params, st: AggregatorState, r: int) -> dict[int, CertifiedResult]:
+    """Per cluster, the first certified result of round r whose agg this aggregator knows."""
+    found: dict[int, CertifiedResult] = {}
+    for key, agg in st.results.items():
+        kr, i, members, _ = key
+        if kr != r or i in found:
+            continue
+        sigs = st.certificates.get(key, FMap())
+        if len(sigs) >= params.certificate_size:
+            found[i] = CertifiedResult(i, members, agg, tuple(sigs[s] for s in sorted(sigs)))
+    return found
+
+
+def _advance(
+    params: Params, domain: Domain, st: AggregatorState
+) -> tuple[AggregatorState, list[Send]]:
+    """Average every round for which certified results of n_a - t_a clusters are held (P9)."""
+    sends: list[Send] = []
+    while st.model_round < params.R:
+        found = _certified_results(params, st, st.model_round)
+        if len(found) < params.progress_quorum:
+            break
+        chosen = tuple(found[i] for i in sorted(found)[: params.progress_quorum])
+        total = domain.zero()
+        for res in chosen:
+            total = domain.add(total, res.agg)
+        w = domain.apply_update(st.model, total, sum(len(res.members) for res in chosen))
+        r = st.model_round + 1
+        st = replace(
+            st,
+            model_round=r,
+            model=w,
+            proof=st.proof + (chosen,),
+            results=FMap({k: v for k, v in st.results.items() if k[0] >= r}),
+            certificates=FMap({k: v for k, v in st.certificates.items() if k[0] >= r}),
+        )
+        msg = ModelMsg(r, w, st.proof)
+        sends += [(client(c), msg) for c in range(params.n_c)]
+    return st, sends
+
+
+def aggregator_receive(
+    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Message
+) -> tuple[AggregatorState, list[Send]]:
+    """Dispatch a delivered message to the rule that handles it."""
+    if isinstance(msg, Contrib):
+        return on_contrib(params, domain, st, src, msg)
+    if isinstance(msg, UnmaskReq):
+        return on_unmask_req(params, domain, st, src, msg)
+    if isinstance(msg, ShareSum):
+        return on_share_sum(params, domain, st, src, msg)
+    if isinstance(msg, Cluster):
+        return on_cluster(params, domain, st, src, msg)
+    if isinstance(msg, Certify):
+        return on_certify(params, domain, st, src, msg)
+    raise ProtocolError("messages", f"an aggregator does not handle {type(msg).__name__}")
