@@ -19,11 +19,7 @@ COMMANDS = [simulate_cmd]
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        fail(
-            f"{message} (see 'asfl {self.prog.split()[-1]} --help')"
-            if " " in self.prog
-            else message
-        )
+        fail(f"{message} (see 'asfl {self.prog.split()[-1]} --help')" if " " in self.prog else message)
 
 
 def build_parser() -> argparse.ArgumentParser:

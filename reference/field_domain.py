@@ -101,9 +101,8 @@ class FieldDomain:
         u = self._rng(Label("data", c, r_model)).normal(0.0, 1.0, size=self.d)
         return Vec(encode(self.params, clip(u, self.params.clip)))
 
-    def noise(self, c: int, r_model: int) -> Vec:
-        assert self.params.m is not None
-        std = self.params.sigma / np.sqrt(self.params.m)
+    def noise(self, c: int, r_model: int, variance: float) -> Vec:
+        std = float(np.sqrt(variance))
         e = self._rng(Label("noise", c, r_model)).normal(0.0, std, size=self.d)
         return Vec(encode(self.params, e))
 

@@ -4,8 +4,10 @@ No I/O, no clocks, no hidden randomness: every value a party draws comes from a 
 keyed by (seed, party, round, label), so a run is a function of its seed and its schedule.
 """
 
+from .context import Context
 from .errors import ParamsError, ProtocolError
 from .params import Params
+from .rules import RULE_SIGNATURES, STANDARD, Rules
 from .world import (
     Crash,
     Deliver,
@@ -23,6 +25,10 @@ from .world import (
 )
 
 __all__ = [
+    "Context",
+    "RULE_SIGNATURES",
+    "Rules",
+    "STANDARD",
     "Crash",
     "Deliver",
     "Envelope",

@@ -15,14 +15,14 @@ Correct aggregators never agree on anything: each averages the clusters it saw f
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
-from .assignment import clusters
-from .domain import Domain, Model, Value, interpolate_at_zero, share_point
+from .checks import contribs_problem, members_problem
+from .context import Context
+from .domain import Model, Value, interpolate_at_zero, share_point
 from .errors import ProtocolError
 from .fmap import FMap
-from .inclusion import i3_fresh_enough
 from .messages import (
     CertifiedResult,
     Certify,
@@ -39,7 +39,6 @@ from .messages import (
     client,
     endorsement_payload,
 )
-from .params import Params
 
 ResultKey = tuple[int, int, frozenset[int], Hashable]  # (r, i, S, hash(agg))
 Send = tuple[Party, Message]
@@ -65,7 +64,7 @@ class AggregatorState:
     proof: tuple[tuple[CertifiedResult, ...], ...]
 
 
-def initial_aggregator(params: Params, domain: Domain, j: int) -> AggregatorState:
+def initial_aggregator(ctx: Context, j: int) -> AggregatorState:
     return AggregatorState(
         j=j,
         held=FMap(),
@@ -77,93 +76,51 @@ def initial_aggregator(params: Params, domain: Domain, j: int) -> AggregatorStat
         results=FMap(),
         certificates=FMap(),
         model_round=0,
-        model=domain.genesis_model(),
+        model=ctx.domain.genesis_model(),
         proof=(),
     )
 
 
-def _everyone(params: Params) -> list[Party]:
-    return [aggregator(k) for k in range(params.n_a)]
-
-
-def _members_problem(params: Params, r: int, i: int, members: frozenset[int]) -> str | None:
-    """S must be a subset of S_i^r with at least m members (P2, P7)."""
-    if not 0 <= r < params.R:
-        return f"round {r} is outside 0..R-1"
-    if not 0 <= i < params.n_a:
-        return f"cluster {i} does not exist"
-    if not members <= clusters(params, r)[i]:
-        return f"S is not a subset of S_{i}^{r}"
-    if len(members) < params.m:
-        return f"|S|={len(members)} < m={params.m}"
-    return None
-
-
-def _contribs_problem(
-    params: Params, r: int, members: frozenset[int], contribs: Sequence[Contrib]
-) -> str | None:
-    """The contributions must be exactly one per member of S, of round r, with a share for all."""
-    if sorted(c.c for c in contribs) != sorted(members) or len(contribs) != len(members):
-        return "contributions do not match S one to one"
-    for c in contribs:
-        if c.r != r:
-            return f"contribution of client {c.c} is for round {c.r}, not {r}"
-        if len(c.sealed) != params.n_a or any(s.to != k for k, s in enumerate(c.sealed)):
-            return f"contribution of client {c.c} lacks a sealed share per aggregator"
-    return None
-
-
-def share_sum_verifies(domain: Domain, contribs: Sequence[Contrib], ss: ShareSum) -> bool:
-    """A1, as an ideal functionality: the share-sum equals the sum of the shares its sender was
-    given for S, and carries the sender's endorsement of (r, i, S). The reference realises this
-    with linear MACs; here the predicate is exact, and it outputs one bit only."""
-    if ss.endorsement != Sig(ss.sender, endorsement_payload(ss.r, ss.i, ss.members)):
-        return False
-    if not contribs or not 0 <= ss.sender < min(len(c.sealed) for c in contribs):
-        return False
-    expected = domain.zero()
-    for c in contribs:
-        expected = domain.add(expected, c.sealed[ss.sender].share)
-    return domain.equal(expected, ss.total)
+def _everyone(ctx: Context) -> list[Party]:
+    return [aggregator(k) for k in range(ctx.params.n_a)]
 
 
 # -- coordinator -------------------------------------------------------------------------------
 def on_contrib(
-    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Contrib
+    ctx: Context, st: AggregatorState, src: Party, msg: Contrib
 ) -> tuple[AggregatorState, list[Send]]:
-    """Collect CONTRIB for cluster j; fix S once m members contributed (I4: all it holds)."""
+    """Collect CONTRIB for cluster j; fix S once the set-fixing rule says so (I4: all it holds)."""
+    params, rules = ctx.params, ctx.rules
     if src != client(msg.c):
         raise ProtocolError("signatures", "CONTRIB not sent by its client")
     if not 0 <= msg.r < params.R:
         raise ProtocolError("CONTRIB", f"round {msg.r} is outside 0..R-1")
-    if msg.c not in clusters(params, msg.r)[st.j]:
+    if msg.c not in ctx.clusters(msg.r)[st.j]:
         raise ProtocolError("assignment", f"client {msg.c} is not in S_{st.j}^{msg.r}")
-    if not i3_fresh_enough(msg.r, msg.r_model, params.s_max):
+    if not rules.i3_fresh_enough(msg.r, msg.r_model, params.s_max):
         raise ProtocolError("I3", f"trained on round {msg.r_model}, too stale for round {msg.r}")
     if len(msg.sealed) != params.n_a or any(s.to != k for k, s in enumerate(msg.sealed)):
         raise ProtocolError("CONTRIB", "needs one sealed share per aggregator")
     held = st.held.get(msg.r, FMap())
-    if msg.c in held:
-        raise ProtocolError(
-            "I1", f"already holds a contribution of client {msg.c} for round {msg.r}"
-        )
+    if not rules.i1_coordinator_accepts(frozenset(held), msg.c):
+        raise ProtocolError("I1", f"already holds a contribution of client {msg.c} for round {msg.r}")
     if msg.r in st.fixed:
         raise ProtocolError("I3", f"set of round {msg.r} already fixed; the client carries it over")
     held = held.set(msg.c, msg)
     st = replace(st, held=st.held.set(msg.r, held))
-    if len(held) < params.m:
+    members = rules.fix_set(params, held)
+    if members is None:
         return st, []
-    members = frozenset(held.keys())
     contribs = tuple(held[c] for c in sorted(members))
     st = replace(st, fixed=st.fixed.set(msg.r, members))
     req = UnmaskReq(msg.r, st.j, members, contribs)
-    return st, [(dst, req) for dst in _everyone(params)]
+    return st, [(dst, req) for dst in _everyone(ctx)]
 
 
 def on_share_sum(
-    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: ShareSum
+    ctx: Context, st: AggregatorState, src: Party, msg: ShareSum
 ) -> tuple[AggregatorState, list[Send]]:
-    """Keep share-sums that verify (A1); on T of them broadcast CLUSTER."""
+    """Keep share-sums that verify (A1); once enough (T), broadcast CLUSTER."""
     if src != aggregator(msg.sender):
         raise ProtocolError("signatures", "SHARE_SUM not sent by its signer")
     if msg.i != st.j or st.fixed.get(msg.r) != msg.members:
@@ -171,41 +128,29 @@ def on_share_sum(
     if msg.r in st.clusters_sent:
         raise ProtocolError("coordinator", f"CLUSTER of round {msg.r} already sent")
     contribs = tuple(st.held[msg.r][c] for c in sorted(msg.members))
-    if not share_sum_verifies(domain, contribs, msg):
+    if not ctx.rules.share_sum_verifies(ctx, contribs, msg):
         raise ProtocolError("A1", f"share-sum of aggregator {msg.sender} does not verify")
     sums = st.share_sums.get(msg.r, FMap()).set(msg.sender, msg)
     st = replace(st, share_sums=st.share_sums.set(msg.r, sums))
-    assert params.T is not None
-    if len(sums) < params.T:
+    if not ctx.rules.cluster_ready(ctx.params, sums):
         return st, []
-    chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
+    chosen = tuple(sums[k] for k in sorted(sums))
     cluster = Cluster(msg.r, st.j, msg.members, contribs, chosen)
     st = replace(st, clusters_sent=st.clusters_sent | {msg.r})
-    return st, [(dst, cluster) for dst in _everyone(params)]
+    return st, [(dst, cluster) for dst in _everyone(ctx)]
 
 
 # -- endorser ----------------------------------------------------------------------------------
 def on_unmask_req(
-    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: UnmaskReq
+    ctx: Context, st: AggregatorState, src: Party, msg: UnmaskReq
 ) -> tuple[AggregatorState, list[Send]]:
-    """Endorse (r, i, S) and reply with the sum of this aggregator's shares over S.
-
-    Only if the sender is aggregator i, S is a subset of S_i^r with |S| >= m, every share opens
-    and is its client's, and no other set was endorsed for (r, i): write-once, so by Q2 two sets
-    of one (round, cluster) can never both gather T share-sums."""
-    if src != aggregator(msg.i):
-        raise ProtocolError("endorse", f"UNMASK_REQ for cluster {msg.i} not from its coordinator")
-    problem = _members_problem(params, msg.r, msg.i, msg.members) or _contribs_problem(
-        params, msg.r, msg.members, msg.contribs
-    )
+    """Endorse (r, i, S) and reply with the sum of this aggregator's shares over S (see checks.py)."""
+    problem = ctx.rules.endorse_problem(ctx, st.j, st.endorsed, src, msg)
     if problem:
-        raise ProtocolError("endorse", problem)
-    before = st.endorsed.get((msg.r, msg.i))
-    if before is not None and before != msg.members:
-        raise ProtocolError("Q2 write-once", f"already endorsed another set for ({msg.r}, {msg.i})")
-    total = domain.zero()
+        raise ProtocolError("Q2 write-once" if problem.startswith("Q2") else "endorse", problem)
+    total = ctx.domain.zero()
     for c in msg.contribs:
-        total = domain.add(total, c.sealed[st.j].share)
+        total = ctx.domain.add(total, c.sealed[st.j].share)
     sig = Sig(st.j, endorsement_payload(msg.r, msg.i, msg.members))
     reply = ShareSum(msg.r, msg.i, msg.members, st.j, total, sig)
     st = replace(st, endorsed=st.endorsed.set((msg.r, msg.i), msg.members))
@@ -213,8 +158,9 @@ def on_unmask_req(
 
 
 # -- certifier ---------------------------------------------------------------------------------
-def recompute_agg(params: Params, domain: Domain, msg: Cluster) -> Value:
+def recompute_agg(ctx: Context, msg: Cluster) -> Value:
     """agg = sum(ys) - interpolate(share-sums): the pads of S cancel (P1)."""
+    domain = ctx.domain
     ys = domain.zero()
     for c in msg.contribs:
         ys = domain.add(ys, c.y)
@@ -223,28 +169,29 @@ def recompute_agg(params: Params, domain: Domain, msg: Cluster) -> Value:
 
 
 def on_cluster(
-    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Cluster
+    ctx: Context, st: AggregatorState, src: Party, msg: Cluster
 ) -> tuple[AggregatorState, list[Send]]:
-    """Verify the T share-sums (A1), recompute agg, and CERTIFY it to every aggregator and to the
+    """Verify the share-sums (A1), recompute agg, and CERTIFY it to every aggregator and to the
     cluster's clients. A round already averaged is still certified: others may need it (P5)."""
+    params = ctx.params
+    assert params.T is not None
     if src != aggregator(msg.i):
         raise ProtocolError("certify", f"CLUSTER for cluster {msg.i} not from its coordinator")
-    problem = _members_problem(params, msg.r, msg.i, msg.members) or _contribs_problem(
-        params, msg.r, msg.members, msg.contribs
+    problem = members_problem(ctx, msg.r, msg.i, msg.members) or contribs_problem(
+        ctx, msg.r, msg.members, msg.contribs
     )
     if problem:
         raise ProtocolError("certify", problem)
-    assert params.T is not None
     senders = {s.sender for s in msg.sums}
     if len(senders) != len(msg.sums) or len(senders) < params.T:
         raise ProtocolError("certify", f"needs T={params.T} share-sums from distinct aggregators")
     for s in msg.sums:
         if (s.r, s.i, s.members) != (msg.r, msg.i, msg.members):
             raise ProtocolError("certify", "a share-sum is for another set")
-        if not share_sum_verifies(domain, msg.contribs, s):
+        if not ctx.rules.share_sum_verifies(ctx, msg.contribs, s):
             raise ProtocolError("A1", f"share-sum of aggregator {s.sender} does not verify")
-    agg = recompute_agg(params, domain, msg)
-    digest = domain.digest(agg)
+    agg = recompute_agg(ctx, msg)
+    digest = ctx.domain.digest(agg)
     key: ResultKey = (msg.r, msg.i, msg.members, digest)
     if key in st.certified:
         raise ProtocolError("certify", f"already certified this result of ({msg.r}, {msg.i})")
@@ -252,15 +199,14 @@ def on_cluster(
     if msg.r >= st.model_round:
         st = replace(st, results=st.results.set(key, agg))
     cert = Certify(msg.r, msg.i, msg.members, digest, Sig(st.j, certify_payload(*key)))
-    members_of_cluster = sorted(clusters(params, msg.r)[msg.i])
-    sends: list[Send] = [(dst, cert) for dst in _everyone(params)]
-    sends += [(client(c), cert) for c in members_of_cluster]
-    st, more = _advance(params, domain, st)
+    sends: list[Send] = [(dst, cert) for dst in _everyone(ctx)]
+    sends += [(client(c), cert) for c in sorted(ctx.clusters(msg.r)[msg.i])]
+    st, more = _advance(ctx, st)
     return st, sends + more
 
 
 def on_certify(
-    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Certify
+    ctx: Context, st: AggregatorState, src: Party, msg: Certify
 ) -> tuple[AggregatorState, list[Send]]:
     """Collect CERTIFY signatures; t_a + 1 distinct signers certify a result (Q6)."""
     if src.role != "a" or msg.sig.signer != src.index:
@@ -274,33 +220,34 @@ def on_certify(
     if msg.sig.signer in sigs:
         raise ProtocolError("certify", "duplicate CERTIFY signature")
     st = replace(st, certificates=st.certificates.set(key, sigs.set(msg.sig.signer, msg.sig)))
-    return _advance(params, domain, st)
+    return _advance(ctx, st)
 
 
 # -- averager ----------------------------------------------------------------------------------
-def _certified_results(params: Params, st: AggregatorState, r: int) -> dict[int, CertifiedResult]:
+def _certified_results(ctx: Context, st: AggregatorState, r: int) -> dict[int, CertifiedResult]:
     """Per cluster, the first certified result of round r whose agg this aggregator knows."""
+    need = ctx.rules.certificate_size(ctx.params)
     found: dict[int, CertifiedResult] = {}
     for key, agg in st.results.items():
         kr, i, members, _ = key
         if kr != r or i in found:
             continue
         sigs = st.certificates.get(key, FMap())
-        if len(sigs) >= params.certificate_size:
+        if len(sigs) >= need:
             found[i] = CertifiedResult(i, members, agg, tuple(sigs[s] for s in sorted(sigs)))
     return found
 
 
-def _advance(
-    params: Params, domain: Domain, st: AggregatorState
-) -> tuple[AggregatorState, list[Send]]:
+def _advance(ctx: Context, st: AggregatorState) -> tuple[AggregatorState, list[Send]]:
     """Average every round for which certified results of n_a - t_a clusters are held (P9)."""
+    params, domain = ctx.params, ctx.domain
+    quorum = ctx.rules.averaging_quorum(params)
     sends: list[Send] = []
     while st.model_round < params.R:
-        found = _certified_results(params, st, st.model_round)
-        if len(found) < params.progress_quorum:
+        found = _certified_results(ctx, st, st.model_round)
+        if len(found) < quorum:
             break
-        chosen = tuple(found[i] for i in sorted(found)[: params.progress_quorum])
+        chosen = tuple(found[i] for i in sorted(found)[:quorum])
         total = domain.zero()
         for res in chosen:
             total = domain.add(total, res.agg)
@@ -320,17 +267,17 @@ def _advance(
 
 
 def aggregator_receive(
-    params: Params, domain: Domain, st: AggregatorState, src: Party, msg: Message
+    ctx: Context, st: AggregatorState, src: Party, msg: Message
 ) -> tuple[AggregatorState, list[Send]]:
     """Dispatch a delivered message to the rule that handles it."""
     if isinstance(msg, Contrib):
-        return on_contrib(params, domain, st, src, msg)
+        return on_contrib(ctx, st, src, msg)
     if isinstance(msg, UnmaskReq):
-        return on_unmask_req(params, domain, st, src, msg)
+        return on_unmask_req(ctx, st, src, msg)
     if isinstance(msg, ShareSum):
-        return on_share_sum(params, domain, st, src, msg)
+        return on_share_sum(ctx, st, src, msg)
     if isinstance(msg, Cluster):
-        return on_cluster(params, domain, st, src, msg)
+        return on_cluster(ctx, st, src, msg)
     if isinstance(msg, Certify):
-        return on_certify(params, domain, st, src, msg)
+        return on_certify(ctx, st, src, msg)
     raise ProtocolError("messages", f"an aggregator does not handle {type(msg).__name__}")

@@ -44,9 +44,7 @@ def round_seed(genesis: bytes, r: int) -> bytes:
 
 
 @lru_cache(maxsize=4096)
-def _clusters(
-    n_c: int, n_a: int, genesis: bytes, r: int, rounds: int
-) -> tuple[frozenset[int], ...]:
+def _clusters(n_c: int, n_a: int, genesis: bytes, r: int, rounds: int) -> tuple[frozenset[int], ...]:
     seed = round_seed(genesis, r)
     members: list[set[int]] = [set() for _ in range(n_a)]
     bounds = [n_c * i // n_a for i in range(n_a + 1)]

@@ -46,8 +46,9 @@ class Domain(Protocol):
         """Client c's encoded, clipped update trained on the model of round r_model."""
         ...
 
-    def noise(self, c: int, r_model: int) -> Value:
-        """Client c's discretised Gaussian noise (variance sigma^2/m) for that update."""
+    def noise(self, c: int, r_model: int, variance: float) -> Value:
+        """Client c's discretised Gaussian noise of the given variance (sigma^2/m by the standard
+        rule) for that update."""
         ...
 
     def equal(self, a: Value, b: Value) -> bool: ...

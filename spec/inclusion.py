@@ -38,3 +38,14 @@ def i3_carry_round(
             return r
         r += 1
     return None
+
+
+def i1_coordinator_accepts(held: Set[int], c: int) -> bool:
+    """I1 (coordinator side): a correct coordinator accepts at most one CONTRIB per (round, client)."""
+    return c not in held
+
+
+def i2_take_back() -> bool:
+    """I2: a release is taken back when a certificate shows another set was fixed for its
+    (round, cluster): by P2 that contribution can then never be unmasked."""
+    return True

@@ -42,9 +42,7 @@ def quorum_conditions(n_c: int, t_c: int, n_a: int, t_a: int, T: int, m: int) ->
             2 * T > n_a + t_a,
             f"2*T={2 * T}, n_a+t_a={n_a + t_a}",
         ),
-        Condition(
-            "Q3 unmask liveness", "T <= n_a - t_a", T <= n_a - t_a, f"T={T}, n_a-t_a={n_a - t_a}"
-        ),
+        Condition("Q3 unmask liveness", "T <= n_a - t_a", T <= n_a - t_a, f"T={T}, n_a-t_a={n_a - t_a}"),
         Condition("Q4 overlap", "n_a - 3*t_a >= 1", n_a - 3 * t_a >= 1, f"n_a={n_a}, t_a={t_a}"),
         Condition(
             "Q5 cluster fill",
@@ -92,8 +90,7 @@ class Params:
         if self.n_a < 1 or self.t_a < 0 or self.t_c < 0:
             raise ParamsError(
                 "params",
-                f"need n_a >= 1, t_a >= 0, t_c >= 0 (n_a={self.n_a}, t_a={self.t_a}, "
-                f"t_c={self.t_c})",
+                f"need n_a >= 1, t_a >= 0, t_c >= 0 (n_a={self.n_a}, t_a={self.t_a}, t_c={self.t_c})",
             )
         if self.n_c < self.n_a:
             raise ParamsError(

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field, replace
 
 from .aggregator import AggregatorState, aggregator_receive, initial_aggregator
 from .client import ClientState, client_receive, initial_client, on_train_done
+from .context import Context
 from .domain import Domain
 from .errors import ProtocolError
 from .messages import Contrib, Message, Party, Sig, aggregator, authenticated_parts, client
 from .params import Params
+from .rules import STANDARD, Rules
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class World:
-    params: Params
-    domain: Domain = field(compare=False, hash=False, repr=False)
+    ctx: Context = field(compare=False, hash=False, repr=False)
     clients: tuple[ClientState, ...]
     aggregators: tuple[AggregatorState | None, ...]  # None: a Byzantine aggregator
     byzantine: frozenset[int]
@@ -88,6 +89,18 @@ class World:
     steps: int = 0
     last: Outcome | None = None
 
+    @property
+    def params(self) -> Params:
+        return self.ctx.params
+
+    @property
+    def domain(self) -> Domain:
+        return self.ctx.domain
+
+    @property
+    def rules(self) -> Rules:
+        return self.ctx.rules
+
 
 class InvalidEvent(ValueError):
     """The event is not enabled in this world (a scheduler or adversary bug, not a protocol one)."""
@@ -96,19 +109,19 @@ class InvalidEvent(ValueError):
 Adversary = Callable[[World], Iterable[Inject]]
 
 
-def initial_world(params: Params, domain: Domain, byzantine: Iterable[int] = ()) -> World:
+def initial_world(
+    params: Params, domain: Domain, byzantine: Iterable[int] = (), rules: Rules = STANDARD
+) -> World:
+    """Every party in its initial state, nothing in flight; `byzantine` names at most t_a
+    aggregators, which the adversary drives (`Inject`)."""
+    ctx = Context(params, domain, rules)
     byz = frozenset(byzantine)
     if len(byz) > params.t_a or not all(0 <= b < params.n_a for b in byz):
-        raise ValueError(
-            f"at most t_a={params.t_a} Byzantine aggregators among 0..{params.n_a - 1}"
-        )
+        raise ValueError(f"at most t_a={params.t_a} Byzantine aggregators among 0..{params.n_a - 1}")
     return World(
-        params=params,
-        domain=domain,
-        clients=tuple(initial_client(params, domain, c) for c in range(params.n_c)),
-        aggregators=tuple(
-            None if j in byz else initial_aggregator(params, domain, j) for j in range(params.n_a)
-        ),
+        ctx=ctx,
+        clients=tuple(initial_client(ctx, c) for c in range(params.n_c)),
+        aggregators=tuple(None if j in byz else initial_aggregator(ctx, j) for j in range(params.n_a)),
         byzantine=byz,
         crashed=frozenset(),
         in_flight=(),
@@ -123,9 +136,7 @@ def enabled(world: World, adversary: Adversary | None = None) -> list[Event]:
     t_c), and what the adversary offers."""
     events: list[Event] = [Deliver(env.id) for env in world.in_flight]
     events += [
-        TrainDone(st.c)
-        for st in world.clients
-        if st.training is not None and st.c not in world.crashed
+        TrainDone(st.c) for st in world.clients if st.training is not None and st.c not in world.crashed
     ]
     if len(world.crashed) < world.params.t_c:
         events += [Crash(c) for c in range(world.params.n_c) if c not in world.crashed]
@@ -134,9 +145,7 @@ def enabled(world: World, adversary: Adversary | None = None) -> list[Event]:
     return events
 
 
-def _post(
-    world: World, src: Party, sends: Iterable[tuple[Party, Message]]
-) -> tuple[World, tuple[int, ...]]:
+def _post(world: World, src: Party, sends: Iterable[tuple[Party, Message]]) -> tuple[World, tuple[int, ...]]:
     envs = tuple(Envelope(world.next_id + k, src, dst, msg) for k, (dst, msg) in enumerate(sends))
     ids = tuple(e.id for e in envs)
     return replace(world, in_flight=world.in_flight + envs, next_id=world.next_id + len(envs)), ids
@@ -153,7 +162,7 @@ def forgery(world: World, sender: int, msg: Message) -> Sig | Contrib | None:
 
 
 def _deliver(world: World, env: Envelope) -> tuple[World, tuple[int, ...], ProtocolError | None]:
-    params, domain, dst = world.params, world.domain, env.dst
+    ctx, dst = world.ctx, env.dst
     if dst.role == "a" and dst.index in world.byzantine:
         seen = world.coalition_seen | frozenset(authenticated_parts(env.msg))
         return (
@@ -165,12 +174,12 @@ def _deliver(world: World, env: Envelope) -> tuple[World, tuple[int, ...], Proto
         return world, (), ProtocolError("crash", f"client {dst.index} crashed; message lost")
     try:
         if dst.role == "c":
-            cst, sends = client_receive(params, domain, world.clients[dst.index], env.src, env.msg)
+            cst, sends = client_receive(ctx, world.clients[dst.index], env.src, env.msg)
             world = replace(world, clients=_put(world.clients, dst.index, cst))
         else:
             ast = world.aggregators[dst.index]
             assert ast is not None
-            new, sends = aggregator_receive(params, domain, ast, env.src, env.msg)
+            new, sends = aggregator_receive(ctx, ast, env.src, env.msg)
             world = replace(world, aggregators=_put(world.aggregators, dst.index, new))
     except ProtocolError as refusal:
         return world, (), refusal
@@ -197,16 +206,12 @@ def step(world: World, event: Event) -> World:
         c = event.client
         if not 0 <= c < world.params.n_c or c in world.crashed or world.clients[c].training is None:
             raise InvalidEvent(f"client {c} is not training")
-        cst, sends = on_train_done(world.params, world.domain, world.clients[c])
+        cst, sends = on_train_done(world.ctx, world.clients[c])
         world = replace(world, clients=_put(world.clients, c, cst))
         world, sent = _post(world, client(c), sends)
     elif isinstance(event, Crash):
         c = event.client
-        if (
-            c in world.crashed
-            or len(world.crashed) >= world.params.t_c
-            or not 0 <= c < world.params.n_c
-        ):
+        if c in world.crashed or len(world.crashed) >= world.params.t_c or not 0 <= c < world.params.n_c:
             raise InvalidEvent(f"client {c} may not crash (t_c={world.params.t_c})")
         world = replace(world, crashed=world.crashed | {c})
     elif isinstance(event, Inject):

@@ -32,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
         f"asfl simulate: n_c={params.n_c} t_c={params.t_c} n_a={params.n_a} t_a={params.t_a} "
         f"T={params.T} m={params.m} R={params.R} seed={args.seed} scheduler={args.scheduler}"
     )
-    print(
-        f"silent Byzantine aggregators: {list(res.byzantine)}; crashed clients: {list(res.crashed)}"
-    )
+    print(f"silent Byzantine aggregators: {list(res.byzantine)}; crashed clients: {list(res.crashed)}")
     for r in range(params.R):
         print(f"round {r}:")
         for c in (c for c in res.certified if c.r == r):
