@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
-from pathlib import Path
 
+from asfl.reference.atomic import write_atomic
 from asfl.spec.params import Params
+
+__all__ = ["add_config_options", "params_from", "print_json", "write_atomic"]
 
 
 def add_config_options(p: argparse.ArgumentParser, rounds: int = 3) -> None:
@@ -44,19 +44,6 @@ def params_from(args: argparse.Namespace) -> Params:
         d=args.dim,
         allow_unsafe=args.allow_unsafe,
     )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def print_json(obj: object) -> None:

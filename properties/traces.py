@@ -1,0 +1,261 @@
+"""Traces: recorded runs and counterexamples as ITF JSON (`*.itf.json`, ARCHITECTURE.md "Traces").
+
+A trace is the configuration (params, rule table, domain, seed, Byzantine aggregators) and the
+sequence of events applied to the initial world. `#meta` holds the format, the protocol
+fingerprint, params, seed and status; each state records the action taken and a summary of the
+world after it; a liveness counterexample carries `loop` (the index its lasso returns to).
+A trace replays by re-applying its actions and comparing the summaries; a trace recorded under
+another protocol (other spec source or rule table) is reported by its fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from asfl.reference.atomic import write_atomic
+from asfl.reference.field_domain import FieldDomain
+from asfl.spec import (
+    STANDARD,
+    Params,
+    Rules,
+    World,
+    aggregator,
+    assignment,
+    certificates,
+    checks,
+    client,
+    context,
+    domain,
+    inclusion,
+    initial_world,
+    messages,
+    params,
+    rules,
+    step,
+)
+from asfl.spec import world as world_module
+from asfl.spec.world import Event
+
+from .codec import decode, encode, params_from_json, params_to_json
+
+FORMAT = "ITF"
+FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+_SPEC_MODULES = (
+    aggregator,
+    assignment,
+    certificates,
+    checks,
+    client,
+    context,
+    domain,
+    inclusion,
+    messages,
+    params,
+    rules,
+    world_module,
+)
+
+#: value domains a trace may name: (params, seed) -> Domain
+DOMAINS: dict[str, Callable[[Params, int], Any]] = {"field": FieldDomain}
+#: rule tables a trace may name (variants register theirs)
+RULESETS: dict[str, Rules] = {STANDARD.name: STANDARD}
+
+
+def register_rules(table: Rules) -> None:
+    RULESETS[table.name] = table
+
+
+def fingerprint(table: Rules = STANDARD) -> str:
+    """SHA-256 of the spec's source and of every rule the table replaces: the protocol's identity."""
+    h = hashlib.sha256()
+    for module in _SPEC_MODULES:
+        h.update(module.__name__.encode())
+        h.update(inspect.getsource(module).encode())
+    for f in fields(table):
+        if f.name == "name":
+            continue
+        fn = getattr(table, f.name)
+        if fn is not getattr(STANDARD, f.name):
+            h.update(f"{f.name}={fn.__module__}.{fn.__qualname__}".encode())
+            try:
+                h.update(inspect.getsource(fn).encode())
+            except (OSError, TypeError):
+                pass
+    return h.hexdigest()[:16]
+
+
+def summarize(world: World) -> dict:
+    """The ITF state: what each party's progress is, after the action taken."""
+    aggs = {}
+    for j, a in enumerate(world.aggregators):
+        if a is None:
+            aggs[j] = {"byzantine": True}
+        else:
+            aggs[j] = {"round": a.model_round, "fixed": encode(a.fixed), "endorsed": encode(a.endorsed)}
+    clients = {
+        c.c: {
+            "round": c.model_round,
+            "released": c.released,
+            "contributed": encode(c.contributed),
+            "crashed": c.c in world.crashed,
+        }
+        for c in world.clients
+    }
+    last = world.last
+    return {
+        "refused": (last.refused_rule or "") if last else "",
+        "in_flight": len(world.in_flight),
+        "aggregators": {"#map": [[j, v] for j, v in aggs.items()]},
+        "clients": {"#map": [[c, v] for c, v in clients.items()]},
+    }
+
+
+@dataclass
+class Trace:
+    """A run: the configuration and the events applied to its initial world."""
+
+    params: Params
+    seed: int
+    events: list[Event]
+    byzantine: tuple[int, ...] = ()
+    domain: str = "field"
+    rules: str = STANDARD.name
+    status: str = "ok"  # "ok", or "violation"
+    property: str = ""  # the property violated, e.g. "P2"
+    description: str = ""
+    loop: int | None = None
+    extra: dict = field(default_factory=dict)  # more #meta (adversary, example counts ...)
+    fingerprint: str = ""
+    summaries: list[dict] = field(default_factory=list)  # recorded states (from a file)
+
+    def initial_world(self) -> World:
+        if self.domain not in DOMAINS:
+            raise ValueError(f"unknown domain {self.domain!r}; known: {sorted(DOMAINS)}")
+        if self.rules not in RULESETS:
+            raise ValueError(f"unknown rule table {self.rules!r}; known: {sorted(RULESETS)}")
+        dom = DOMAINS[self.domain](self.params, self.seed)
+        return initial_world(self.params, dom, self.byzantine, RULESETS[self.rules])
+
+    def worlds(self) -> list[World]:
+        """Every world of the run, the initial one first."""
+        w = self.initial_world()
+        out = [w]
+        for event in self.events:
+            w = step(w, event)
+            out.append(w)
+        return out
+
+    def to_itf(self) -> dict:
+        table = RULESETS.get(self.rules, STANDARD)
+        meta = {
+            "format": FORMAT,
+            "format-description": FORMAT_DESCRIPTION,
+            "source": "asfl",
+            "protocol": self.rules,
+            "fingerprint": fingerprint(table),
+            "params": params_to_json(self.params),
+            "seed": self.seed,
+            "domain": self.domain,
+            "byzantine": {"#tup": list(self.byzantine)},
+            "status": self.status,
+            "property": self.property,
+            "description": self.description,
+            **self.extra,
+        }
+        states = []
+        for index, w in enumerate(self.worlds()):
+            action = encode(self.events[index - 1]) if index else {"type": "Init"}
+            states.append({"#meta": {"index": index}, "action": action, **summarize(w)})
+        out: dict = {
+            "#meta": meta,
+            "vars": ["action", "refused", "in_flight", "aggregators", "clients"],
+            "states": states,
+        }
+        if self.loop is not None:
+            out["loop"] = self.loop
+        return out
+
+    @classmethod
+    def from_itf(cls, doc: dict) -> Trace:
+        meta = doc["#meta"]
+        if meta.get("format") != FORMAT or meta.get("source") != "asfl":
+            raise ValueError("not an asfl ITF trace (#meta.format must be ITF, #meta.source asfl)")
+        known = {
+            "format",
+            "format-description",
+            "source",
+            "protocol",
+            "fingerprint",
+            "params",
+            "seed",
+            "domain",
+            "byzantine",
+            "status",
+            "property",
+            "description",
+        }
+        events = [decode(s["action"]) for s in doc["states"][1:]]
+        return cls(
+            params=params_from_json(meta["params"]),
+            seed=meta["seed"],
+            events=events,
+            byzantine=tuple(decode(meta["byzantine"])),
+            domain=meta["domain"],
+            rules=meta["protocol"],
+            status=meta["status"],
+            property=meta.get("property", ""),
+            description=meta.get("description", ""),
+            loop=doc.get("loop"),
+            extra={k: v for k, v in meta.items() if k not in known},
+            fingerprint=meta["fingerprint"],
+            summaries=[{k: v for k, v in s.items() if k not in ("#meta", "action")} for s in doc["states"]],
+        )
+
+
+def write_itf(path: Path | str, trace: Trace) -> Path:
+    """Write `trace` as ITF JSON, atomically (temporary file, then rename)."""
+    return write_atomic(path, json.dumps(trace.to_itf()))
+
+
+def read_itf(path: Path | str) -> Trace:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: cannot read an ITF trace ({e})") from e
+    try:
+        return Trace.from_itf(doc)
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"{path}: malformed ITF trace (missing {e})") from e
+
+
+@dataclass
+class Replay:
+    """The outcome of re-applying a trace's actions."""
+
+    worlds: list[World]
+    protocol_changed: bool  # the fingerprint differs from the current protocol's
+    first_mismatch: int | None  # first state whose summary differs from the recorded one
+
+
+def replay(trace: Trace) -> Replay:
+    """Re-execute `trace` and compare every state with the recorded one."""
+    current = fingerprint(RULESETS.get(trace.rules, STANDARD))
+    worlds = trace.worlds()
+    mismatch = None
+    if trace.summaries:
+        for index, w in enumerate(worlds):
+            recorded = trace.summaries[index] if index < len(trace.summaries) else None
+            if recorded != json.loads(json.dumps(summarize(w))):
+                mismatch = index
+                break
+    return Replay(worlds, bool(trace.fingerprint) and trace.fingerprint != current, mismatch)
+
+
+def events_of(worlds: Sequence[World]) -> list[Event]:
+    return [w.last.event for w in worlds[1:] if w.last is not None]
