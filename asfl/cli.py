@@ -11,10 +11,11 @@ import sys
 
 from asfl.spec.errors import ParamsError
 
+from .commands import quorum as quorum_cmd
 from .commands import simulate as simulate_cmd
 from .errors import UsageError, fail
 
-COMMANDS = [simulate_cmd]
+COMMANDS = [simulate_cmd, quorum_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
