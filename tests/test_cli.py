@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -12,7 +13,11 @@ from asfl.cli import main
 
 
 def run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "asfl.cli", *argv], capture_output=True, text=True)
+    """The installed command, run outside the source tree (whose `asfl/` folder would shadow it)."""
+    with tempfile.TemporaryDirectory() as elsewhere:
+        return subprocess.run(
+            [sys.executable, "-m", "asfl.cli", *argv], capture_output=True, text=True, cwd=elsewhere
+        )
 
 
 def test_simulate_prints_rounds_certified_sets_and_acceptances(capsys):
