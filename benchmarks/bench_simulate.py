@@ -1,6 +1,6 @@
 """Events per second of the random simulator (spec + concrete field domain), printed, never asserted.
 
-    python benchmarks/bench_simulate.py [--seeds N]
+python benchmarks/bench_simulate.py [--seeds N]
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from asfl.properties.variant_file import VariantError, load, make_variant
 from asfl.spec import STANDARD, Params
 
-GOOD = '''
+GOOD = """
 NAME = "endorse-twice"
 DESCRIPTION = "endorsers answer a second set of one (round, cluster)"
 
@@ -20,7 +20,7 @@ def endorse_any(ctx, j, endorsed, src, msg):
 RULES = {"endorse_problem": endorse_any}
 THRESHOLD = "t_a + 1"
 PARAMS = {"s_max": 0}
-'''
+"""
 
 
 def _write(tmp_path, text, name="variant.py"):
