@@ -27,6 +27,11 @@ from .rules import STANDARD, Rules
 
 
 @dataclass(frozen=True)
+class Deliver:
+    msg_id: int
+
+
+@dataclass(frozen=True)
 class Envelope:
     """A message in flight, with the id a schedule names it by."""
 
@@ -34,11 +39,11 @@ class Envelope:
     src: Party
     dst: Party
     msg: Message
+    # the event that delivers it, made once: `enabled` lists it at every step
+    deliver: Deliver = field(init=False, compare=False, repr=False)
 
-
-@dataclass(frozen=True)
-class Deliver:
-    msg_id: int
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deliver", Deliver(self.id))
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ def initial_world(
 def enabled(world: World, adversary: Adversary | None = None) -> list[Event]:
     """Every event that may happen next: deliveries in any order, trainings, crashes (at most
     t_c), and what the adversary offers."""
-    events: list[Event] = [Deliver(env.id) for env in world.in_flight]
+    events: list[Event] = [env.deliver for env in world.in_flight]
     events += [
         TrainDone(st.c) for st in world.clients if st.training is not None and st.c not in world.crashed
     ]
