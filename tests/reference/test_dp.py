@@ -89,7 +89,7 @@ def test_rdp_bound_agrees_with_dp_accounting_rdp_and_bounds_the_exact_value(z, p
 def test_composition_is_one_gaussian_with_multiplier_z_over_sqrt_p():
     assert exact_epsilon(2.0, 16, 1e-5) == pytest.approx(exact_epsilon(0.5, 1, 1e-5), rel=1e-9)
     eps = [exact_epsilon(1.0, p, 1e-5) for p in range(1, 10)]
-    assert all(a < b for a, b in zip(eps, eps[1:]))
+    assert all(a < b for a, b in zip(eps, eps[1:], strict=False))
 
 
 def test_calibration_hits_the_target():
