@@ -12,9 +12,10 @@ import sys
 from asfl.spec.errors import ParamsError
 
 from .commands import simulate as simulate_cmd
+from .commands import train as train_cmd
 from .errors import UsageError, fail
 
-COMMANDS = [simulate_cmd]
+COMMANDS = [simulate_cmd, train_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
