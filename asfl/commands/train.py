@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     for c in range(cfg.n_c):
         cells = [
             f"{r.releases[c]} / {e[c]:.3f}" if c in r.releases else "crashed"
-            for r, e in zip(private, all_eps)
+            for r, e in zip(private, all_eps, strict=True)
         ]
         eps_table.add_row(str(c), *cells)
     eps_table.add_row("spread", *[f"{r.epsilon_spread():.1%}" for r in private])
