@@ -55,7 +55,7 @@ class TrainConfig:
     t_c: int = 1
     n_a: int = 4
     t_a: int = 1
-    m: int | None = None  # default: half the smallest cluster (a round waits for the faster half)
+    m: int | None = None  # default: the Params default min_i k_i - t_c
     quota: int | None = None  # default: the Params default R*m/k_max
     s_max: int = 1
     byzantine: str = "silent"
@@ -93,10 +93,8 @@ def setup(cfg: TrainConfig) -> Setup:
     parts = datasets.partition(data.y_train, cfg.n_c, cfg.partition, cfg.seed, cfg.alpha)
     model = Model(cfg.model, data.n_features, data.n_classes, cfg.hidden)
     durations = datasets.client_durations(cfg.n_c, cfg.seed, spread=cfg.speed_spread)
-    k_min = cfg.n_c // cfg.n_a
-    m = cfg.m if cfg.m is not None else max(1, min(k_min // 2, k_min - cfg.t_c))
     base = Params(
-        n_c=cfg.n_c, t_c=cfg.t_c, n_a=cfg.n_a, t_a=cfg.t_a, m=m, Q=cfg.quota, R=cfg.rounds, s_max=cfg.s_max,
+        n_c=cfg.n_c, t_c=cfg.t_c, n_a=cfg.n_a, t_a=cfg.t_a, m=cfg.m, Q=cfg.quota, R=cfg.rounds, s_max=cfg.s_max,
         clip=cfg.clip, d=model.dim, eta=cfg.eta,
     )  # fmt: skip
     assert base.Q is not None

@@ -13,7 +13,8 @@ from asfl.reference.training_domain import LocalTraining, TrainingDomain
 from asfl.spec.domain import Label
 from asfl.spec.rules import STANDARD
 
-SMALL = TrainConfig(rounds=12, n_c=16, quota=2, epochs=1, seed=1, epsilon=4.0)
+# m = 2 of clusters of 4: a round waits for the faster half, so speeds matter (asynchrony)
+SMALL = TrainConfig(rounds=12, n_c=16, m=2, quota=2, epochs=1, seed=1, epsilon=4.0)
 
 
 @pytest.fixture(scope="module")
