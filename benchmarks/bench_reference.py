@@ -41,7 +41,10 @@ def client_cost(d: int, n_a: int, rng: np.random.Generator) -> None:
     T = n_a - t_a
     bound = headroom(Q, N_C)
     u = clip(rng.normal(0, 1, d), 1.0)
-    x = (encode(u, SCALE, Q, SCALE + 1) + encode_int(sample_discrete_gaussian(rng, 0.04 * SCALE**2, d), Q, bound)) % Q
+    x = (
+        encode(u, SCALE, Q, SCALE + 1)
+        + encode_int(sample_discrete_gaussian(rng, 0.04 * SCALE**2, d), Q, bound)
+    ) % Q
     rho = uniform_field(derive_key(b"s", "pad", 0, 0), d, Q)
     coeffs = np.stack([uniform_field(derive_key(b"s", "coef", 0, k), d, Q) for k in range(1, T)])
     _y = (x + rho) % Q
@@ -92,7 +95,9 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 - any import failure means: no Flower figure
         flower = None
         print(f"Flower (flwr) is not importable ({type(e).__name__}: {e}); no SecAgg+ comparison.")
-    print(f"q = 2^31-1, scale = 2^16, coordinator sums k = {K} masked values; times are the best of a few runs")
+    print(
+        f"q = 2^31-1, scale = 2^16, coordinator sums k = {K} masked values; times are the best of a few runs"
+    )
     header = f"{'d':>9} {'n_a':>3} {'T':>2} {'add (ms)':>9} {'client (ms)':>12} {'x add':>7} "
     header += f"{'coord (ms)':>11} {'x add':>7} {'MAC tags (ms)':>14} {'upload/model':>13}"
     if flower:
@@ -110,7 +115,12 @@ def main() -> None:
             coord = best(lambda ys=ys, sums=sums, T=T: coordinator_cost(ys, sums, T), repeats)
             keys = MacKeys.setup(b"bench", 1, n_a, Q, d)
             share = rng.integers(0, Q, d)
-            tags = best(lambda keys=keys, share=share, n_a=n_a: [client_tags(keys, 0, 0, k, share) for k in range(n_a)], 1)
+            tags = best(
+                lambda keys=keys, share=share, n_a=n_a: [
+                    client_tags(keys, 0, 0, k, share) for k in range(n_a)
+                ],
+                1,
+            )
             upload = (d * 4 * (1 + n_a) + 4 * n_a * n_a) / (d * 4)
             row = f"{d:>9} {n_a:>3} {T:>2} {floor * 1e3:>9.3f} {client * 1e3:>12.1f} {client / floor:>7.0f} "
             row += f"{coord * 1e3:>11.1f} {coord / floor:>7.0f} {tags * 1e3:>14.1f} {upload:>13.2f}"
@@ -119,7 +129,10 @@ def main() -> None:
                 row += f" {secagg * 1e3:>13.1f} {client / secagg:>13.2f}"
             print(row, flush=True)
     if flower:
-        print(f"SecAgg+ masking: {flower}, quantise + private mask + n_a pairwise masks (key agreement excluded)")
+        print(
+            f"SecAgg+ masking: {flower}, quantise + private mask + n_a pairwise masks "
+            "(key agreement excluded)"
+        )
 
 
 if __name__ == "__main__":

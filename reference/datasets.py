@@ -2,8 +2,8 @@
 
 IID: a seeded shuffle split evenly. Label skew: for each class, the proportions going to the
 clients are drawn from Dirichlet(alpha) (Hsu, Qi, Brown 2019); small alpha means each client sees
-few classes. Every client gets at least `min_size` samples (redrawn otherwise), so local training
-is never on an empty set.
+few classes. Every client gets at least `min_size` samples (topped up from the largest client), so local
+training is never on an empty set.
 """
 
 from __future__ import annotations
@@ -64,16 +64,18 @@ def partition(
         return [np.sort(part) for part in np.array_split(rng.permutation(len(y)), n_clients)]
     if kind != "dirichlet":
         raise ValueError(f"unknown partition {kind!r}; choose one of {', '.join(PARTITIONS)}")
-    for _ in range(1000):
-        parts: list[list[int]] = [[] for _ in range(n_clients)]
-        for label in np.unique(y):
-            idx = rng.permutation(np.flatnonzero(y == label))
-            cuts = (np.cumsum(rng.dirichlet([alpha] * n_clients))[:-1] * len(idx)).astype(int)
-            for client, chunk in enumerate(np.split(idx, cuts)):
-                parts[client].extend(chunk.tolist())
-        if min(len(p) for p in parts) >= min_size:
-            return [np.sort(np.array(p, dtype=np.int64)) for p in parts]
-    raise ValueError("could not draw a Dirichlet partition with every client non-empty; raise alpha")
+    parts: list[list[int]] = [[] for _ in range(n_clients)]
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        cuts = (np.cumsum(rng.dirichlet([alpha] * n_clients))[:-1] * len(idx)).astype(int)
+        for client, chunk in enumerate(np.split(idx, cuts)):
+            parts[client].extend(chunk.tolist())
+    # top up clients below min_size with random samples of the largest one (keeps the skew)
+    for client in range(n_clients):
+        while len(parts[client]) < min_size:
+            donor = max(range(n_clients), key=lambda k: len(parts[k]))
+            parts[client].append(parts[donor].pop(int(rng.integers(len(parts[donor])))))
+    return [np.sort(np.array(p, dtype=np.int64)) for p in parts]
 
 
 def client_durations(n_clients: int, seed: int, kind: str = "lognormal", spread: float = 1.0) -> np.ndarray:

@@ -94,8 +94,8 @@ def setup(cfg: TrainConfig) -> Setup:
     model = Model(cfg.model, data.n_features, data.n_classes, cfg.hidden)
     durations = datasets.client_durations(cfg.n_c, cfg.seed, spread=cfg.speed_spread)
     base = Params(
-        n_c=cfg.n_c, t_c=cfg.t_c, n_a=cfg.n_a, t_a=cfg.t_a, m=cfg.m, Q=cfg.quota, R=cfg.rounds, s_max=cfg.s_max,
-        clip=cfg.clip, d=model.dim, eta=cfg.eta,
+        n_c=cfg.n_c, t_c=cfg.t_c, n_a=cfg.n_a, t_a=cfg.t_a, m=cfg.m, Q=cfg.quota, R=cfg.rounds,
+        s_max=cfg.s_max, clip=cfg.clip, d=model.dim, eta=cfg.eta,
     )  # fmt: skip
     assert base.Q is not None
     z = accountant.calibrate_z(cfg.epsilon, cfg.delta, base.Q)
