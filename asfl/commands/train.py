@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-a", type=int, default=d.n_a, help=f"aggregators (default {d.n_a})")
     p.add_argument("--t-a", type=int, default=d.t_a, help=f"Byzantine aggregators (default {d.t_a})")
     p.add_argument("--m", type=int, default=None, help="minimum set size (default min k_i - t_c)")
-    p.add_argument("--quota", type=int, default=None, help="release quota Q (default R*m/k_max)")
+    p.add_argument("--quota", type=int, default=d.quota, help=f"release quota Q (default {d.quota})")
     p.add_argument(
         "--byzantine", default="silent", help=f"strategy: {', '.join(STRATEGIES)} (default silent)"
     )
