@@ -33,18 +33,28 @@ def accuracy_plot(results: Sequence[RunResult], title: str) -> bytes:
     return _png(fig)
 
 
-def epsilon_plot(results: Sequence[RunResult], epsilon: float, title: str) -> bytes:
-    """Exact epsilon of every correct client (sorted by client id), one series per private method."""
+def epsilon_plot(
+    results: Sequence[RunResult], epsilon: float, title: str, durations: Sequence[float] | None = None
+) -> bytes:
+    """Exact epsilon of every correct client, one series per private method; clients ordered from
+    fastest to slowest when `durations` is given (so a speed-driven imbalance shows as a slope)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    private = [r for r in results if r.z is not None]
-    width = 0.8 / max(len(private), 1)
-    for k, res in enumerate(private):
+    for res in (r for r in results if r.z is not None):
         eps = res.epsilons()
-        xs = sorted(eps)
-        ax.bar([x + k * width for x in xs], [eps[x] for x in xs], width=width, label=res.method)
+        order = sorted(eps, key=(lambda c: durations[c]) if durations is not None else None)
+        ax.plot(
+            range(len(order)),
+            [eps[c] for c in order],
+            marker="o",
+            markersize=3,
+            linewidth=1,
+            label=res.method,
+        )
     ax.axhline(epsilon, color="k", linestyle="--", linewidth=1, label=f"target epsilon = {epsilon:g}")
-    ax.set_xlabel("client")
+    ax.set_xlabel("client, fastest to slowest" if durations is not None else "client")
     ax.set_ylabel("epsilon (exact, analytic Gaussian)")
+    ax.set_ylim(bottom=0)
     ax.set_title(title)
+    ax.grid(alpha=0.3)
     ax.legend()
     return _png(fig)

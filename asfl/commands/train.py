@@ -171,7 +171,9 @@ def run(args: argparse.Namespace) -> int:
         from asfl.reference import plots
 
         _write_bytes_atomic(args.out / "accuracy.png", plots.accuracy_plot(results, title))
-        _write_bytes_atomic(args.out / "epsilon.png", plots.epsilon_plot(results, cfg.epsilon, title))
+        _write_bytes_atomic(
+            args.out / "epsilon.png", plots.epsilon_plot(results, cfg.epsilon, title, list(s.durations))
+        )
         write_atomic(args.out / "results.json", json.dumps({**header, "runs": summaries}, indent=2))
         asfl_run = next(r for r in results if r.method == "asfl")
         if args.record:
