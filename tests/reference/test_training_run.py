@@ -97,3 +97,18 @@ def test_baselines_run_and_central_dp_is_calibrated(small):
     central = run_method(small, "central-dp")
     assert plain.accuracy > 0.85
     assert max(central.epsilons().values()) == pytest.approx(SMALL.epsilon, abs=1e-6)
+
+
+def test_two_byzantine_aggregators_of_seven_change_nothing_correct_clients_accept():
+    s = setup(TrainConfig(n_c=21, n_a=7, t_a=2, rounds=3, quota=2, epochs=1))
+    runs = {
+        name: run_asfl(s, STANDARD, strategy=name) for name in ("silent", "wrong-share-sums", "forged-model")
+    }
+    base = runs["silent"].extra["des"]
+    assert base.finished and len(runs["silent"].byzantine) == 2
+    for name in ("wrong-share-sums", "forged-model"):
+        res = runs[name].extra["des"]
+        # injections were refused (some were still in flight when the run ended)
+        assert 0 < sum(res.refused.values()) <= res.injected
+        assert res.accepted == base.accepted
+        assert recording.certified_sets(res.world) == recording.certified_sets(base.world)
