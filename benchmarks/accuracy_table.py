@@ -25,7 +25,7 @@ def main(epsilons: list[float]) -> None:
         f"Q={BASE.quota}, C={BASE.clip}, delta={BASE.delta}, lognormal speeds (sigma {BASE.speed_spread})\n"
     )
     print(
-        "| partition | epsilon | FedAvg | central DP | ASFL silent | ASFL wrong-share-sums "
+        "| partition | epsilon | FedAvg | central DP | ASFL silent (peak @ round) | ASFL wrong-share-sums "
         "| ASFL forged-model | ASFL no inclusion | eps spread ASFL | eps spread no incl. | max eps no incl. |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -39,9 +39,11 @@ def main(epsilons: list[float]) -> None:
             }
             same = all(r.extra["des"].accepted == asfl["silent"].extra["des"].accepted for r in asfl.values())
             none = run_asfl(s, NO_INCLUSION)
+            peak = max(asfl["silent"].curve, key=lambda p: p[2])
             print(
                 f"| {partition} | {eps:g} | {plain.accuracy:.3f} | {central.accuracy:.3f} | "
-                f"{asfl['silent'].accuracy:.3f} | {asfl['wrong-share-sums'].accuracy:.3f} | "
+                f"{asfl['silent'].accuracy:.3f} ({peak[2]:.3f} @ {peak[1]}) | "
+                f"{asfl['wrong-share-sums'].accuracy:.3f} | "
                 f"{asfl['forged-model'].accuracy:.3f}{'' if same else ' (DIFFERS)'} | {none.accuracy:.3f} | "
                 f"{asfl['silent'].epsilon_spread():.1%} | {none.epsilon_spread():.1%} | "
                 f"{max(none.epsilons().values()):.2f} |",

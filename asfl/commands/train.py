@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
             row.append(f"{hit[0]:.3f}" if hit else "-")
         acc.add_row(*row)
     out.print(acc)
-    eps_table = Table(title="per-client privacy: releases / exact epsilon")
+    eps_table = Table(title="per-client privacy: releases / exact epsilon (analytic Gaussian)")
     eps_table.add_column("client", justify="right")
     private = [r for r in results if r.z is not None]
     for r in private:
@@ -213,6 +213,10 @@ def run(args: argparse.Namespace) -> int:
         ]
         eps_table.add_row(str(c), *cells)
     eps_table.add_row("spread", *[f"{r.epsilon_spread():.1%}" for r in private])
+    eps_table.add_row(
+        "RDP bound, max",
+        *[f"{accountant.rdp_epsilon(r.z, max(r.releases.values()), r.delta):.3f}" for r in private if r.z],
+    )
     out.print(eps_table)
     for r in results:
         if r.extra.get("injected"):
