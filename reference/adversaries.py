@@ -59,8 +59,11 @@ class WrongShareSums(Strategy):
             total = domain.add(total, c.sealed[j].share)
         bad = np.array(total.a)
         bad[0] = (bad[0] + 1) % domain.q
+        # keep the honest tag-sums when shares carry MAC tags (mac_rules.py): the best it can do
+        tags = getattr(total, "tags", None)
+        wrong = Vec(bad) if tags is None else type(total)(bad, tags)
         sig = Sig(j, endorsement_payload(msg.r, msg.i, msg.members))
-        return [Inject(j, aggregator(msg.i), ShareSum(msg.r, msg.i, msg.members, j, Vec(bad), sig))]
+        return [Inject(j, aggregator(msg.i), ShareSum(msg.r, msg.i, msg.members, j, wrong, sig))]
 
 
 @dataclass

@@ -133,6 +133,15 @@ class RunResult:
         return (max(eps) - min(eps)) / max(eps)
 
 
+def make_domain(s: Setup, rules: Rules) -> TrainingDomain:
+    """The training domain; with the `MAC_A1` rules, the one whose shares carry MAC tags."""
+    from .mac_rules import MacTrainingDomain
+
+    cls = MacTrainingDomain if rules.name == "mac-a1" else TrainingDomain
+    cfg = s.cfg
+    return cls(s.params, cfg.seed, s.model, s.data, s.parts, LocalTraining(cfg.lr, cfg.epochs, cfg.batch))
+
+
 def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_step=None) -> RunResult:
     """The protocol in simulated time; accuracy of each new model when some correct aggregator
     first holds it; releases are the clients' own (pessimistic, I2) counts."""
@@ -140,9 +149,7 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
     rng = random.Random(cfg.seed)
     byz = tuple(sorted(rng.sample(range(cfg.n_a), cfg.t_a)))
     crash_clients = rng.sample(range(cfg.n_c), min(cfg.crashes, cfg.t_c))
-    domain = TrainingDomain(
-        s.params, cfg.seed, s.model, s.data, s.parts, LocalTraining(cfg.lr, cfg.epochs, cfg.batch)
-    )
+    domain = make_domain(s, rules)
     world = initial_world(s.params, domain, byz, rules)
     timing = des.Timing(tuple(float(x) for x in s.durations), latency=cfg.latency, seed=cfg.seed)
     horizon = float(np.median(s.durations)) * cfg.rounds

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -58,11 +59,24 @@ class MacKeys:
 
     def alpha(self, v: int, r: int) -> np.ndarray:
         """alpha_v^r: verifier v's MAC vector for round r."""
-        return uniform_field(derive_key(self.verifier_keys[v], "alpha", r), self.d, self.q)
+        return _alpha(self.verifier_keys[v], r, self.d, self.q)
 
     def beta(self, c: int, k: int, v: int, r: int) -> int:
         """beta_{c,k,v}^r: the one-time mask of c's tag for verifier v on its share to k."""
-        return int(uniform_field(derive_key(self.pair_keys[(c, v)], "beta", r, k), 1, self.q)[0])
+        return _beta(self.pair_keys[(c, v)], r, k, self.q)
+
+
+# memoised: a run derives the same alpha and beta for every check of a round (pure functions)
+@lru_cache(maxsize=256)
+def _alpha(key: bytes, r: int, d: int, q: int) -> np.ndarray:
+    a = uniform_field(derive_key(key, "alpha", r), d, q)
+    a.setflags(write=False)
+    return a
+
+
+@lru_cache(maxsize=65536)
+def _beta(key: bytes, r: int, k: int, q: int) -> int:
+    return int(uniform_field(derive_key(key, "beta", r, k), 1, q)[0])
 
 
 def client_tags(keys: MacKeys, c: int, r: int, k: int, share: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 A small JSON format (`asfl-reference-run/1`), to be unified with ITF later:
 
-    {"format": ..., "config": TrainConfig fields, "rules": "asfl" | "no-inclusion",
+    {"format": ..., "config": TrainConfig fields, "rules": "asfl" | "no-inclusion" | "mac-a1",
      "strategy": Byzantine strategy name, "byzantine": [aggregator ids],
      "events": [{"t": time, "deliver": msg_id} | {"t": .., "train": c} | {"t": .., "crash": c}
                 | {"t": .., "inject": n}],
@@ -28,11 +28,11 @@ from asfl.spec.world import Crash, Deliver, Inject, TrainDone, World, initial_wo
 
 from .adversaries import make_strategy
 from .des import DesResult
-from .experiment import NO_INCLUSION, TrainConfig, setup
-from .training_domain import LocalTraining, TrainingDomain
+from .experiment import NO_INCLUSION, TrainConfig, make_domain, setup
+from .mac_rules import MAC_A1
 
 FORMAT = "asfl-reference-run/1"
-RULES = {"asfl": STANDARD, "no-inclusion": NO_INCLUSION}
+RULES = {"asfl": STANDARD, "no-inclusion": NO_INCLUSION, "mac-a1": MAC_A1}
 
 
 def certified_sets(world: World) -> list[list[Any]]:
@@ -90,12 +90,9 @@ def fresh_world(rec: dict[str, Any]) -> World:
     """The initial world the record starts from, rebuilt from its config."""
     if rec.get("format") != FORMAT:
         raise ValueError(f"not an {FORMAT} record")
-    cfg = TrainConfig(**rec["config"])
-    s = setup(cfg)
-    domain = TrainingDomain(
-        s.params, cfg.seed, s.model, s.data, s.parts, LocalTraining(cfg.lr, cfg.epochs, cfg.batch)
-    )
-    return initial_world(s.params, domain, rec["byzantine"], RULES[rec["rules"]])
+    rules = RULES[rec["rules"]]
+    s = setup(TrainConfig(**rec["config"]))
+    return initial_world(s.params, make_domain(s, rules), rec["byzantine"], rules)
 
 
 def replay(rec: dict[str, Any]) -> World:

@@ -112,3 +112,32 @@ def test_two_byzantine_aggregators_of_seven_change_nothing_correct_clients_accep
         assert 0 < sum(res.refused.values()) <= res.injected
         assert res.accepted == base.accepted
         assert recording.certified_sets(res.world) == recording.certified_sets(base.world)
+
+
+def test_mac_realisation_of_a1_runs_the_same_protocol_and_catches_wrong_share_sums(small, runs):
+    """MAC_A1 (mac_rules.py) replaces the ideal A1 predicate with the linear MACs: honest share-sums
+    verify (same certified sets and accepted models as the ideal run), and a wrong share-sum that
+    keeps the honest tag-sums is refused by A1."""
+    from asfl.reference.mac_rules import MAC_A1
+
+    mac = run_asfl(small, MAC_A1, strategy="wrong-share-sums")
+    res, ideal = mac.extra["des"], runs["silent"].extra["des"]
+    assert res.finished
+    assert res.accepted == ideal.accepted
+    assert recording.certified_sets(res.world) == recording.certified_sets(ideal.world)
+    assert res.refused.get("A1", 0) > 0
+    from asfl.reference.mac_rules import TaggedVec
+    from asfl.spec.messages import UnmaskReq
+
+    reqs = [e.msg for e in res.world.coalition_inbox if isinstance(e.msg, UnmaskReq)]
+    assert reqs and all(isinstance(s.share, TaggedVec) for m in reqs for c in m.contribs for s in c.sealed)
+
+
+def test_without_a1_a_wrong_share_sum_changes_what_clients_accept(small, runs):
+    """The ablation that shows the Byzantine tests can fail: accept every share-sum, and the same
+    adversary corrupts certified results and the models correct clients accept."""
+    from dataclasses import replace
+
+    lax = replace(STANDARD, name="no-a1", share_sum_verifies=lambda ctx, contribs, ss: True)
+    res = run_asfl(small, lax, strategy="wrong-share-sums").extra["des"]
+    assert res.accepted != runs["silent"].extra["des"].accepted
