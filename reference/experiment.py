@@ -73,6 +73,7 @@ class TrainConfig:
     hidden: int = 32
     speed_spread: float = 1.0
     latency: float = 0.02
+    a1: str = "ideal"  # "ideal": the spec's A1 predicate; "mac": the MAC_A1 rule table (mac_rules.py)
 
 
 @dataclass
@@ -161,7 +162,7 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
     ]
     w = res.world
     releases = {st.c: st.released for st in w.clients if st.c not in w.crashed}
-    name = "asfl" if rules is STANDARD else f"asfl-{rules.name}"
+    name = "asfl" if rules.name in ("asfl", "mac-a1") else f"asfl-{rules.name}"
     return RunResult(
         name, cfg.partition, curve, releases, s.z, cfg.delta, byz, res.finished,
         {"des": res, "refused": dict(res.refused), "injected": res.injected, "steps": len(res.events)},
@@ -197,13 +198,24 @@ def run_fedavg(s: Setup, private: bool) -> RunResult:
                      s.z_central if private else None, cfg.delta)  # fmt: skip
 
 
+def asfl_rules(cfg: TrainConfig) -> Rules:
+    """The protocol's rule table: `STANDARD`, or `MAC_A1` when A1 is realised by MACs."""
+    if cfg.a1 == "ideal":
+        return STANDARD
+    if cfg.a1 == "mac":
+        from .mac_rules import MAC_A1
+
+        return MAC_A1
+    raise ValueError(f"unknown A1 realisation {cfg.a1!r}; choose ideal or mac")
+
+
 def run_method(s: Setup, method: str, on_step=None) -> RunResult:
     if method == "fedavg":
         return run_fedavg(s, private=False)
     if method == "central-dp":
         return run_fedavg(s, private=True)
     if method == "asfl":
-        return run_asfl(s, STANDARD, on_step=on_step)
+        return run_asfl(s, asfl_rules(s.cfg), on_step=on_step)
     if method == "asfl-no-inclusion":
         return run_asfl(s, NO_INCLUSION, on_step=on_step)
     raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")

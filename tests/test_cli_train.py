@@ -24,6 +24,7 @@ def _asfl(*args: str) -> subprocess.CompletedProcess:
         ["--n-a", "3", "--t-a", "1"],  # breaks Q4: n_a >= 3 t_a + 1
         ["--record"],
         ["--rounds", "x"],
+        ["--a1", "magic"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, capsys):
@@ -38,7 +39,7 @@ def test_small_run_writes_plots_results_and_a_replayable_record(tmp_path):
     out = tmp_path / "out"
     p = _asfl(
         "train", "--rounds", "3", "--n-c", "8", "--quota", "1", "--json", "--out", str(out), "--record",
-        "--byzantine", "wrong-share-sums",
+        "--byzantine", "wrong-share-sums", "--a1", "mac",
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)

@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=d.lr, help=f"client learning rate (default {d.lr})")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"local epochs (default {d.epochs})")
     p.add_argument("--speed-spread", type=float, default=d.speed_spread, help="lognormal sigma of durations")
+    p.add_argument(
+        "--a1", default="ideal", help="A1 share-sum check: ideal (the spec's predicate) or mac (linear MACs)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compare", action="store_true", help="also run fedavg, central-dp, asfl-no-inclusion")
     p.add_argument("--out", type=Path, default=None, help="directory for PNG plots and results.json")
@@ -79,6 +82,7 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         (args.alpha > 0 and args.speed_spread >= 0, "--alpha must be positive, --speed-spread >= 0"),
         (0 <= args.crashes <= args.t_c, "--crashes must be between 0 and --t-c"),
         (args.record <= (args.out is not None), "--record needs --out"),
+        (args.a1 in ("ideal", "mac"), "--a1 must be ideal or mac"),
     ]
     for ok, message in checks:
         if not ok:
@@ -88,7 +92,7 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         n_a=args.n_a, t_a=args.t_a, m=args.m, quota=args.quota, byzantine=args.byzantine,
         crashes=args.crashes, epsilon=args.epsilon, delta=args.delta, partition=args.partition,
         alpha=args.alpha, clip=args.clip, lr=args.lr, epochs=args.epochs,
-        speed_spread=args.speed_spread, seed=args.seed,
+        speed_spread=args.speed_spread, seed=args.seed, a1=args.a1,
     )  # fmt: skip
 
 
@@ -177,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(args.out / "results.json", json.dumps({**header, "runs": summaries}, indent=2))
         asfl_run = next(r for r in results if r.method == "asfl")
         if args.record:
-            rec = recording.record(cfg, "asfl", cfg.byzantine, asfl_run.extra["des"])
+            rules_name = experiment.asfl_rules(cfg).name
+            rec = recording.record(cfg, rules_name, cfg.byzantine, asfl_run.extra["des"])
             write_atomic(args.out / "run.json", json.dumps(rec))
     if args.json:
         print_json({**header, "runs": summaries})
