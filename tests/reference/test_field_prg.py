@@ -42,7 +42,7 @@ def test_shamir_reconstructs_from_any_T_and_sums_of_shares_give_sum_of_pads():
     for pts in ([0, 1, 2, 3, 4], [2, 3, 4, 5, 6], [0, 2, 4, 5, 6]):
         xs = [j + 1 for j in pts]
         np.testing.assert_array_equal(interpolate_at_zero(xs, share_sums[pts], Q), pads.sum(axis=0) % Q)
-    # T-1 shares do not determine the pad: another pad fits the same T-1 shares
+    # with exactly T share-sums a corrupted one reconstructs another pad sum, silently: why A1 is needed
     wrong = interpolate_at_zero([1, 2, 3, 4, 5], np.vstack([share_sums[:4], (share_sums[4] + 1) % Q]), Q)
     assert not np.array_equal(wrong, pads.sum(axis=0) % Q)
 
