@@ -72,6 +72,7 @@ class TrainConfig:
     batch: int = 16
     hidden: int = 32
     speed_spread: float = 1.0
+    speeds: str = "lognormal"  # or "pareto" (datasets.client_durations)
     latency: float = 0.02
     a1: str = "ideal"  # "ideal": the spec's A1 predicate; "mac": the MAC_A1 rule table (mac_rules.py)
 
@@ -93,7 +94,7 @@ def setup(cfg: TrainConfig) -> Setup:
     data = datasets.load(cfg.dataset, cfg.seed)
     parts = datasets.partition(data.y_train, cfg.n_c, cfg.partition, cfg.seed, cfg.alpha)
     model = Model(cfg.model, data.n_features, data.n_classes, cfg.hidden)
-    durations = datasets.client_durations(cfg.n_c, cfg.seed, spread=cfg.speed_spread)
+    durations = datasets.client_durations(cfg.n_c, cfg.seed, cfg.speeds, cfg.speed_spread)
     base = Params(
         n_c=cfg.n_c, t_c=cfg.t_c, n_a=cfg.n_a, t_a=cfg.t_a, m=cfg.m, Q=cfg.quota, R=cfg.rounds,
         s_max=cfg.s_max, clip=cfg.clip, d=model.dim, eta=cfg.eta,

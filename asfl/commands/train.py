@@ -51,7 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clip", type=float, default=d.clip, help=f"L2 clip norm C (default {d.clip})")
     p.add_argument("--lr", type=float, default=d.lr, help=f"client learning rate (default {d.lr})")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"local epochs (default {d.epochs})")
-    p.add_argument("--speed-spread", type=float, default=d.speed_spread, help="lognormal sigma of durations")
+    p.add_argument(
+        "--speeds", default=d.speeds, help="training durations: lognormal or pareto (default lognormal)"
+    )
+    p.add_argument(
+        "--speed-spread", type=float, default=d.speed_spread, help="lognormal sigma, or 1/shape for pareto"
+    )
     p.add_argument(
         "--a1", default="ideal", help="A1 share-sum check: ideal (the spec's predicate) or mac (linear MACs)"
     )
@@ -83,6 +88,8 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         (0 <= args.crashes <= args.t_c, "--crashes must be between 0 and --t-c"),
         (args.record <= (args.out is not None), "--record needs --out"),
         (args.a1 in ("ideal", "mac"), "--a1 must be ideal or mac"),
+        (args.speeds in ("lognormal", "pareto"), "--speeds must be lognormal or pareto"),
+        (args.speeds == "lognormal" or args.speed_spread > 0, "--speed-spread must be positive for pareto"),
     ]
     for ok, message in checks:
         if not ok:
@@ -93,6 +100,7 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         crashes=args.crashes, epsilon=args.epsilon, delta=args.delta, partition=args.partition,
         alpha=args.alpha, clip=args.clip, lr=args.lr, epochs=args.epochs,
         speed_spread=args.speed_spread, seed=args.seed, a1=args.a1,
+        speeds=args.speeds,
     )  # fmt: skip
 
 
