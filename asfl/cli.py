@@ -13,9 +13,14 @@ from asfl.spec.errors import ParamsError
 
 from .commands import quorum as quorum_cmd
 from .commands import simulate as simulate_cmd
+from .commands import train as train_cmd
 from .errors import UsageError, fail
 
-COMMANDS = [simulate_cmd, quorum_cmd]
+COMMANDS = [
+    simulate_cmd,
+    quorum_cmd,
+    train_cmd,
+]
 
 
 class _Parser(argparse.ArgumentParser):
