@@ -11,11 +11,12 @@ import sys
 
 from asfl.spec.errors import ParamsError
 
+from .commands import explore as explore_cmd
 from .commands import quorum as quorum_cmd
 from .commands import simulate as simulate_cmd
 from .errors import UsageError, fail
 
-COMMANDS = [simulate_cmd, quorum_cmd]
+COMMANDS = [simulate_cmd, quorum_cmd, explore_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
