@@ -38,13 +38,17 @@ def load() -> list[dict]:
     return json.loads(MANIFEST.read_text())["cases"]
 
 
-def regenerate() -> None:
-    """Rewrite the expected figures from a run (review the diff before committing it)."""
+def regenerate(slow: bool = False) -> None:
+    """Rewrite the expected figures from a run (review the diff before committing it); slow
+    cases keep their figures unless `slow`."""
     doc = json.loads(MANIFEST.read_text())
     for case in doc["cases"]:
-        case["expect"] = observed(run_case(case))
+        if slow or not case.get("slow"):
+            case["expect"] = observed(run_case(case))
     MANIFEST.write_text(json.dumps(doc, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    regenerate()
+    import sys
+
+    regenerate(slow="--slow" in sys.argv)
