@@ -321,18 +321,37 @@ def _honest_models(
 
 
 def p6_budget(world: World) -> str | None:
-    """P6 (safety part): no client in two unmaskable sets of one round; 0 <= count <= Q."""
+    """P6 (safety part): 0 <= count <= Q; no client in two unmaskable sets of one round; what the
+    adversary can unmask of a client (rounds where its data contribution is in an unmaskable set)
+    never exceeds the client's own count."""
     Q = world.params.Q
     assert Q is not None
     for st in world.clients:
         if not 0 <= st.released <= Q:
             return f"P6: client {st.c} release count {st.released} is outside 0..Q={Q}"
+    exposed: dict[int, set[int]] = {}
+    contribs = contributions(world)
     for (r, i), sets in sorted(unmaskable_sets(world).items()):
         for c in sorted(world.ctx.clusters(r)[i]):
             holding = [s for s in sets if c in s]
             if len(holding) > 1:
                 return f"P6: client {c} is in {len(holding)} unmaskable sets of round {r}"
+            contrib = contribs.get((r, c))
+            if holding and contrib is not None and _carries_data(world, contrib):
+                exposed.setdefault(c, set()).add(r)
+    for c, rounds in sorted(exposed.items()):
+        if len(rounds) > world.clients[c].released:
+            return (
+                f"P6: the adversary can unmask client {c}'s data in rounds {sorted(rounds)}, "
+                f"but its count is {world.clients[c].released}"
+            )
     return None
+
+
+def _carries_data(world: World, contrib: Contrib) -> bool:
+    """Whether a contribution carries data (I2): its x is not the client's noise alone."""
+    noise = world.domain.noise(contrib.c, contrib.r_model, world.rules.noise_variance(world.params))
+    return not world.domain.equal(secret_value(world, contrib), noise)
 
 
 def p7_noise_floor(world: World) -> str | None:

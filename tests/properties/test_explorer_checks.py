@@ -47,3 +47,13 @@ def test_p6_catches_a_count_over_quota() -> None:
     over = replace(world.clients[1], released=world.params.Q + 1)
     bad = replace(world, clients=world.clients[:1] + (over,) + world.clients[2:])
     assert SAFETY["P6"](bad) is not None
+
+
+def test_p6_catches_an_unmaskable_release_the_count_misses() -> None:
+    """A client whose data is in an unmaskable set, with a count of 0, breaks P6."""
+    world = _finished_world()
+    member = next(c for c in world.clients if c.released == 1)
+    lowered = replace(member, released=0)
+    bad = replace(world, clients=tuple(lowered if c is member else c for c in world.clients))
+    problem = SAFETY["P6"](bad)
+    assert problem is not None and "can unmask" in problem
