@@ -58,3 +58,18 @@ def test_bad_input_is_one_line_exit_2(
     code, out, err = _run(capsys, "explore", *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err
+
+
+def test_explorer_traces_replay_in_a_fresh_process(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The "tiny" domain is registered on import of asfl.properties, not only by the explorer."""
+    import subprocess
+    import sys
+
+    _run(capsys, "explore", "--m", "2", "--allow-unsafe", "--trace-dir", str(tmp_path))
+    code = (
+        "from asfl.properties.traces import read_itf, replay; import sys; "
+        f"sys.exit(replay(read_itf({str(tmp_path / 'explore-P5.itf.json')!r})).first_mismatch is not None)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
