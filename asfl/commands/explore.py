@@ -8,6 +8,7 @@ every state; P5 on the whole graph). Exit 0 when every property holds, 1 when on
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     add_config_options(p, rounds=1)
-    p.set_defaults(n_c=2, t_c=1, n_a=1, t_a=0, dim=1)
+    _small_defaults(p, n_c=2, t_c=1, n_a=1, t_a=0, dim=1)
     p.add_argument("--byzantine", default="", help="Byzantine aggregators, comma-separated (default none)")
     p.add_argument("--menu", choices=sorted(MENUS), default="silent", help="what Byzantine aggregators do")
     p.add_argument("--focus", default=None, help="only these clients train (comma-separated): safety only")
@@ -46,6 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trace-dir", type=Path, default=None, help="write counterexamples here as *.itf.json")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
+
+
+def _small_defaults(p: argparse.ArgumentParser, **defaults: int) -> None:
+    """The explorer's defaults are far smaller than the simulator's; say so in --help too."""
+    p.set_defaults(**defaults)
+    for action in p._actions:
+        if action.dest in defaults and action.help:
+            action.help = re.sub(r"\(default \d+\)", f"(default {defaults[action.dest]})", action.help)
 
 
 def _ints(option: str, text: str | None) -> list[int] | None:
