@@ -60,8 +60,9 @@ def certified_results(world: World) -> dict[ResultKey, set[int]]:
 
 @_per_world
 def certified(world: World) -> list[ResultKey]:
-    """Results with t_a + 1 signatures available: correct certifiers plus the Byzantine ones (Q6)."""
-    need = world.rules.certificate_size(world.params)
+    """Results with t_a + 1 signatures available: correct certifiers plus the Byzantine ones (Q6).
+    The size comes from PROTOCOL.md, not the rule table, so a variant cannot redefine the property."""
+    need = world.params.t_a + 1
     byz = len(world.byzantine)
     return [key for key, signers in certified_results(world).items() if len(signers) + byz >= need]
 
@@ -282,7 +283,8 @@ def honest_models(world: World) -> dict[int, set[object]]:
         total = true_sum(world, r, members)
         if total is not None:
             results.append((r, i, total, len(members)))
-    quorum = world.rules.averaging_quorum(world.params)
+    # n_a - t_a clusters, as PROTOCOL.md says, whatever the rule table's averaging quorum
+    quorum = world.params.n_a - world.params.t_a
     key = (id(world.domain), world.params.R, quorum, frozenset(results))
     cached = _HONEST.get(key)
     if cached is None:

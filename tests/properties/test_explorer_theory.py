@@ -88,3 +88,17 @@ def test_q5_broken_crash_leaves_a_cluster_unfilled(tmp_path: Path) -> None:
     back = _roundtrip(verdict.trace, tmp_path)
     assert not finished(replay(back).worlds[-1])
     assert explore(Params(n_c=2, t_c=1, n_a=1, t_a=0, R=1, d=1)).verdicts["P5"].holds
+
+
+def test_a_mutant_averaging_one_cluster_is_caught() -> None:
+    """The checks follow PROTOCOL.md, not the rule table: a variant that averages a single cluster
+    (instead of n_a - t_a) gets its models accepted by its clients, and P4 flags them."""
+    from dataclasses import replace
+
+    from asfl.spec import STANDARD
+
+    mutant = replace(STANDARD, name="average-one", averaging_quorum=lambda params: 1)
+    params = Params(n_c=2, t_c=0, n_a=2, t_a=0, R=1, d=1)
+    result = explore(params, rules=mutant, stop_at=["P4"])
+    assert not result.verdicts["P4"].holds
+    assert "no honest average" in result.verdicts["P4"].message
