@@ -11,6 +11,7 @@ import sys
 
 from asfl.spec.errors import ParamsError
 
+from .commands import explore as explore_cmd
 from .commands import quorum as quorum_cmd
 from .commands import simulate as simulate_cmd
 from .commands import train as train_cmd
@@ -19,6 +20,7 @@ from .errors import UsageError, fail
 COMMANDS = [
     simulate_cmd,
     quorum_cmd,
+    explore_cmd,
     train_cmd,
 ]
 

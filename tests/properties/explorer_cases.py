@@ -1,0 +1,54 @@
+"""The configurations of explorer_manifest.json, and how to run one (shared by the tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from asfl.properties.explorer import Exploration, explore
+from asfl.spec import Params
+
+MANIFEST = Path(__file__).with_name("explorer_manifest.json")
+
+
+def run_case(case: dict, reduce: bool = True) -> Exploration:
+    params = Params(**case["params"], d=1, allow_unsafe=case.get("allow_unsafe", False))
+    return explore(
+        params,
+        byzantine=case.get("byzantine", ()),
+        menu=case.get("menu", "silent"),
+        focus=case.get("focus"),
+        max_states=case.get("max_states"),
+        stop_at=case.get("stop_at", ()),
+        reduce=reduce,
+    )
+
+
+def observed(result: Exploration) -> dict:
+    return {
+        "states": result.states,
+        "transitions": result.transitions,
+        "depth": result.depth,
+        "complete": result.complete,
+        "verdicts": {name: ("holds" if v.holds else "violated") for name, v in result.verdicts.items()},
+    }
+
+
+def load() -> list[dict]:
+    return json.loads(MANIFEST.read_text())["cases"]
+
+
+def regenerate(slow: bool = False) -> None:
+    """Rewrite the expected figures from a run (review the diff before committing it); slow
+    cases keep their figures unless `slow`."""
+    doc = json.loads(MANIFEST.read_text())
+    for case in doc["cases"]:
+        if slow or not case.get("slow"):
+            case["expect"] = observed(run_case(case))
+    MANIFEST.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    regenerate(slow="--slow" in sys.argv)
