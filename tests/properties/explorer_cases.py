@@ -48,7 +48,21 @@ def regenerate(slow: bool = False) -> None:
     MANIFEST.write_text(json.dumps(doc, indent=2) + "\n")
 
 
+def check_slow() -> int:
+    """Run the slow cases and compare them with the manifest; the exit code says whether they match."""
+    bad = 0
+    for case in load():
+        if case.get("slow"):
+            got = observed(run_case(case))
+            ok = got == case["expect"]
+            bad += not ok
+            print(f"{case['name']}: {'matches' if ok else f'DIFFERS: {got}'}")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
     import sys
 
+    if "--check-slow" in sys.argv:
+        sys.exit(check_slow())
     regenerate(slow="--slow" in sys.argv)

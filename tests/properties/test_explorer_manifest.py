@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,13 @@ cases = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cases)
 
 CASES = cases.load()
+#: slow cases (minutes) are held by `python tests/properties/explorer_cases.py --check-slow`,
+#: not by the test command, which must stay under 15 minutes on 2 cores
+FAST = [c for c in CASES if not c.get("slow")]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("case", FAST, ids=[c["name"] for c in FAST])
 def test_manifest_case(case: dict) -> None:
-    if case.get("slow") and not os.environ.get("ASFL_EXPLORE_SLOW"):
-        pytest.skip("slow case: set ASFL_EXPLORE_SLOW=1")
     assert cases.observed(cases.run_case(case)) == case["expect"]
 
 
