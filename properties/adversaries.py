@@ -9,7 +9,8 @@ stays small enough to explore and to shrink.
 
 Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   silent        sends nothing (t_a crashed aggregators: the P9 baseline)
-  coordinator   follows the protocol as coordinator, endorser and certifier, but per destination,
+  coordinator   follows the protocol as coordinator (UNMASK_REQ, REVEAL, CLUSTER), endorser and
+                certifier, but per destination,
                 so the scheduler can send CLUSTER or CERTIFY to only some correct aggregators
   equivocating  a coordinator that asks different correct aggregators to endorse different sets
                 of one (round, cluster): the attack Q2 and the write-once rule exist for
@@ -33,9 +34,11 @@ from asfl.spec.messages import (
     Certify,
     Cluster,
     Contrib,
+    Endorsement,
     Message,
     ModelMsg,
     Party,
+    Reveal,
     ShareSum,
     Sig,
     UnmaskReq,
@@ -89,6 +92,19 @@ def received_sums(world: World, b: int, r: int, members: frozenset[int]) -> dict
     return out
 
 
+def received_endorsements(world: World, b: int, r: int, members: frozenset[int]) -> dict[int, Sig]:
+    out: dict[int, Sig] = {}
+    for env in world.coalition_inbox:
+        m = env.msg
+        if (
+            isinstance(m, Endorsement)
+            and env.dst == aggregator(b)
+            and (m.r, m.i, m.members) == (r, b, members)
+        ):
+            out.setdefault(m.sender, m.sig)
+    return out
+
+
 def correct_aggregators(world: World) -> list[int]:
     return [j for j in range(world.params.n_a) if j not in world.byzantine]
 
@@ -121,18 +137,37 @@ def _coordinate(
             for members in sets(world, held):
                 contribs = tuple(held[c] for c in sorted(members))
                 _offer(world, b, correct, UnmaskReq(r, b, members, contribs), out)
+                sigs = received_endorsements(world, b, r, members)
+                sigs[b] = Sig(b, endorsement_payload(r, b, members))
+                if len(sigs) >= params.T:
+                    _offer(
+                        world, b, correct, Reveal(r, b, members, tuple(sigs[k] for k in sorted(sigs))), out
+                    )
                 sums = received_sums(world, b, r, members)
                 sums[b] = own_share_sum(world, b, r, b, contribs)
                 if len(sums) >= params.T:
                     chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
                     _offer(world, b, correct, Cluster(r, b, members, contribs, chosen), out)
+        endorsed: dict[tuple[int, int, frozenset[int]], UnmaskReq] = {}
         for msg in inbox(world):
             if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
+                endorsed[(msg.r, msg.i, msg.members)] = msg
+                sig = Sig(b, endorsement_payload(msg.r, msg.i, msg.members))
+                _offer(world, b, [aggregator(msg.i)], Endorsement(msg.r, msg.i, msg.members, b, sig), out)
+                if world.rules.reveal_quorum(params) == 0:
+                    _offer(
+                        world,
+                        b,
+                        [aggregator(msg.i)],
+                        own_share_sum(world, b, msg.r, msg.i, msg.contribs),
+                        out,
+                    )
+            elif isinstance(msg, Reveal) and (msg.r, msg.i, msg.members) in endorsed:
+                req = endorsed[(msg.r, msg.i, msg.members)]
                 _offer(
-                    world, b, [aggregator(msg.i)], own_share_sum(world, b, msg.r, msg.i, msg.contribs), out
+                    world, b, [aggregator(msg.i)], own_share_sum(world, b, msg.r, msg.i, req.contribs), out
                 )
-            elif isinstance(msg, Cluster):
-                agg = recompute_agg(world.ctx, msg)
+            elif isinstance(msg, Cluster) and (agg := _agg_of(world, msg)) is not None:
                 digest = world.domain.digest(agg)
                 cert = Certify(
                     msg.r,
@@ -218,6 +253,13 @@ def wrong_sums(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+def _agg_of(world: World, msg: Cluster):
+    """agg of a CLUSTER the coalition received, or None for a malformed one (its own arbitrary sends)."""
+    if len({s.sender for s in msg.sums}) != len(msg.sums):
+        return None
+    return recompute_agg(world.ctx, msg)
+
+
 def _known_results(world: World) -> dict[tuple[int, int], CertifiedResult]:
     """Cluster results the coalition can put in a proof: agg from a CLUSTER it received, with the
     CERTIFY signatures it saw plus its own."""
@@ -227,8 +269,7 @@ def _known_results(world: World) -> dict[tuple[int, int], CertifiedResult]:
             sigs.setdefault((msg.r, msg.i, msg.members, msg.agg_digest), {})[msg.sig.signer] = msg.sig
     out: dict[tuple[int, int], CertifiedResult] = {}
     for msg in inbox(world):
-        if isinstance(msg, Cluster):
-            agg = recompute_agg(world.ctx, msg)
+        if isinstance(msg, Cluster) and (agg := _agg_of(world, msg)) is not None:
             digest = world.domain.digest(agg)
             key = (msg.r, msg.i, msg.members, digest)
             found = dict(sigs.get(key, {}))

@@ -40,9 +40,26 @@ def _mask_constant(ctx: Context, c: int, r: int, x: Value) -> tuple[Value, tuple
 
 
 def _endorse_no_write_once(ctx, j, endorsed, src, msg) -> str | None:
-    """Broken endorse rule: the write-once check is dropped, so an equivocating coordinator gets two
-    sets of one (round, cluster) endorsed by the same correct aggregators (breaks P2)."""
+    """Broken endorse rule: the write-once check is dropped (and share-sums are released at once,
+    since reveal-once would still stop it), so an equivocating coordinator gets two sets of one
+    (round, cluster) endorsed by the same correct aggregators (breaks P2)."""
     return STANDARD.endorse_problem(ctx, j, {}, src, msg)
+
+
+def _share_sum_at_once(params: Params) -> int:
+    """The protocol as PROTOCOL.md first wrote it: an endorser replies to UNMASK_REQ with its
+    share-sum at once. An equivocating coordinator then collects share-sums of different sets of
+    one (round, cluster), none reaching T, that combine into a linear function of two members'
+    values outside every allowed sum (finding F1; breaks P3)."""
+    return 0
+
+
+def _share_sum_at_once(params: Params) -> int:
+    """The protocol as PROTOCOL.md first wrote it: an endorser replies to UNMASK_REQ with its
+    share-sum at once. An equivocating coordinator then collects share-sums of different sets of
+    one (round, cluster), none reaching T, that combine into a linear function of two members'
+    values outside every allowed sum (finding F1; breaks P3)."""
+    return 0
 
 
 def _accept_any_model(ctx, msg) -> str | None:
@@ -62,9 +79,9 @@ def _noise_for_cluster_size(params: Params) -> float:
 
 
 def _small_averaging_quorum(params: Params) -> int:
-    """Broken inter-cluster rule: average as soon as n_a - 2*t_a clusters are certified, so two
-    correct aggregators may average disjoint sets of clusters (breaks P8)."""
-    return max(1, params.n_a - 2 * params.t_a)
+    """Broken inter-cluster rule: average as soon as n_a - 3*t_a clusters are certified (one, at the
+    default sizes), so two correct aggregators may average disjoint sets of clusters (breaks P8)."""
+    return max(1, params.n_a - 3 * params.t_a)
 
 
 def _wait_for_all_sums(params: Params, sums: Mapping[int, ShareSum]) -> bool:
@@ -101,7 +118,12 @@ VARIANTS: dict[str, Variant] = {
             _mask_degree_T.__doc__ or "",
         ),
         Variant(
-            replace(STANDARD, name="endorse-twice", endorse_problem=_endorse_no_write_once),
+            replace(
+                STANDARD,
+                name="endorse-twice",
+                endorse_problem=_endorse_no_write_once,
+                reveal_quorum=_share_sum_at_once,
+            ),
             "P2",
             ("equivocating",),
             _endorse_no_write_once.__doc__ or "",
@@ -111,6 +133,12 @@ VARIANTS: dict[str, Variant] = {
             "P3",
             ("coordinator",),
             _mask_constant.__doc__ or "",
+        ),
+        Variant(
+            replace(STANDARD, name="share-sum-at-once", reveal_quorum=_share_sum_at_once),
+            "P3",
+            ("equivocating",),
+            _share_sum_at_once.__doc__ or "",
         ),
         Variant(
             replace(STANDARD, name="accept-any-model", model_problem=_accept_any_model),

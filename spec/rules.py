@@ -34,6 +34,13 @@ def standard_cluster_ready(params: Params, sums: Mapping[int, ShareSum]) -> bool
     return len(sums) >= params.T
 
 
+def standard_reveal_quorum(params: Params) -> int:
+    """Endorse, then reveal (finding F1): an aggregator releases its share-sum for (r, i, S) only when
+    shown T endorsements of S; by Q2 only one set of (r, i) can have them. 0 = release at once."""
+    assert params.T is not None
+    return params.T
+
+
 def standard_averaging_quorum(params: Params) -> int:
     """Inter-cluster (P9): average once certified results of n_a - t_a clusters are held."""
     return params.n_a - params.t_a
@@ -78,6 +85,7 @@ class Rules:
     fix_set: Callable[[Params, Mapping[int, Contrib]], frozenset[int] | None] = standard_fix_set
     endorse_problem: Callable[..., str | None] = standard_endorse_problem
     cluster_ready: Callable[[Params, Mapping[int, ShareSum]], bool] = standard_cluster_ready
+    reveal_quorum: Callable[[Params], int] = standard_reveal_quorum
     share_sum_verifies: Callable[..., bool] = standard_share_sum_verifies
     certificate_size: Callable[[Params], int] = standard_certificate_size
     averaging_quorum: Callable[[Params], int] = standard_averaging_quorum
@@ -103,6 +111,7 @@ RULE_SIGNATURES: dict[str, tuple[str, ...]] = {
     "fix_set": ("params", "held"),
     "endorse_problem": ("ctx", "j", "endorsed", "src", "msg"),
     "cluster_ready": ("params", "sums"),
+    "reveal_quorum": ("params",),
     "share_sum_verifies": ("ctx", "contribs", "share_sum"),
     "certificate_size": ("params",),
     "averaging_quorum": ("params",),

@@ -19,6 +19,7 @@ PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
     ("adversary", "rule"),
     [
         ("equivocating", "Q2 write-once"),  # a correct aggregator refuses a second set (Q2)
+        ("equivocating", "reveal"),  # no share-sum for a set without T endorsements (F1)
         ("wrong_sums", "A1"),  # a wrong share-sum does not verify (A1)
         ("forged", "P4 model proof"),  # a client refuses a forged or altered MODEL (P4)
         ("forged", "certify"),  # a CLUSTER that dropped a member is not certified
@@ -26,7 +27,7 @@ PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
     ],
 )
 def test_attack_is_reached_and_refused(adversary: str, rule: str) -> None:
-    setup = Setup(PARAMS, adversaries=(adversary,), swarm=False, max_chaos=150)
+    setup = Setup(PARAMS, adversaries=(adversary,), swarm=False, max_chaos=250)
     ex = find_run(setup, lambda ex: rule in refused_rules(ex), max_examples=60)
     assert ex is not None, f"the {adversary} adversary never met the rule {rule}"
     assert adversary in ex.plan.adversaries
