@@ -46,6 +46,7 @@ from asfl.spec.messages import (
     certify_payload,
     client,
     endorsement_payload,
+    intent_payload,
 )
 from asfl.spec.world import Inject, World
 
@@ -54,7 +55,7 @@ from .symbolic import Form
 Adversary = Callable[[World], list[Inject]]
 
 #: offers per adversary per step, at most
-MAX_OFFERS = 24
+MAX_OFFERS = 64
 
 
 # -- what the coalition knows ------------------------------------------------------------------
@@ -120,7 +121,7 @@ def _offer(world: World, b: int, dsts: Iterable[Party], msg: Message, out: list[
 
 
 def _bounded(offers: list[Inject]) -> list[Inject]:
-    return offers[-MAX_OFFERS:]
+    return offers[:MAX_OFFERS]  # in priority order: coordinator, endorser, certifier
 
 
 # -- coordinator-like strategies ---------------------------------------------------------------
@@ -134,11 +135,19 @@ def _coordinate(
     correct = [aggregator(j) for j in correct_aggregators(world)]
     for b in sorted(world.byzantine):
         for r, held in sorted(held_contribs(world, b).items()):
-            for members in sets(world, held):
+            # the sets it picks now, and every set it asked for before that correct aggregators endorsed
+            endorsed_before = {
+                env.msg.members
+                for env in world.coalition_inbox
+                if isinstance(env.msg, Endorsement)
+                and (env.msg.r, env.msg.i) == (r, b)
+                and env.msg.members <= set(held)
+            }
+            for members in sorted(set(sets(world, held)) | endorsed_before, key=sorted):
                 contribs = tuple(held[c] for c in sorted(members))
                 _offer(world, b, correct, UnmaskReq(r, b, members, contribs), out)
                 sigs = received_endorsements(world, b, r, members)
-                sigs[b] = Sig(b, endorsement_payload(r, b, members))
+                sigs[b] = Sig(b, intent_payload(r, b, members))
                 if len(sigs) >= params.T:
                     _offer(
                         world, b, correct, Reveal(r, b, members, tuple(sigs[k] for k in sorted(sigs))), out
@@ -147,12 +156,14 @@ def _coordinate(
                 sums[b] = own_share_sum(world, b, r, b, contribs)
                 if len(sums) >= params.T:
                     chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
-                    _offer(world, b, correct, Cluster(r, b, members, contribs, chosen), out)
+                    own = Cluster(r, b, members, contribs, chosen)
+                    _offer(world, b, correct, own, out)
+                    _offer(world, b, correct + _clients_of(world, r, b), _certify(world, b, own), out)
         endorsed: dict[tuple[int, int, frozenset[int]], UnmaskReq] = {}
         for msg in inbox(world):
             if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
                 endorsed[(msg.r, msg.i, msg.members)] = msg
-                sig = Sig(b, endorsement_payload(msg.r, msg.i, msg.members))
+                sig = Sig(b, intent_payload(msg.r, msg.i, msg.members))
                 _offer(world, b, [aggregator(msg.i)], Endorsement(msg.r, msg.i, msg.members, b, sig), out)
                 if world.rules.reveal_quorum(params) == 0:
                     _offer(
@@ -167,18 +178,21 @@ def _coordinate(
                 _offer(
                     world, b, [aggregator(msg.i)], own_share_sum(world, b, msg.r, msg.i, req.contribs), out
                 )
-            elif isinstance(msg, Cluster) and (agg := _agg_of(world, msg)) is not None:
-                digest = world.domain.digest(agg)
-                cert = Certify(
-                    msg.r,
-                    msg.i,
-                    msg.members,
-                    digest,
-                    Sig(b, certify_payload(msg.r, msg.i, msg.members, digest)),
-                )
-                members_now = world.ctx.clusters(msg.r)[msg.i] if 0 <= msg.r < params.R else frozenset()
-                _offer(world, b, correct + [client(c) for c in sorted(members_now)], cert, out)
+            elif isinstance(msg, Cluster) and _agg_of(world, msg) is not None:
+                _offer(world, b, correct + _clients_of(world, msg.r, msg.i), _certify(world, b, msg), out)
     return _bounded(out)
+
+
+def _clients_of(world: World, r: int, i: int) -> list[Party]:
+    return [client(c) for c in sorted(world.ctx.clusters(r)[i])] if 0 <= r < world.params.R else []
+
+
+def _certify(world: World, b: int, msg: Cluster) -> Certify:
+    """Byzantine aggregator b's CERTIFY of the result a CLUSTER describes."""
+    digest = world.domain.digest(recompute_agg(world.ctx, msg))
+    return Certify(
+        msg.r, msg.i, msg.members, digest, Sig(b, certify_payload(msg.r, msg.i, msg.members, digest))
+    )
 
 
 def _all_held(world: World, held: dict[int, Contrib]) -> list[frozenset[int]]:

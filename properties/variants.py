@@ -62,6 +62,14 @@ def _share_sum_at_once(params: Params) -> int:
     return 0
 
 
+def _no_cluster_relay(params: Params) -> bool:
+    """The protocol as PROTOCOL.md first wrote it: CLUSTER only from the coordinator, never relayed.
+    A Byzantine coordinator that sends CLUSTER to one correct aggregator lets it publish model r+1;
+    clients jump from model r-1 to r+1 and never contribute to round r, so a correct cluster of round
+    r starves and the other correct aggregators never complete round r (finding F3; breaks P5)."""
+    return False
+
+
 def _accept_any_model(ctx, msg) -> str | None:
     """Broken client step 1: a MODEL is accepted without checking its proof (breaks P4)."""
     return None
@@ -139,6 +147,12 @@ VARIANTS: dict[str, Variant] = {
             "P3",
             ("equivocating",),
             _share_sum_at_once.__doc__ or "",
+        ),
+        Variant(
+            replace(STANDARD, name="no-cluster-relay", relay_cluster=_no_cluster_relay),
+            "P5",
+            ("coordinator",),
+            _no_cluster_relay.__doc__ or "",
         ),
         Variant(
             replace(STANDARD, name="accept-any-model", model_problem=_accept_any_model),

@@ -9,7 +9,8 @@ Rules owned here:
                per (r, i) (Q2); the share-sum is withheld
   reveal       release the withheld share-sum only on REVEAL: T endorsements of the set it endorsed,
                so share-sums of one (r, i) are only ever released for one set (finding F1)
-  certify      verify the share-sums (A1), recompute agg = sum(ys) - interpolate(sums), CERTIFY
+  certify      verify the share-sums (A1), recompute agg = sum(ys) - interpolate(sums), CERTIFY;
+               relay the CLUSTER to every aggregator the first time (finding F3)
   average      with certified results of n_a - t_a distinct clusters, never wait for more (P9):
                w_{r+1} = w_r + eta * sum(agg) / sum(|S|), MODEL to every client
 Correct aggregators never agree on anything: each averages the clusters it saw first.
@@ -42,6 +43,7 @@ from .messages import (
     certify_payload,
     client,
     endorsement_payload,
+    intent_payload,
 )
 
 ResultKey = tuple[int, int, frozenset[int], Hashable]  # (r, i, S, hash(agg))
@@ -158,9 +160,7 @@ def on_endorsement(
     """Collect endorsements of the fixed set; with T of them, REVEAL them to every endorser so far,
     and to each later endorser on its endorsement (an endorser can only reveal what it endorsed, so
     a REVEAL that overtook its UNMASK_REQ is useless: it gets another) (F1, P5)."""
-    if src != aggregator(msg.sender) or msg.sig != Sig(
-        msg.sender, endorsement_payload(msg.r, msg.i, msg.members)
-    ):
+    if src != aggregator(msg.sender) or msg.sig != Sig(msg.sender, intent_payload(msg.r, msg.i, msg.members)):
         raise ProtocolError("signatures", "endorsement not signed by its sender")
     if msg.i != st.j or st.fixed.get(msg.r) != msg.members:
         raise ProtocolError("coordinator", "endorsement of a set this coordinator did not fix")
@@ -194,7 +194,8 @@ def on_unmask_req(
     if ctx.rules.reveal_quorum(ctx.params) == 0:
         return st, [(aggregator(msg.i), ShareSum(msg.r, msg.i, msg.members, st.j, total, sig))]
     st = replace(st, withheld=st.withheld.set(key, total))
-    return st, [(aggregator(msg.i), Endorsement(msg.r, msg.i, msg.members, st.j, sig))]
+    intent = Sig(st.j, intent_payload(msg.r, msg.i, msg.members))
+    return st, [(aggregator(msg.i), Endorsement(msg.r, msg.i, msg.members, st.j, intent))]
 
 
 def on_reveal(
@@ -211,13 +212,13 @@ def on_reveal(
         raise ProtocolError("reveal", f"did not endorse this set for ({msg.r}, {msg.i})")
     if key in st.revealed:
         raise ProtocolError("reveal", f"share-sum of ({msg.r}, {msg.i}) already released")
-    payload = endorsement_payload(msg.r, msg.i, msg.members)
-    signers = {s.signer for s in msg.sigs if s.payload == payload and 0 <= s.signer < ctx.params.n_a}
+    intent = intent_payload(msg.r, msg.i, msg.members)
+    signers = {s.signer for s in msg.sigs if s.payload == intent and 0 <= s.signer < ctx.params.n_a}
     if len(signers) < ctx.rules.reveal_quorum(ctx.params):
         raise ProtocolError(
             "reveal", f"{len(signers)} endorsements, needs {ctx.rules.reveal_quorum(ctx.params)}"
         )
-    sig = Sig(st.j, payload)
+    sig = Sig(st.j, endorsement_payload(msg.r, msg.i, msg.members))
     reply = ShareSum(msg.r, msg.i, msg.members, st.j, st.withheld[key], sig)
     st = replace(st, revealed=st.revealed | {key})
     return st, [(aggregator(msg.i), reply)]
@@ -238,10 +239,17 @@ def on_cluster(
     ctx: Context, st: AggregatorState, src: Party, msg: Cluster
 ) -> tuple[AggregatorState, list[Send]]:
     """Verify the share-sums (A1), recompute agg, and CERTIFY it to every aggregator and to the
-    cluster's clients. A round already averaged is still certified: others may need it (P5)."""
+    cluster's clients. A round already averaged is still certified: others may need it (P5).
+
+    Relay (finding F3): a CLUSTER is self-verifying (signed contributions, T endorsed share-sums
+    checked by A1), so it is accepted from any aggregator, and the first time an aggregator
+    certifies one it forwards it to every aggregator. A coordinator that sends CLUSTER to some
+    correct aggregators only can then not leave the others without a result that a published
+    model used, after clients have moved past that round."""
     params = ctx.params
     assert params.T is not None
-    if src != aggregator(msg.i):
+    relay = ctx.rules.relay_cluster(params)
+    if src.role != "a" or (not relay and src != aggregator(msg.i)):
         raise ProtocolError("certify", f"CLUSTER for cluster {msg.i} not from its coordinator")
     problem = members_problem(ctx, msg.r, msg.i, msg.members) or contribs_problem(
         ctx, msg.r, msg.members, msg.contribs
@@ -267,6 +275,8 @@ def on_cluster(
     cert = Certify(msg.r, msg.i, msg.members, digest, Sig(st.j, certify_payload(*key)))
     sends: list[Send] = [(dst, cert) for dst in _everyone(ctx)]
     sends += [(client(c), cert) for c in sorted(ctx.clusters(msg.r)[msg.i])]
+    if relay:
+        sends += [(dst, msg) for dst in _everyone(ctx) if dst not in (src, aggregator(st.j))]
     st, more = _advance(ctx, st)
     return st, sends + more
 

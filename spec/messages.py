@@ -46,6 +46,12 @@ def endorsement_payload(r: int, i: int, members: frozenset[int]) -> tuple[Hashab
     return ("endorse", r, i, members)
 
 
+def intent_payload(r: int, i: int, members: frozenset[int]) -> tuple[Hashable, ...]:
+    """What an ENDORSE signs (finding F1): distinct from the share-sum's endorsement, so seeing an
+    ENDORSE never lets anyone pass off a share-sum of its signer."""
+    return ("endorse-intent", r, i, members)
+
+
 def certify_payload(r: int, i: int, members: frozenset[int], agg: Hashable) -> tuple[Hashable, ...]:
     """What a CERTIFY signs: (r, i, hash(S), hash(agg))."""
     return ("certify", r, i, members, agg)

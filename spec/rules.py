@@ -41,6 +41,12 @@ def standard_reveal_quorum(params: Params) -> int:
     return params.T
 
 
+def standard_relay_cluster(params: Params) -> bool:
+    """Relay (finding F3): a CLUSTER is accepted from any aggregator and forwarded once, on first
+    certification, to every aggregator. False: only from the coordinator, never forwarded."""
+    return True
+
+
 def standard_averaging_quorum(params: Params) -> int:
     """Inter-cluster (P9): average once certified results of n_a - t_a clusters are held."""
     return params.n_a - params.t_a
@@ -86,6 +92,7 @@ class Rules:
     endorse_problem: Callable[..., str | None] = standard_endorse_problem
     cluster_ready: Callable[[Params, Mapping[int, ShareSum]], bool] = standard_cluster_ready
     reveal_quorum: Callable[[Params], int] = standard_reveal_quorum
+    relay_cluster: Callable[[Params], bool] = standard_relay_cluster
     share_sum_verifies: Callable[..., bool] = standard_share_sum_verifies
     certificate_size: Callable[[Params], int] = standard_certificate_size
     averaging_quorum: Callable[[Params], int] = standard_averaging_quorum
@@ -112,6 +119,7 @@ RULE_SIGNATURES: dict[str, tuple[str, ...]] = {
     "endorse_problem": ("ctx", "j", "endorsed", "src", "msg"),
     "cluster_ready": ("params", "sums"),
     "reveal_quorum": ("params",),
+    "relay_cluster": ("params",),
     "share_sum_verifies": ("ctx", "contribs", "share_sum"),
     "certificate_size": ("params",),
     "averaging_quorum": ("params",),

@@ -36,3 +36,33 @@ def test_f1_fix_refuses_the_reveal_of_another_set() -> None:
     )
     assert ex is not None
     assert p3_confidentiality(ex.run) is None
+
+
+def test_f3_selective_cluster_starves_a_round_replays() -> None:
+    """F3: a Byzantine coordinator sends CLUSTER (and its CERTIFY) to aggregator 1 only; aggregator 1
+    publishes model 1, the members of a correct cluster jump from model 0 to model 1 without ever
+    contributing to round 0, and aggregators 2 and 3 never complete round 0 (P5)."""
+    trace = traces.read_itf(PINNED / "F3-no-cluster-relay.itf.json")
+    assert trace.rules == "no-cluster-relay" and trace.property == "P5"
+    assert trace.extra["chaos_steps"] <= 16 and trace.loop == len(trace.events)
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and "aggregators [2, 3]" in violation.reason
+
+
+def test_f3_relay_completes_the_round() -> None:
+    """The same attack, step for step (deliveries by content), on the protocol with CLUSTER relay:
+    aggregator 1 relays the CLUSTER, every correct aggregator completes every round (P5)."""
+    from asfl.properties.checks import p5_liveness
+    from asfl.properties.minimize import by_content, replay_steps
+    from asfl.spec import STANDARD
+
+    trace = traces.read_itf(PINNED / "F3-no-cluster-relay.itf.json")
+    chaos = trace.events[: trace.extra["fair_from"]]
+    worlds = trace.worlds()[: len(chaos) + 1]
+    setup = Setup(trace.params, STANDARD, adversaries=("coordinator",), swarm=False)
+    _events, run = replay_steps(setup, trace.byzantine, by_content(worlds, chaos), fair=True)
+    assert run.monitor.certified_by  # the attack ran: clusters were certified
+    assert p5_liveness(run) is None
+    assert all(a.model_round == trace.params.R for a in run.world.aggregators if a is not None)

@@ -28,12 +28,16 @@ PLAN = {
 }
 
 
+# found by a scripted attack, pinned as a trace (tests/properties/test_findings.py)
+PINNED = {"no-cluster-relay"}
+
+
 def test_every_property_has_a_broken_variant() -> None:
     assert {v.breaks for v in VARIANTS.values()} == {f"P{k}" for k in range(1, 10)}
-    assert set(PLAN) == set(VARIANTS)
+    assert set(PLAN) == set(VARIANTS) - PINNED
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", sorted(PLAN))
 def test_variant_is_caught_and_replays(name: str, tmp_path) -> None:
     variant = VARIANTS[name]
     params, chaos, examples, longest = PLAN[name]
