@@ -66,3 +66,24 @@ def test_f3_relay_completes_the_round() -> None:
     assert run.monitor.certified_by  # the attack ran: clusters were certified
     assert p5_liveness(run) is None
     assert all(a.model_round == trace.params.R for a in run.world.aggregators if a is not None)
+
+
+def test_f2_fair_delivery_starves_slow_clients(tmp_path) -> None:
+    """F2 (open): with no fault at all and FIFO delivery, the clients that train first take every
+    slot (their noise-only contributions too, once past the quota): clients 3-7 release nothing in
+    3 rounds, and client 7 still nothing in 12 (P6's balance clause)."""
+    from asfl.properties.checks import p6_budget
+    from asfl.properties.explore import Plan, execute
+
+    for rounds, starved in ((3, [3, 4, 5, 6, 7]), (12, [5, 6, 7])):
+        params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=rounds)
+        ex = execute(Setup(params), Plan((), (), False, 0), lambda world, kinds: None)
+        assert ex.run.fair_from == 0 and not ex.run.stuck  # no fault, fair from the start, finished
+        violation = p6_budget(ex.run)
+        assert violation is not None and "not Q=" in violation.reason
+        assert [c.c for c in ex.run.world.clients if c.released == 0] == starved
+    trace = traces.Trace(
+        params=params, seed=0, events=ex.events, domain="symbolic", property="P6", extra={"fair_from": 0}
+    )
+    again = traces.read_itf(traces.write_itf(tmp_path / "F2.itf.json", trace))
+    assert judge_trace(again) is not None
