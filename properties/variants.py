@@ -16,7 +16,10 @@ from asfl.spec.context import Context
 from asfl.spec.domain import Label, Value, polynomial_share, share_point
 from asfl.spec.messages import Contrib, Sealed, ShareSum
 
-from . import traces  # symbolic: registers the "symbolic" domain and its values
+from . import (
+    symbolic,  # noqa: F401  (registers the "symbolic" domain and its values)
+    traces,
+)
 
 
 def _mask_degree_T(ctx: Context, c: int, r: int, x: Value) -> tuple[Value, tuple[Sealed, ...]]:
