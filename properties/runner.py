@@ -105,6 +105,7 @@ def check_property(
                 state["failure"] = (ex, v)
             if first is None:
                 state["first_failure_at"] = time.perf_counter()
+                state["examples_to_first_failure"] = state["examples"]
             raise _Failed(str(v))
 
     if seed_value is not None:
@@ -122,7 +123,21 @@ def check_property(
         return Outcome(prop, True, state["examples"], state["steps"], elapsed, seed=seed_value)
     ex, violation = state["failure"]
     trace, violation = counterexample(prop, local, ex, violation)
-    return Outcome(prop, False, state["examples"], state["steps"], elapsed, violation, trace, seed=seed_value)
+    extra = {
+        "first_failure_seconds": state["first_failure_at"] - start,
+        "examples_to_first_failure": state["examples_to_first_failure"],
+    }
+    return Outcome(
+        prop,
+        False,
+        state["examples"],
+        state["steps"],
+        elapsed,
+        violation,
+        trace,
+        seed=seed_value,
+        extra=extra,
+    )
 
 
 def counterexample(

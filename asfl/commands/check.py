@@ -168,7 +168,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
             str(o.examples),
             str(o.steps),
             f"{o.seconds:.1f}s",
-            "" if o.held else f"{o.trace_path} ({len(o.trace.events)} steps)",
+            "" if o.held else f"{o.trace_path.name} ({len(o.trace.events)} steps)",
         )
     console.print(table)
     for o in outcomes:
