@@ -12,12 +12,21 @@ import sys
 from asfl.spec.errors import ParamsError
 
 from .commands import check as check_cmd
+from .commands import quorum as quorum_cmd
 from .commands import replay as replay_cmd
 from .commands import show as show_cmd
 from .commands import simulate as simulate_cmd
+from .commands import train as train_cmd
 from .errors import UsageError, fail
 
-COMMANDS = [simulate_cmd, check_cmd, replay_cmd, show_cmd]
+COMMANDS = [
+    simulate_cmd,
+    quorum_cmd,
+    train_cmd,
+    check_cmd,
+    replay_cmd,
+    show_cmd,
+]
 
 
 class _Parser(argparse.ArgumentParser):

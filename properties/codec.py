@@ -91,7 +91,7 @@ def encode(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and type(obj).__name__ in _TYPES:
         return {
             "type": type(obj).__name__,
-            **{f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)},
+            **{f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init},
         }
     if isinstance(obj, tuple) and hasattr(obj, "_fields") and type(obj).__name__ in _TYPES:
         return {"type": type(obj).__name__, **{k: encode(v) for k, v in zip(obj._fields, obj, strict=True)}}

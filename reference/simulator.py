@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from asfl.spec.messages import Certify, ModelMsg
 from asfl.spec.params import Params
+from asfl.spec.rules import STANDARD, Rules
 from asfl.spec.world import Deliver, Event, World, enabled, finished, initial_world, step
 
 from .field_domain import FieldDomain, Vec
@@ -97,6 +98,7 @@ def simulate(
     max_steps: int | None = None,
     byzantine: tuple[int, ...] | None = None,
     crash: tuple[int, ...] | None = None,
+    rules: Rules = STANDARD,
 ) -> SimResult:
     """Run until every correct party finished round R or `max_steps` events were applied.
 
@@ -107,7 +109,7 @@ def simulate(
     if crash is None:
         crash = tuple(sorted(rng.sample(range(params.n_c), params.t_c)))
     sched = SCHEDULERS[scheduler](seed, crash=crash)
-    world = initial_world(params, FieldDomain(params, seed), byzantine)
+    world = initial_world(params, FieldDomain(params, seed), byzantine, rules)
     limit = max_steps if max_steps is not None else default_max_steps(params)
     events: list[Event] = []
     accepted: dict[int, dict[int, int]] = defaultdict(dict)

@@ -12,6 +12,7 @@ signatures of Byzantine aggregators and signed parts the coalition has seen (ide
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -26,6 +27,11 @@ from .rules import STANDARD, Rules
 
 
 @dataclass(frozen=True)
+class Deliver:
+    msg_id: int
+
+
+@dataclass(frozen=True)
 class Envelope:
     """A message in flight, with the id a schedule names it by."""
 
@@ -33,11 +39,11 @@ class Envelope:
     src: Party
     dst: Party
     msg: Message
+    # the event that delivers it, made once: `enabled` lists it at every step
+    deliver: Deliver = field(init=False, compare=False, repr=False)
 
-
-@dataclass(frozen=True)
-class Deliver:
-    msg_id: int
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deliver", Deliver(self.id))
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ def initial_world(
 def enabled(world: World, adversary: Adversary | None = None) -> list[Event]:
     """Every event that may happen next: deliveries in any order, trainings, crashes (at most
     t_c), and what the adversary offers."""
-    events: list[Event] = [Deliver(env.id) for env in world.in_flight]
+    events: list[Event] = [env.deliver for env in world.in_flight]
     events += [
         TrainDone(st.c) for st in world.clients if st.training is not None and st.c not in world.crashed
     ]
@@ -187,6 +193,10 @@ def _deliver(world: World, env: Envelope) -> tuple[World, tuple[int, ...], Proto
     return world, ids, None
 
 
+def _envelope_id(env: Envelope) -> int:
+    return env.id
+
+
 def _put(items: tuple, index: int, value: object) -> tuple:
     return items[:index] + (value,) + items[index + 1 :]
 
@@ -197,10 +207,12 @@ def step(world: World, event: Event) -> World:
     refused: ProtocolError | None = None
     sent: tuple[int, ...] = ()
     if isinstance(event, Deliver):
-        env = next((e for e in world.in_flight if e.id == event.msg_id), None)
-        if env is None:
+        # in_flight is kept in increasing id order: find by bisection, remove by slicing
+        k = bisect_left(world.in_flight, event.msg_id, key=_envelope_id)
+        if k == len(world.in_flight) or world.in_flight[k].id != event.msg_id:
             raise InvalidEvent(f"message {event.msg_id} is not in flight")
-        world = replace(world, in_flight=tuple(e for e in world.in_flight if e.id != event.msg_id))
+        env = world.in_flight[k]
+        world = replace(world, in_flight=world.in_flight[:k] + world.in_flight[k + 1 :])
         world, sent, refused = _deliver(world, env)
     elif isinstance(event, TrainDone):
         c = event.client

@@ -1,0 +1,156 @@
+"""`asfl quorum`: the quorum conditions Q1-Q6 (PROTOCOL.md section 2), checked by z3.
+
+With all four sizes it checks those; with some, it proves or refutes each condition for every value
+of the others; with none, it also proves the general theorems (TH1-TH3). Exit 0 when everything
+holds, 1 when something is refuted, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from asfl.properties.quorum import (
+    DEFAULT_MIN_SET,
+    DEFAULT_THRESHOLD,
+    SIZES,
+    Setting,
+    Verdict,
+    check_all,
+    sizes_consistent,
+    theorems,
+)
+from asfl.properties.quorum_expr import Expr, ExprError, parse
+
+from ..errors import UsageError
+from .common import print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "quorum",
+        help="prove or refute the quorum conditions Q1-Q6 with z3",
+        description=__doc__.splitlines()[0],
+    )
+    g = p.add_argument_group("sizes (omit to quantify over all values)")
+    g.add_argument("--n-c", type=int, default=None, help="clients")
+    g.add_argument("--t-c", type=int, default=None, help="clients that may crash")
+    g.add_argument("--n-a", type=int, default=None, help="aggregators")
+    g.add_argument("--t-a", type=int, default=None, help="Byzantine aggregators")
+    p.add_argument(
+        "--threshold",
+        default=DEFAULT_THRESHOLD,
+        metavar="EXPR",
+        help=f"T as an expression of n_c, t_c, n_a, t_a, k (default {DEFAULT_THRESHOLD!r})",
+    )
+    p.add_argument(
+        "--min-set",
+        default=DEFAULT_MIN_SET,
+        metavar="EXPR",
+        help=f"m as an expression; k = n_c // n_a (default {DEFAULT_MIN_SET!r})",
+    )
+    p.add_argument(
+        "--no-resilience",
+        action="store_true",
+        help="do not assume n_a >= 3*t_a + 1 when quantifying over sizes",
+    )
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.set_defaults(run=run)
+
+
+def _expr(option: str, source: str) -> Expr:
+    try:
+        return parse(source)
+    except ExprError as e:
+        raise UsageError(f"{option}: {e.reason} at position {e.position} of {e.source!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    fixed = {s: getattr(args, s) for s in SIZES if getattr(args, s) is not None}
+    setting = Setting(
+        threshold=_expr("--threshold", args.threshold),
+        min_set=_expr("--min-set", args.min_set),
+        fixed=fixed,
+        assume_resilience=not args.no_resilience,
+    )
+    if not sizes_consistent(setting):
+        given = ", ".join(f"{k}={v}" for k, v in fixed.items())
+        raise UsageError(
+            f"no sizes satisfy the system model with {given} "
+            "(need n_a >= 1, 0 <= t_a < n_a, n_c >= n_a, 0 <= t_c < n_c"
+            + ("" if setting.concrete or args.no_resilience else ", n_a >= 3*t_a + 1")
+            + ")"
+        )
+    start = time.perf_counter()
+    conditions = check_all(setting)
+    proved = theorems(setting.threshold) if not fixed else []
+    elapsed = time.perf_counter() - start
+    ok = all(v.holds for v in conditions + proved)
+    mode = "concrete" if setting.concrete else "general"
+    if args.json:
+        print_json(
+            {
+                "mode": mode,
+                "sizes": fixed,
+                "threshold": str(setting.threshold),
+                "min_set": str(setting.min_set),
+                "assume_resilience": setting.assume_resilience and not setting.concrete,
+                "conditions": [v.to_json() for v in conditions],
+                "theorems": [v.to_json() for v in proved],
+                "all_hold": ok,
+                "seconds": round(elapsed, 4),
+            }
+        )
+        return 0 if ok else 1
+    _print_tables(setting, conditions, proved, elapsed)
+    return 0 if ok else 1
+
+
+def _status(v: Verdict, concrete: bool) -> str:
+    if v.status == "proved":
+        return "[green]holds[/]" if concrete else "[green]proved[/]"
+    if v.status == "refuted":
+        return "[red]fails[/]" if concrete else "[red]refuted[/]"
+    return "[yellow]unknown[/]"
+
+
+def _cex(v: Verdict) -> str:
+    if v.counterexample is None:
+        return ""
+    return " ".join(f"{k}={n}" for k, n in v.counterexample.items())
+
+
+def _print_tables(setting: Setting, conditions: list[Verdict], proved: list[Verdict], elapsed: float) -> None:
+    console = Console(highlight=False)
+    concrete = setting.concrete
+    if concrete:
+        scope = ", ".join(f"{k}={v}" for k, v in setting.fixed.items())
+    else:
+        fixed = "".join(f", {k}={v}" for k, v in setting.fixed.items())
+        scope = "all sizes of the system model" + fixed
+        if setting.assume_resilience:
+            scope += ", n_a >= 3*t_a + 1"
+    title = f"quorum conditions: T = {setting.threshold}, m = {setting.min_set}; {scope}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("condition")
+    table.add_column("statement")
+    table.add_column("verdict")
+    table.add_column("guards")
+    table.add_column("counterexample" if not concrete else "values")
+    for v in conditions:
+        values = _cex(v) if v.status == "refuted" else ""
+        table.add_row(v.name, v.statement, _status(v, concrete), v.breaks, values)
+    console.print(table)
+    if proved:
+        th = Table(title="theorems (all n_a, t_a >= 0)", title_justify="left")
+        th.add_column("theorem")
+        th.add_column("statement")
+        th.add_column("verdict")
+        th.add_column("counterexample")
+        for v in proved:
+            th.add_row(v.name, v.statement, _status(v, False), _cex(v))
+        console.print(th)
+    console.print(f"z3 time {elapsed:.3f} s")

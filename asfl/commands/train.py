@@ -1,0 +1,243 @@
+"""`asfl train`: federated training on real data through the protocol, with DP accounting.
+
+Runs ASFL (the spec, `STANDARD` rules) in the discrete-event simulator on a scikit-learn dataset;
+with `--compare` also plain FedAvg, central-DP FedAvg at the same (epsilon, delta), and ASFL
+without the inclusion mechanism. Prints per-round accuracy and a per-client epsilon table, and
+writes PNG plots (and, with `--record`, the run for replay) to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from asfl.reference import accountant, datasets, experiment, recording
+from asfl.reference.adversaries import STRATEGIES
+from asfl.reference.field import EncodingError
+from asfl.reference.models import MODELS
+
+from ..errors import UsageError
+from .common import print_json, write_atomic
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="federated training on real data: ASFL and baselines")
+    d = experiment.TrainConfig()
+    p.add_argument(
+        "--dataset", default=d.dataset, help=f"one of {', '.join(datasets.LOADERS)} (default digits)"
+    )
+    p.add_argument("--model", default=d.model, help=f"one of {', '.join(MODELS)} (default softmax)")
+    p.add_argument("--rounds", type=int, default=d.rounds, help=f"rounds R (default {d.rounds})")
+    p.add_argument("--n-c", type=int, default=d.n_c, help=f"clients (default {d.n_c})")
+    p.add_argument("--t-c", type=int, default=d.t_c, help=f"clients that may crash (default {d.t_c})")
+    p.add_argument("--n-a", type=int, default=d.n_a, help=f"aggregators (default {d.n_a})")
+    p.add_argument("--t-a", type=int, default=d.t_a, help=f"Byzantine aggregators (default {d.t_a})")
+    p.add_argument("--m", type=int, default=None, help="minimum set size (default min k_i - t_c)")
+    p.add_argument("--quota", type=int, default=d.quota, help=f"release quota Q (default {d.quota})")
+    p.add_argument(
+        "--byzantine", default="silent", help=f"strategy: {', '.join(STRATEGIES)} (default silent)"
+    )
+    p.add_argument("--crashes", type=int, default=0, help="clients that actually crash (<= t_c, default 0)")
+    p.add_argument("--epsilon", type=float, default=d.epsilon, help=f"target epsilon (default {d.epsilon})")
+    p.add_argument("--delta", type=float, default=d.delta, help=f"target delta (default {d.delta})")
+    p.add_argument("--partition", default=d.partition, help="iid or dirichlet (label skew; default iid)")
+    p.add_argument(
+        "--alpha", type=float, default=d.alpha, help=f"Dirichlet concentration (default {d.alpha})"
+    )
+    p.add_argument("--clip", type=float, default=d.clip, help=f"L2 clip norm C (default {d.clip})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"client learning rate (default {d.lr})")
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"local epochs (default {d.epochs})")
+    p.add_argument(
+        "--speeds", default=d.speeds, help="training durations: lognormal or pareto (default lognormal)"
+    )
+    p.add_argument(
+        "--speed-spread", type=float, default=d.speed_spread, help="lognormal sigma, or 1/shape for pareto"
+    )
+    p.add_argument(
+        "--a1", default="ideal", help="A1 share-sum check: ideal (the spec's predicate) or mac (linear MACs)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compare", action="store_true", help="also run fedavg, central-dp, asfl-no-inclusion")
+    p.add_argument("--out", type=Path, default=None, help="directory for PNG plots and results.json")
+    p.add_argument("--record", action="store_true", help="also write the ASFL run as run.json to --out")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(run=run)
+
+
+def _config(args: argparse.Namespace) -> experiment.TrainConfig:
+    checks = [
+        (args.dataset in datasets.LOADERS, f"--dataset must be one of {', '.join(datasets.LOADERS)}"),
+        (args.model in MODELS, f"--model must be one of {', '.join(MODELS)}"),
+        (
+            args.partition in datasets.PARTITIONS,
+            f"--partition must be one of {', '.join(datasets.PARTITIONS)}",
+        ),
+        (args.byzantine in STRATEGIES, f"--byzantine must be one of {', '.join(STRATEGIES)}"),
+        (args.rounds >= 1, "--rounds must be at least 1"),
+        (args.epsilon > 0, "--epsilon must be positive"),
+        (0 < args.delta < 1, "--delta must be in (0, 1)"),
+        (
+            args.clip > 0 and args.lr > 0 and args.epochs >= 1,
+            "--clip and --lr must be positive, --epochs >= 1",
+        ),
+        (args.alpha > 0 and args.speed_spread >= 0, "--alpha must be positive, --speed-spread >= 0"),
+        (0 <= args.crashes <= args.t_c, "--crashes must be between 0 and --t-c"),
+        (args.record <= (args.out is not None), "--record needs --out"),
+        (args.a1 in ("ideal", "mac"), "--a1 must be ideal or mac"),
+        (args.speeds in ("lognormal", "pareto"), "--speeds must be lognormal or pareto"),
+        (args.speeds == "lognormal" or args.speed_spread > 0, "--speed-spread must be positive for pareto"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+    return experiment.TrainConfig(
+        dataset=args.dataset, model=args.model, rounds=args.rounds, n_c=args.n_c, t_c=args.t_c,
+        n_a=args.n_a, t_a=args.t_a, m=args.m, quota=args.quota, byzantine=args.byzantine,
+        crashes=args.crashes, epsilon=args.epsilon, delta=args.delta, partition=args.partition,
+        alpha=args.alpha, clip=args.clip, lr=args.lr, epochs=args.epochs,
+        speed_spread=args.speed_spread, seed=args.seed, a1=args.a1,
+        speeds=args.speeds,
+    )  # fmt: skip
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Binary twin of `common.write_atomic`: temporary file, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _summary(res: experiment.RunResult) -> dict:
+    eps = res.epsilons()
+    finite = [e for e in eps.values() if e != float("inf")]
+    return {
+        "method": res.method,
+        "partition": res.partition,
+        "final_accuracy": res.accuracy,
+        "finished": res.finished,
+        "noise_multiplier": res.z,
+        "curve": [{"time": t, "round": r, "accuracy": a} for t, r, a in res.curve],
+        "releases": {str(c): p for c, p in sorted(res.releases.items())},
+        "epsilon": {str(c): (e if e != float("inf") else None) for c, e in sorted(eps.items())},
+        "epsilon_rdp_max": (
+            accountant.rdp_epsilon(res.z, max(res.releases.values()), res.delta)
+            if res.z and res.releases
+            else None
+        ),
+        "epsilon_spread": res.epsilon_spread() if finite else None,
+        "byzantine": list(res.byzantine),
+        "refused_injections": res.extra.get("refused", {}),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    cfg = _config(args)
+    try:
+        s = experiment.setup(cfg)
+    except (ValueError, EncodingError) as e:
+        raise UsageError(str(e)) from None
+    methods = list(experiment.METHODS) if args.compare else ["asfl"]
+    console = Console(stderr=True, quiet=args.json)
+    results: list[experiment.RunResult] = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        for method in methods:
+            task = bar.add_task(f"{method:<18}", total=cfg.rounds)
+
+            def on_step(world, now, task=task):
+                best = max((a.model_round for a in world.aggregators if a is not None), default=0)
+                bar.update(task, completed=best)
+
+            try:
+                res = experiment.run_method(s, method, on_step=on_step)
+            except EncodingError as e:
+                raise UsageError(f"{e}; lower the scale or --clip") from None
+            bar.update(task, completed=cfg.rounds)
+            results.append(res)
+    summaries = [_summary(r) for r in results]
+    header = {
+        "config": asdict(cfg),
+        "m": s.params.m,
+        "Q": s.params.Q,
+        "z_asfl": s.z,
+        "z_central": s.z_central,
+        "model_dim": s.params.d,
+    }
+    if args.out is not None:
+        title = f"{cfg.dataset}, {cfg.model}, {cfg.partition}, eps={cfg.epsilon:g}, delta={cfg.delta:g}"
+        from asfl.reference import plots
+
+        _write_bytes_atomic(args.out / "accuracy.png", plots.accuracy_plot(results, title))
+        _write_bytes_atomic(
+            args.out / "epsilon.png", plots.epsilon_plot(results, cfg.epsilon, title, list(s.durations))
+        )
+        write_atomic(args.out / "results.json", json.dumps({**header, "runs": summaries}, indent=2))
+        asfl_run = next(r for r in results if r.method == "asfl")
+        if args.record:
+            rules_name = experiment.asfl_rules(cfg).name
+            rec = recording.record(cfg, rules_name, cfg.byzantine, asfl_run.extra["des"])
+            write_atomic(args.out / "run.json", json.dumps(rec))
+    if args.json:
+        print_json({**header, "runs": summaries})
+        return 0 if all(r.finished for r in results) else 1
+    out = Console()
+    out.print(
+        f"asfl train: {cfg.dataset}/{cfg.model}, n_c={cfg.n_c} n_a={cfg.n_a} t_a={cfg.t_a} m={s.params.m} "
+        f"Q={s.params.Q} R={cfg.rounds}, target (eps={cfg.epsilon:g}, delta={cfg.delta:g}); "
+        f"z_asfl={s.z:.3f}, z_central={s.z_central:.3f}; Byzantine {list(results[-1].byzantine) or '-'} "
+        f"({cfg.byzantine})"
+    )
+    acc = Table(title="test accuracy per round")
+    acc.add_column("round", justify="right")
+    for r in results:
+        acc.add_column(r.method, justify="right")
+    for rnd in range(cfg.rounds + 1):
+        row = [str(rnd)]
+        for r in results:
+            hit = [a for _, k, a in r.curve if k == rnd]
+            row.append(f"{hit[0]:.3f}" if hit else "-")
+        acc.add_row(*row)
+    out.print(acc)
+    eps_table = Table(title="per-client privacy: releases / exact epsilon (analytic Gaussian)")
+    eps_table.add_column("client", justify="right")
+    private = [r for r in results if r.z is not None]
+    for r in private:
+        eps_table.add_column(r.method, justify="right")
+    all_eps = [r.epsilons() for r in private]
+    for c in range(cfg.n_c):
+        cells = [
+            f"{r.releases[c]} / {e[c]:.3f}" if c in r.releases else "crashed"
+            for r, e in zip(private, all_eps, strict=True)
+        ]
+        eps_table.add_row(str(c), *cells)
+    eps_table.add_row("spread", *[f"{r.epsilon_spread():.1%}" for r in private])
+    eps_table.add_row(
+        "RDP bound, max",
+        *[f"{accountant.rdp_epsilon(r.z, max(r.releases.values()), r.delta):.3f}" for r in private if r.z],
+    )
+    out.print(eps_table)
+    for r in results:
+        if r.extra.get("injected"):
+            out.print(
+                f"{r.method}: {r.extra['injected']} Byzantine injections, refused by {r.extra['refused']}"
+            )
+    if args.out is not None:
+        out.print(
+            f"wrote {args.out / 'accuracy.png'}, {args.out / 'epsilon.png'}, {args.out / 'results.json'}"
+        )
+    return 0 if all(r.finished for r in results) else 1

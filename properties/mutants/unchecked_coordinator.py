@@ -1,0 +1,15 @@
+"""Mutant: an endorser does not check that UNMASK_REQ comes from the cluster's coordinator."""
+
+from asfl.spec import STANDARD
+from asfl.spec.messages import aggregator
+
+NAME = "unchecked-coordinator"
+DESCRIPTION = "endorsers answer UNMASK_REQ from any aggregator, not only the cluster's coordinator"
+
+
+def any_sender_endorse_problem(ctx, j, endorsed, src, msg):
+    # pretend every request came from the coordinator of the cluster it names
+    return STANDARD.endorse_problem(ctx, j, endorsed, aggregator(msg.i), msg)
+
+
+RULES = {"endorse_problem": any_sender_endorse_problem}

@@ -1,0 +1,222 @@
+"""Federated training runs: ASFL through the spec, and the baselines it is compared with.
+
+  fedavg           plain synchronous FedAvg, every client every round, no clipping, no noise
+  central-dp       FedAvg on a trusted server: updates clipped to C, Gaussian noise of multiplier
+                   z_c on the sum, z_c calibrated so R releases per client meet (epsilon, delta)
+  asfl             the protocol (`STANDARD` rules) in the discrete-event simulator; z calibrated so
+                   Q releases meet (epsilon, delta) exactly (`accountant.calibrate_z`)
+  asfl-no-inclusion the same protocol and noise without the inclusion mechanism, the
+                   `NO_INCLUSION` rule table below
+
+[ours] "Without the inclusion mechanism" is `dataclasses.replace(STANDARD, ...)` with the I2
+quota never binding (every contribution releases data, so fast clients release as often as they
+can) and no I3 carry-over (a late contribution is dropped, as a plain asynchronous FedAvg would).
+I1 stays: a coordinator holds one contribution per (round, client) by construction of its state.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from asfl.spec.params import Params
+from asfl.spec.rules import STANDARD, Rules
+from asfl.spec.world import initial_world
+
+from . import accountant, datasets, des
+from .adversaries import make_strategy
+from .models import Model
+from .training_domain import LocalTraining, TrainingDomain
+
+
+def _never_binds(released: int, quota: int) -> bool:
+    """No I2: every contribution releases data."""
+    return True
+
+
+def _no_carry(contributed, late_round, r_model, s_max, rounds) -> int | None:
+    """No I3: a late contribution is dropped."""
+    return None
+
+
+NO_INCLUSION: Rules = replace(
+    STANDARD, name="no-inclusion", i2_releases_data=_never_binds, i3_carry_round=_no_carry
+)
+METHODS = ("fedavg", "central-dp", "asfl", "asfl-no-inclusion")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "digits"
+    model: str = "softmax"
+    rounds: int = 10
+    n_c: int = 100
+    t_c: int = 1
+    n_a: int = 4
+    t_a: int = 1
+    m: int | None = None  # default: the Params default min_i k_i - t_c
+    quota: int | None = 5  # None: the Params default R*m/k_max
+    s_max: int = 1
+    byzantine: str = "silent"
+    crashes: int = 0
+    epsilon: float = 8.0
+    delta: float = 1e-5
+    partition: str = "iid"
+    alpha: float = 0.3
+    seed: int = 0
+    clip: float = 2.0
+    eta: float = 1.0
+    lr: float = 0.2
+    epochs: int = 5
+    batch: int = 16
+    hidden: int = 32
+    speed_spread: float = 1.0
+    speeds: str = "lognormal"  # or "pareto" (datasets.client_durations)
+    latency: float = 0.02
+    a1: str = "ideal"  # "ideal": the spec's A1 predicate; "mac": the MAC_A1 rule table (mac_rules.py)
+
+
+@dataclass
+class Setup:
+    cfg: TrainConfig
+    data: datasets.Dataset
+    parts: list[np.ndarray]
+    model: Model
+    durations: np.ndarray
+    params: Params
+    z: float
+    z_central: float
+
+
+def setup(cfg: TrainConfig) -> Setup:
+    """Load, partition, draw speeds, resolve the parameters and calibrate the noise."""
+    data = datasets.load(cfg.dataset, cfg.seed)
+    parts = datasets.partition(data.y_train, cfg.n_c, cfg.partition, cfg.seed, cfg.alpha)
+    model = Model(cfg.model, data.n_features, data.n_classes, cfg.hidden)
+    durations = datasets.client_durations(cfg.n_c, cfg.seed, cfg.speeds, cfg.speed_spread)
+    base = Params(
+        n_c=cfg.n_c, t_c=cfg.t_c, n_a=cfg.n_a, t_a=cfg.t_a, m=cfg.m, Q=cfg.quota, R=cfg.rounds,
+        s_max=cfg.s_max, clip=cfg.clip, d=model.dim, eta=cfg.eta,
+    )  # fmt: skip
+    assert base.Q is not None
+    z = accountant.calibrate_z(cfg.epsilon, cfg.delta, base.Q)
+    z_central = accountant.calibrate_z(cfg.epsilon, cfg.delta, cfg.rounds)
+    return Setup(cfg, data, parts, model, durations, replace(base, z=z), z, z_central)
+
+
+@dataclass
+class RunResult:
+    method: str
+    partition: str
+    curve: list[tuple[float, int, float]]  # (simulated time, round, test accuracy)
+    releases: dict[int, int]  # correct client -> data releases counted
+    z: float | None
+    delta: float
+    byzantine: tuple[int, ...] = ()
+    finished: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        return self.curve[-1][2] if self.curve else float("nan")
+
+    def epsilons(self) -> dict[int, float]:
+        """Exact epsilon per correct client (inf without noise)."""
+        if self.z is None:
+            return {c: float("inf") for c in self.releases}
+        return {c: accountant.exact_epsilon(self.z, p, self.delta) for c, p in self.releases.items()}
+
+    def epsilon_spread(self) -> float:
+        """(max - min) / max of the correct clients' exact epsilons: 0 is perfectly balanced."""
+        eps = [e for e in self.epsilons().values()]
+        if not eps or not np.isfinite(max(eps)) or max(eps) == 0:
+            return float("nan")
+        return (max(eps) - min(eps)) / max(eps)
+
+
+def make_domain(s: Setup, rules: Rules) -> TrainingDomain:
+    """The training domain; with the `MAC_A1` rules, the one whose shares carry MAC tags."""
+    from .mac_rules import MacTrainingDomain
+
+    cls = MacTrainingDomain if rules.name == "mac-a1" else TrainingDomain
+    cfg = s.cfg
+    return cls(s.params, cfg.seed, s.model, s.data, s.parts, LocalTraining(cfg.lr, cfg.epochs, cfg.batch))
+
+
+def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_step=None) -> RunResult:
+    """The protocol in simulated time; accuracy of each new model when some correct aggregator
+    first holds it; releases are the clients' own (pessimistic, I2) counts."""
+    cfg = s.cfg
+    rng = random.Random(cfg.seed)
+    byz = tuple(sorted(rng.sample(range(cfg.n_a), cfg.t_a)))
+    crash_clients = rng.sample(range(cfg.n_c), min(cfg.crashes, cfg.t_c))
+    domain = make_domain(s, rules)
+    world = initial_world(s.params, domain, byz, rules)
+    timing = des.Timing(tuple(float(x) for x in s.durations), latency=cfg.latency, seed=cfg.seed)
+    horizon = float(np.median(s.durations)) * cfg.rounds
+    crash_at = {c: rng.uniform(0, horizon) for c in crash_clients}
+    res = des.run(world, timing, make_strategy(strategy or cfg.byzantine), crash_at, on_step=on_step)
+    curve = [(0.0, 0, s.model.accuracy(np.asarray(domain.genesis_model().a), s.data.x_test, s.data.y_test))]
+    curve += [
+        (me.time, me.round, s.model.accuracy(me.model, s.data.x_test, s.data.y_test)) for me in res.models
+    ]
+    w = res.world
+    releases = {st.c: st.released for st in w.clients if st.c not in w.crashed}
+    name = "asfl" if rules.name in ("asfl", "mac-a1") else f"asfl-{rules.name}"
+    return RunResult(
+        name, cfg.partition, curve, releases, s.z, cfg.delta, byz, res.finished,
+        {"des": res, "refused": dict(res.refused), "injected": res.injected, "steps": len(res.events)},
+    )  # fmt: skip
+
+
+def run_fedavg(s: Setup, private: bool) -> RunResult:
+    """Synchronous FedAvg; with `private`, central DP on a trusted server (see module docstring).
+    A round lasts as long as its slowest client plus a round trip."""
+    cfg = s.cfg
+    rng = np.random.default_rng([cfg.seed, 21, int(private)])
+    w = s.model.init(cfg.seed)
+    x, y = s.data.x_train, s.data.y_train
+    t = 0.0
+    curve = [(0.0, 0, s.model.accuracy(w, s.data.x_test, s.data.y_test))]
+    sigma = s.z_central * cfg.clip
+    for r in range(cfg.rounds):
+        total = np.zeros_like(w)
+        for c, idx in enumerate(s.parts):
+            crng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 3, c, r]))
+            u = s.model.local_update(w, x[idx], y[idx], crng, cfg.lr, cfg.epochs, cfg.batch)
+            if private:
+                norm = float(np.linalg.norm(u))
+                u = u if norm <= cfg.clip else u * (cfg.clip / norm)
+            total += u
+        if private:
+            total += rng.normal(0.0, sigma, size=w.shape)
+        w = w + cfg.eta * total / cfg.n_c
+        t += float(s.durations.max()) * np.exp(0.1 * rng.standard_normal()) + 2 * cfg.latency
+        curve.append((t, r + 1, s.model.accuracy(w, s.data.x_test, s.data.y_test)))
+    releases = {c: cfg.rounds for c in range(cfg.n_c)}
+    return RunResult("central-dp" if private else "fedavg", cfg.partition, curve, releases,
+                     s.z_central if private else None, cfg.delta)  # fmt: skip
+
+
+def asfl_rules(cfg: TrainConfig) -> Rules:
+    """The protocol's rule table: `STANDARD`, or `MAC_A1` when A1 is realised by MACs."""
+    if cfg.a1 == "ideal":
+        return STANDARD
+    if cfg.a1 == "mac":
+        from .mac_rules import MAC_A1
+
+        return MAC_A1
+    raise ValueError(f"unknown A1 realisation {cfg.a1!r}; choose ideal or mac")
+
+
+def run_method(s: Setup, method: str, on_step=None) -> RunResult:
+    if method == "fedavg":
+        return run_fedavg(s, private=False)
+    if method == "central-dp":
+        return run_fedavg(s, private=True)
+    if method == "asfl":
+        return run_asfl(s, asfl_rules(s.cfg), on_step=on_step)
+    if method == "asfl-no-inclusion":
+        return run_asfl(s, NO_INCLUSION, on_step=on_step)
+    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")

@@ -1,0 +1,51 @@
+"""Pads and coefficients from a cryptographic PRG: AES-256 in counter mode (PROTOCOL.md section 4).
+
+Keys are derived with SHA-256 from (secret seed, label), so every draw of a run is a function of
+its seed and the label (the spec's `Label`: kind, party, round, index). Uniformity over F_q is
+by rejection: 32-bit words masked to 31 bits are uniform on [0, 2^31); the one value 2^31 - 1 = q
+is rejected, so every field value is possible and all are equally likely (a modular reduction
+of 32-bit words would favour small values). `cryptography`'s AES does the work; the rejection is
+the few lines below because no library we ship samples into an arbitrary prime field from a
+given keystream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+
+def derive_key(seed: bytes, *label: object) -> bytes:
+    """A 32-byte key for one stream: SHA-256 over the seed and a canonical encoding of the label."""
+    h = hashlib.sha256(b"asfl-prg-v1" + len(seed).to_bytes(4, "little") + seed)
+    h.update(repr(tuple(label)).encode())
+    return h.digest()
+
+
+def keystream_words(key: bytes, count: int, offset_blocks: int = 0) -> np.ndarray:
+    """`count` little-endian uint32 words of AES-256-CTR keystream, starting at block `offset_blocks`."""
+    nonce = offset_blocks.to_bytes(16, "big")
+    enc = Cipher(algorithms.AES(key), modes.CTR(nonce)).encryptor()
+    raw = enc.update(bytes(4 * count)) + enc.finalize()
+    return np.frombuffer(raw, dtype="<u4")
+
+
+def uniform_field(key: bytes, d: int, q: int) -> np.ndarray:
+    """d uniform elements of F_q (q < 2^32) from the AES-CTR stream of `key`, by rejection."""
+    if not 1 < q <= 2**32:
+        raise ValueError("q must fit in 32 bits")
+    bits = max(1, (q - 1).bit_length())
+    mask = np.uint32((1 << bits) - 1) if bits < 32 else np.uint32(0xFFFFFFFF)
+    out = np.empty(0, dtype=np.int64)
+    offset = 0
+    # acceptance probability q / 2^bits >= 1/2, so a few top-ups at most
+    while out.size < d:
+        need = d - out.size
+        n = need + need // 8 + 16
+        words = keystream_words(key, n, offset) & mask
+        offset += (4 * n + 15) // 16
+        words = words[words < q].astype(np.int64)
+        out = np.concatenate([out, words[:need]])
+    return out

@@ -1,0 +1,101 @@
+"""The concrete value domain that trains (the spec's `Domain`, ARCHITECTURE.md; PROTOCOL.md section 4).
+
+Values are numpy vectors in F_q (`Vec`, `field.py`); models are float parameter vectors of a
+`models.Model`. The client's inputs are real:
+  data(c, r_model, w)   local SGD on c's partition from w, update clipped to L2 norm C and encoded
+                        in fixed point with the checked headroom (no sum of n_c values can wrap);
+  noise(c, r_model, v)  the exact discrete Gaussian of variance v * scale^2 (v = sigma^2/m, as the
+                        spec's noise-variance rule passes), in the same fixed point;
+  draw(label)           pads and Shamir coefficients from AES-CTR keyed by (run secret, label).
+Every value is a deterministic function of (seed, label), so the spec stays pure and a recorded
+run replays bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from asfl.spec.domain import Label
+from asfl.spec.params import Params
+
+from .datasets import Dataset
+from .discrete_gaussian import sample_discrete_gaussian
+from .field import EncodingError, clip, decode, encode, encode_int, headroom
+from .field_domain import FieldDomain, Vec
+from .models import Model
+from .prg import derive_key, uniform_field
+
+
+@dataclass(frozen=True)
+class LocalTraining:
+    """Client-side SGD hyper-parameters."""
+
+    lr: float = 0.1
+    epochs: int = 1
+    batch: int = 16
+
+
+class TrainingDomain(FieldDomain):
+    """F_q^d vectors whose data are real clipped model updates (see module docstring)."""
+
+    def __init__(
+        self,
+        params: Params,
+        seed: int,
+        model: Model,
+        dataset: Dataset,
+        parts: Sequence[np.ndarray],
+        local: LocalTraining = LocalTraining(),
+    ) -> None:
+        if params.d != model.dim:
+            raise ValueError(f"params.d={params.d} but the model has {model.dim} parameters")
+        super().__init__(params, seed)
+        self.model = model
+        self.dataset = dataset
+        self.parts = list(parts)
+        self.local = local
+        self.secret = hashlib.sha256(b"asfl-run-secret" + seed.to_bytes(8, "little", signed=True)).digest()
+        self.bound = headroom(params.q, params.n_c)
+        self.data_bound = math.ceil(params.clip * params.scale) + 1
+        if self.data_bound >= self.bound:
+            raise EncodingError(
+                f"clip*scale={self.data_bound} leaves no headroom below {self.bound} for n_c={params.n_c}"
+            )
+
+    def draw(self, label: Label) -> Vec:
+        key = derive_key(self.secret, label.kind, label.party, label.round, label.index)
+        return Vec(uniform_field(key, self.d, self.q))
+
+    def raw_update(self, c: int, r_model: int, model: Vec) -> np.ndarray:
+        """Client c's clipped update (real numbers) from the model of round r_model."""
+        idx = self.parts[c]
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 3, c, r_model]))
+        lt = self.local
+        u = self.model.local_update(
+            np.asarray(model.a),
+            self.dataset.x_train[idx],
+            self.dataset.y_train[idx],
+            rng,
+            lt.lr,
+            lt.epochs,
+            lt.batch,
+        )
+        return clip(u, self.params.clip)
+
+    def data(self, c: int, r_model: int, model: Vec) -> Vec:
+        return Vec(encode(self.raw_update(c, r_model, model), self.params.scale, self.q, self.data_bound))
+
+    def noise(self, c: int, r_model: int, variance: float) -> Vec:
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 4, c, r_model]))
+        e = sample_discrete_gaussian(rng, variance * self.params.scale**2, self.d)
+        return Vec(encode_int(e, self.q, self.bound - self.data_bound))
+
+    def genesis_model(self) -> Vec:
+        return Vec(self.model.init(self.seed))
+
+    def apply_update(self, w: Vec, total: Vec, count: int) -> Vec:
+        return Vec(w.a + self.params.eta * decode(total.a, self.params.scale, self.q) / max(count, 1))
