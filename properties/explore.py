@@ -46,7 +46,7 @@ class Setup:
     params: Params
     rules: Rules = STANDARD
     adversaries: tuple[str, ...] = tuple(n for n in ADVERSARIES if n != "silent")
-    max_chaos: int = 120
+    max_chaos: int = 200
     fair_bound: int | None = None
     swarm: bool = True  # False: always t_a Byzantine aggregators, with every adversary allowed
 
@@ -79,7 +79,8 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
         byz = data.draw(st.sets(st.integers(0, p.n_a - 1), min_size=p.t_a, max_size=p.t_a), label="byzantine")
         advs = setup.adversaries
     else:
-        byz = data.draw(st.sets(st.integers(0, p.n_a - 1), max_size=p.t_a), label="byzantine")
+        # always t_a: a Byzantine aggregator can behave correctly, so fewer adds no behaviour
+        byz = data.draw(st.sets(st.integers(0, p.n_a - 1), min_size=p.t_a, max_size=p.t_a), label="byzantine")
         advs = tuple(n for n in setup.adversaries if data.draw(st.booleans(), label=f"adversary {n}"))
     crashes = p.t_c > 0 and data.draw(st.booleans(), label="crashes")
     steps = data.draw(st.integers(0, setup.max_chaos), label="chaos steps")

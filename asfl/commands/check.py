@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--rules", default="asfl", help="rule table: asfl (the protocol) or a registered variant")
     p.add_argument(
-        "--max-chaos", type=int, default=120, help="chaos steps per example, at most (default 120)"
+        "--max-chaos", type=int, default=200, help="chaos steps per example, at most (default 200)"
     )
     p.add_argument("--out", default="traces", help="directory for counterexample traces (default ./traces)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
