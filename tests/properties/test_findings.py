@@ -87,3 +87,14 @@ def test_f2_fair_delivery_starves_slow_clients(tmp_path) -> None:
     )
     again = traces.read_itf(traces.write_itf(tmp_path / "F2.itf.json", trace))
     assert judge_trace(again) is not None
+
+
+def test_f1_is_found_by_the_default_exploration() -> None:
+    """`asfl check --rules share-sum-at-once` with the default settings (swarm over every adversary,
+    ci profile) finds F1: the default exploration is not blind to it."""
+    from asfl.properties.runner import check_property
+    from asfl.properties.variants import VARIANTS
+
+    setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["share-sum-at-once"].rules)
+    outcome = check_property("P3", setup, shrink_budget=3.0)
+    assert not outcome.held and len(outcome.trace.events) <= 30
