@@ -63,6 +63,7 @@ class Plan:
     adversaries: tuple[str, ...]
     crashes: bool
     chaos_steps: int
+    slow: tuple[int, ...] = ()  # clients whose training never ends during the chaos phase
 
 
 @dataclass
@@ -84,7 +85,12 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
         advs = tuple(n for n in setup.adversaries if data.draw(st.booleans(), label=f"adversary {n}"))
     crashes = p.t_c > 0 and data.draw(st.booleans(), label="crashes")
     steps = data.draw(st.integers(0, setup.max_chaos), label="chaos steps")
-    return Plan(tuple(sorted(byz)), advs, crashes, steps)
+    slow: tuple[int, ...] = ()
+    if setup.swarm and data.draw(st.booleans(), label="slow clients"):
+        # asynchrony: some clients are slow; with the others racing ahead, they may see a newer
+        # model before their training ends (finding F3)
+        slow = tuple(c for c in range(p.n_c) if data.draw(st.booleans(), label=f"slow {c}"))
+    return Plan(tuple(sorted(byz)), advs, crashes, steps, slow)
 
 
 def fifo_choice(world: World) -> Event | None:
@@ -139,6 +145,8 @@ def execute(
         kinds = by_kind(enabled(world, adversary))
         if not plan.crashes:
             kinds["crash"] = []
+        if plan.slow:
+            kinds["train"] = [e for e in kinds["train"] if e.client not in plan.slow]
         event = choose(world, kinds)
         if event is None:
             break

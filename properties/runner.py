@@ -125,7 +125,7 @@ def check_property(
     if state["failure"] is None:
         return Outcome(prop, True, state["examples"], state["steps"], elapsed, seed=seed_value)
     ex, violation = state["failure"]
-    trace, violation = counterexample(prop, local, ex, violation)
+    trace, violation = counterexample(prop, local, ex, violation, budget=shrink_budget)
     extra = {
         "first_failure_seconds": state["first_failure_at"] - start,
         "examples_to_first_failure": state["examples_to_first_failure"],
@@ -186,6 +186,7 @@ def counterexample(
         extra={
             "adversaries": {"#tup": list(ex.plan.adversaries)},
             "crashes": ex.plan.crashes,
+            "slow_clients": {"#tup": list(ex.plan.slow)},
             "chaos_steps": fair_from if fair_from is not None else len(events),
             "fair_from": fair_from if fair_from is not None else -1,
             "stuck": run.stuck,

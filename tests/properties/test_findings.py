@@ -98,3 +98,14 @@ def test_f1_is_found_by_the_default_exploration() -> None:
     setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["share-sum-at-once"].rules)
     outcome = check_property("P3", setup, shrink_budget=3.0)
     assert not outcome.held and len(outcome.trace.events) <= 30
+
+
+def test_f3_is_found_by_the_default_exploration() -> None:
+    """With slow clients in the swarm, the default exploration finds F3 on the protocol as first
+    written (CLUSTER never relayed)."""
+    from asfl.properties.runner import check_property
+    from asfl.properties.variants import VARIANTS
+
+    setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["no-cluster-relay"].rules)
+    outcome = check_property("P5", setup, max_examples=150, shrink_budget=3.0)
+    assert not outcome.held and "did not reach round R" in outcome.violation.reason

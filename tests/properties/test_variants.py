@@ -28,7 +28,7 @@ PLAN = {
 }
 
 
-# found by a scripted attack, pinned as a trace (tests/properties/test_findings.py)
+# a finding: pinned as a trace and searched for in tests/properties/test_findings.py
 PINNED = {"no-cluster-relay"}
 
 
