@@ -11,16 +11,22 @@ import sys
 
 from asfl.spec.errors import ParamsError
 
+from .commands import check as check_cmd
 from .commands import explore as explore_cmd
 from .commands import quorum as quorum_cmd
+from .commands import replay as replay_cmd
+from .commands import show as show_cmd
 from .commands import simulate as simulate_cmd
 from .commands import train as train_cmd
 from .errors import UsageError, fail
 
 COMMANDS = [
-    simulate_cmd,
+    check_cmd,
+    replay_cmd,
+    show_cmd,
     quorum_cmd,
     explore_cmd,
+    simulate_cmd,
     train_cmd,
 ]
 

@@ -42,6 +42,8 @@ for _cls in (
     messages.Sealed,
     messages.Contrib,
     messages.UnmaskReq,
+    messages.Endorsement,
+    messages.Reveal,
     messages.ShareSum,
     messages.Cluster,
     messages.Certify,

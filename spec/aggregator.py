@@ -2,12 +2,15 @@
 
 Rules owned here:
   coordinator  fix S = every member held once m members contributed (I4); UNMASK_REQ; on T
-               share-sums that verify (A1), broadcast CLUSTER
+               endorsements of S, REVEAL them; on T share-sums that verify (A1), broadcast CLUSTER
   I1, I3       accept one CONTRIB per (round, client), within s_max of its model; late ones are
                refused (the client carries them over on the certificate)
   endorse      only from the cluster's coordinator, S a subset of S_i^r with |S| >= m, write-once
-               per (r, i) (Q2)
-  certify      verify the share-sums (A1), recompute agg = sum(ys) - interpolate(sums), CERTIFY
+               per (r, i) (Q2); the share-sum is withheld
+  reveal       release the withheld share-sum only on REVEAL: T endorsements of the set it endorsed,
+               so share-sums of one (r, i) are only ever released for one set (finding F1)
+  certify      verify the share-sums (A1), recompute agg = sum(ys) - interpolate(sums), CERTIFY;
+               relay the CLUSTER to every aggregator the first time (finding F3)
   average      with certified results of n_a - t_a distinct clusters, never wait for more (P9):
                w_{r+1} = w_r + eta * sum(agg) / sum(|S|), MODEL to every client
 Correct aggregators never agree on anything: each averages the clusters it saw first.
@@ -28,9 +31,11 @@ from .messages import (
     Certify,
     Cluster,
     Contrib,
+    Endorsement,
     Message,
     ModelMsg,
     Party,
+    Reveal,
     ShareSum,
     Sig,
     UnmaskReq,
@@ -38,6 +43,7 @@ from .messages import (
     certify_payload,
     client,
     endorsement_payload,
+    intent_payload,
 )
 
 ResultKey = tuple[int, int, frozenset[int], Hashable]  # (r, i, S, hash(agg))
@@ -52,8 +58,12 @@ class AggregatorState:
     fixed: FMap[int, frozenset[int]]  # round -> the set S it fixed
     share_sums: FMap[int, FMap[int, ShareSum]]  # round -> sender -> verified share-sum
     clusters_sent: frozenset[int]
+    endorsements: FMap[int, FMap[int, Sig]]  # round -> endorser -> its endorsement of the fixed S
+    reveals_sent: frozenset[int]
     # endorser
     endorsed: FMap[tuple[int, int], frozenset[int]]  # (r, i) -> S, write-once (Q2)
+    withheld: FMap[tuple[int, int], Value]  # (r, i) -> its share-sum over S, until REVEAL (F1)
+    revealed: frozenset[tuple[int, int]]
     # certifier
     certified: frozenset[ResultKey]  # results this aggregator certified itself
     results: FMap[ResultKey, Value]  # agg recomputed from CLUSTER, rounds >= model_round
@@ -71,7 +81,11 @@ def initial_aggregator(ctx: Context, j: int) -> AggregatorState:
         fixed=FMap(),
         share_sums=FMap(),
         clusters_sent=frozenset(),
+        endorsements=FMap(),
+        reveals_sent=frozenset(),
         endorsed=FMap(),
+        withheld=FMap(),
+        revealed=frozenset(),
         certified=frozenset(),
         results=FMap(),
         certificates=FMap(),
@@ -140,11 +154,34 @@ def on_share_sum(
     return st, [(dst, cluster) for dst in _everyone(ctx)]
 
 
+def on_endorsement(
+    ctx: Context, st: AggregatorState, src: Party, msg: Endorsement
+) -> tuple[AggregatorState, list[Send]]:
+    """Collect endorsements of the fixed set; with T of them, REVEAL them to every endorser so far,
+    and to each later endorser on its endorsement (an endorser can only reveal what it endorsed, so
+    a REVEAL that overtook its UNMASK_REQ is useless: it gets another) (F1, P5)."""
+    if src != aggregator(msg.sender) or msg.sig != Sig(msg.sender, intent_payload(msg.r, msg.i, msg.members)):
+        raise ProtocolError("signatures", "endorsement not signed by its sender")
+    if msg.i != st.j or st.fixed.get(msg.r) != msg.members:
+        raise ProtocolError("coordinator", "endorsement of a set this coordinator did not fix")
+    sigs = st.endorsements.get(msg.r, FMap()).set(msg.sender, msg.sig)
+    st = replace(st, endorsements=st.endorsements.set(msg.r, sigs))
+    if len(sigs) < ctx.rules.reveal_quorum(ctx.params):
+        return st, []
+    reveal = Reveal(msg.r, st.j, msg.members, tuple(sigs[k] for k in sorted(sigs)))
+    if msg.r in st.reveals_sent:
+        return st, [(aggregator(msg.sender), reveal)]
+    st = replace(st, reveals_sent=st.reveals_sent | {msg.r})
+    return st, [(aggregator(k), reveal) for k in sorted(sigs)]
+
+
 # -- endorser ----------------------------------------------------------------------------------
 def on_unmask_req(
     ctx: Context, st: AggregatorState, src: Party, msg: UnmaskReq
 ) -> tuple[AggregatorState, list[Send]]:
-    """Endorse (r, i, S) and reply with the sum of this aggregator's shares over S (see checks.py)."""
+    """Endorse (r, i, S) (see checks.py) and withhold the sum of this aggregator's shares over S
+    until REVEAL (finding F1); with a reveal quorum of 0 (the protocol as first written) it replies
+    with the share-sum at once."""
     problem = ctx.rules.endorse_problem(ctx, st.j, st.endorsed, src, msg)
     if problem:
         raise ProtocolError("Q2 write-once" if problem.startswith("Q2") else "endorse", problem)
@@ -152,8 +189,38 @@ def on_unmask_req(
     for c in msg.contribs:
         total = ctx.domain.add(total, c.sealed[st.j].share)
     sig = Sig(st.j, endorsement_payload(msg.r, msg.i, msg.members))
-    reply = ShareSum(msg.r, msg.i, msg.members, st.j, total, sig)
-    st = replace(st, endorsed=st.endorsed.set((msg.r, msg.i), msg.members))
+    key = (msg.r, msg.i)
+    st = replace(st, endorsed=st.endorsed.set(key, msg.members))
+    if ctx.rules.reveal_quorum(ctx.params) == 0:
+        return st, [(aggregator(msg.i), ShareSum(msg.r, msg.i, msg.members, st.j, total, sig))]
+    st = replace(st, withheld=st.withheld.set(key, total))
+    intent = Sig(st.j, intent_payload(msg.r, msg.i, msg.members))
+    return st, [(aggregator(msg.i), Endorsement(msg.r, msg.i, msg.members, st.j, intent))]
+
+
+def on_reveal(
+    ctx: Context, st: AggregatorState, src: Party, msg: Reveal
+) -> tuple[AggregatorState, list[Send]]:
+    """Release the withheld share-sum of (r, i) only for the set this aggregator endorsed, and only
+    when T aggregators endorsed it: by Q2 that set is unique, so no two sets of one (round, cluster)
+    ever both get share-sums from correct aggregators (finding F1: share-sums of different sets
+    combine into a linear function of the members' values outside every allowed sum)."""
+    key = (msg.r, msg.i)
+    if src != aggregator(msg.i):
+        raise ProtocolError("reveal", f"REVEAL for cluster {msg.i} not from its coordinator")
+    if st.endorsed.get(key) != msg.members or key not in st.withheld:
+        raise ProtocolError("reveal", f"did not endorse this set for ({msg.r}, {msg.i})")
+    if key in st.revealed:
+        raise ProtocolError("reveal", f"share-sum of ({msg.r}, {msg.i}) already released")
+    intent = intent_payload(msg.r, msg.i, msg.members)
+    signers = {s.signer for s in msg.sigs if s.payload == intent and 0 <= s.signer < ctx.params.n_a}
+    if len(signers) < ctx.rules.reveal_quorum(ctx.params):
+        raise ProtocolError(
+            "reveal", f"{len(signers)} endorsements, needs {ctx.rules.reveal_quorum(ctx.params)}"
+        )
+    sig = Sig(st.j, endorsement_payload(msg.r, msg.i, msg.members))
+    reply = ShareSum(msg.r, msg.i, msg.members, st.j, st.withheld[key], sig)
+    st = replace(st, revealed=st.revealed | {key})
     return st, [(aggregator(msg.i), reply)]
 
 
@@ -172,10 +239,17 @@ def on_cluster(
     ctx: Context, st: AggregatorState, src: Party, msg: Cluster
 ) -> tuple[AggregatorState, list[Send]]:
     """Verify the share-sums (A1), recompute agg, and CERTIFY it to every aggregator and to the
-    cluster's clients. A round already averaged is still certified: others may need it (P5)."""
+    cluster's clients. A round already averaged is still certified: others may need it (P5).
+
+    Relay (finding F3): a CLUSTER is self-verifying (signed contributions, T endorsed share-sums
+    checked by A1), so it is accepted from any aggregator, and the first time an aggregator
+    certifies one it forwards it to every aggregator. A coordinator that sends CLUSTER to some
+    correct aggregators only can then not leave the others without a result that a published
+    model used, after clients have moved past that round."""
     params = ctx.params
     assert params.T is not None
-    if src != aggregator(msg.i):
+    relay = ctx.rules.relay_cluster(params)
+    if src.role != "a" or (not relay and src != aggregator(msg.i)):
         raise ProtocolError("certify", f"CLUSTER for cluster {msg.i} not from its coordinator")
     problem = members_problem(ctx, msg.r, msg.i, msg.members) or contribs_problem(
         ctx, msg.r, msg.members, msg.contribs
@@ -201,6 +275,8 @@ def on_cluster(
     cert = Certify(msg.r, msg.i, msg.members, digest, Sig(st.j, certify_payload(*key)))
     sends: list[Send] = [(dst, cert) for dst in _everyone(ctx)]
     sends += [(client(c), cert) for c in sorted(ctx.clusters(msg.r)[msg.i])]
+    if relay:
+        sends += [(dst, msg) for dst in _everyone(ctx) if dst not in (src, aggregator(st.j))]
     st, more = _advance(ctx, st)
     return st, sends + more
 
@@ -274,6 +350,10 @@ def aggregator_receive(
         return on_contrib(ctx, st, src, msg)
     if isinstance(msg, UnmaskReq):
         return on_unmask_req(ctx, st, src, msg)
+    if isinstance(msg, Endorsement):
+        return on_endorsement(ctx, st, src, msg)
+    if isinstance(msg, Reveal):
+        return on_reveal(ctx, st, src, msg)
     if isinstance(msg, ShareSum):
         return on_share_sum(ctx, st, src, msg)
     if isinstance(msg, Cluster):

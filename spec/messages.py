@@ -46,6 +46,12 @@ def endorsement_payload(r: int, i: int, members: frozenset[int]) -> tuple[Hashab
     return ("endorse", r, i, members)
 
 
+def intent_payload(r: int, i: int, members: frozenset[int]) -> tuple[Hashable, ...]:
+    """What an ENDORSE signs (finding F1): distinct from the share-sum's endorsement, so seeing an
+    ENDORSE never lets anyone pass off a share-sum of its signer."""
+    return ("endorse-intent", r, i, members)
+
+
 def certify_payload(r: int, i: int, members: frozenset[int], agg: Hashable) -> tuple[Hashable, ...]:
     """What a CERTIFY signs: (r, i, hash(S), hash(agg))."""
     return ("certify", r, i, members, agg)
@@ -79,6 +85,29 @@ class UnmaskReq:
     i: int
     members: frozenset[int]
     contribs: tuple[Contrib, ...]
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    """ENDORSE(r, i, S, sig): aggregator `sender` endorses (r, i, hash(S)) and withholds its
+    share-sum until the coordinator shows T endorsements of the same S (finding F1, REVEAL)."""
+
+    r: int
+    i: int
+    members: frozenset[int]
+    sender: int
+    sig: Sig
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """REVEAL(r, i, S, sigs): coordinator i shows T endorsements of (r, i, hash(S)); by Q2 no other
+    set of (r, i) can have them, so a share-sum is only ever released for one set (finding F1)."""
+
+    r: int
+    i: int
+    members: frozenset[int]
+    sigs: tuple[Sig, ...]
 
 
 @dataclass(frozen=True)
@@ -134,7 +163,7 @@ class ModelMsg:
     proof: tuple[tuple[CertifiedResult, ...], ...]
 
 
-Message = Contrib | UnmaskReq | ShareSum | Cluster | Certify | ModelMsg
+Message = Contrib | UnmaskReq | Endorsement | Reveal | ShareSum | Cluster | Certify | ModelMsg
 
 
 def authenticated_parts(msg: Message) -> Iterator[Sig | Contrib]:
@@ -143,6 +172,10 @@ def authenticated_parts(msg: Message) -> Iterator[Sig | Contrib]:
         yield msg
     elif isinstance(msg, UnmaskReq):
         yield from msg.contribs
+    elif isinstance(msg, Endorsement):
+        yield msg.sig
+    elif isinstance(msg, Reveal):
+        yield from msg.sigs
     elif isinstance(msg, ShareSum):
         yield msg.endorsement
     elif isinstance(msg, Cluster):

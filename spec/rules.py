@@ -34,6 +34,19 @@ def standard_cluster_ready(params: Params, sums: Mapping[int, ShareSum]) -> bool
     return len(sums) >= params.T
 
 
+def standard_reveal_quorum(params: Params) -> int:
+    """Endorse, then reveal (finding F1): an aggregator releases its share-sum for (r, i, S) only when
+    shown T endorsements of S; by Q2 only one set of (r, i) can have them. 0 = release at once."""
+    assert params.T is not None
+    return params.T
+
+
+def standard_relay_cluster(params: Params) -> bool:
+    """Relay (finding F3): a CLUSTER is accepted from any aggregator and forwarded once, on first
+    certification, to every aggregator. False: only from the coordinator, never forwarded."""
+    return True
+
+
 def standard_averaging_quorum(params: Params) -> int:
     """Inter-cluster (P9): average once certified results of n_a - t_a clusters are held."""
     return params.n_a - params.t_a
@@ -78,6 +91,8 @@ class Rules:
     fix_set: Callable[[Params, Mapping[int, Contrib]], frozenset[int] | None] = standard_fix_set
     endorse_problem: Callable[..., str | None] = standard_endorse_problem
     cluster_ready: Callable[[Params, Mapping[int, ShareSum]], bool] = standard_cluster_ready
+    reveal_quorum: Callable[[Params], int] = standard_reveal_quorum
+    relay_cluster: Callable[[Params], bool] = standard_relay_cluster
     share_sum_verifies: Callable[..., bool] = standard_share_sum_verifies
     certificate_size: Callable[[Params], int] = standard_certificate_size
     averaging_quorum: Callable[[Params], int] = standard_averaging_quorum
@@ -103,6 +118,8 @@ RULE_SIGNATURES: dict[str, tuple[str, ...]] = {
     "fix_set": ("params", "held"),
     "endorse_problem": ("ctx", "j", "endorsed", "src", "msg"),
     "cluster_ready": ("params", "sums"),
+    "reveal_quorum": ("params",),
+    "relay_cluster": ("params",),
     "share_sum_verifies": ("ctx", "contribs", "share_sum"),
     "certificate_size": ("params",),
     "averaging_quorum": ("params",),

@@ -2,9 +2,20 @@ from dataclasses import replace
 
 import pytest
 from asfl.spec import ProtocolError
-from asfl.spec.aggregator import on_certify, on_cluster, on_contrib, on_share_sum, on_unmask_req
+from asfl.spec.aggregator import on_certify, on_cluster, on_contrib, on_reveal, on_share_sum, on_unmask_req
 from asfl.spec.domain import Label
-from asfl.spec.messages import Cluster, ModelMsg, ShareSum, UnmaskReq, aggregator, client
+from asfl.spec.messages import (
+    Cluster,
+    Endorsement,
+    ModelMsg,
+    Reveal,
+    ShareSum,
+    Sig,
+    UnmaskReq,
+    aggregator,
+    client,
+    intent_payload,
+)
 
 from .helpers import PARAMS, contribution, ctx
 from .helpers import aggregator as agg_state
@@ -61,13 +72,24 @@ def _unmask_flow(cx):
     return i, members, contribs, coord, req
 
 
+def _share_sum(cx, j, i, req):
+    """Aggregator j endorses req, then releases its share-sum on a REVEAL of T endorsements (F1)."""
+    st, ((_, endorsement),) = on_unmask_req(cx, agg_state(cx, j), aggregator(i), req)
+    assert isinstance(endorsement, Endorsement)
+    sigs = tuple(Sig(k, intent_payload(req.r, req.i, req.members)) for k in range(PARAMS.T))
+    _, ((_, ss),) = on_reveal(cx, st, aggregator(i), Reveal(req.r, req.i, req.members, sigs))
+    return ss
+
+
 def test_endorsement_is_write_once_per_round_and_cluster():
     cx = ctx()
     i, members, contribs, coord, req = _unmask_flow(cx)
     j = (i + 1) % 4
     st, out = on_unmask_req(cx, agg_state(cx, j), aggregator(i), req)
-    ((dst, ss),) = out
-    assert dst == aggregator(i) and isinstance(ss, ShareSum) and ss.sender == j
+    ((dst, endorsement),) = out
+    assert dst == aggregator(i) and isinstance(endorsement, Endorsement) and endorsement.sender == j
+    ss = _share_sum(cx, j, i, req)
+    assert isinstance(ss, ShareSum) and ss.sender == j
     st2, _ = on_unmask_req(cx, st, aggregator(i), req)  # the same set again: idempotent
     assert st2.endorsed == st.endorsed
     other = UnmaskReq(0, i, frozenset({members[1]}), (contribs[members[1]][1],))
@@ -82,7 +104,7 @@ def test_endorsement_is_write_once_per_round_and_cluster():
 def test_share_sums_that_do_not_verify_are_refused_and_T_make_a_cluster():
     cx = ctx()
     i, members, contribs, coord, req = _unmask_flow(cx)
-    sums = [on_unmask_req(cx, agg_state(cx, j), aggregator(i), req)[1][0][1] for j in range(4)]
+    sums = [_share_sum(cx, j, i, req) for j in range(4)]
     bad = replace(sums[0], total=cx.domain.add(sums[0].total, cx.domain.draw(Label("pad", 99, 0))))
     with pytest.raises(ProtocolError) as e:
         on_share_sum(cx, coord, aggregator(0), bad)
@@ -101,9 +123,7 @@ def test_certifier_recomputes_the_exact_sum_of_member_values_P1():
     cx = ctx()
     i, members, contribs, coord, req = _unmask_flow(cx)
     for j in range(3):
-        coord, out = on_share_sum(
-            cx, coord, aggregator(j), on_unmask_req(cx, agg_state(cx, j), aggregator(i), req)[1][0][1]
-        )
+        coord, out = on_share_sum(cx, coord, aggregator(j), _share_sum(cx, j, i, req))
     cluster = out[0][1]
     st, sends = on_cluster(cx, agg_state(cx, 2), aggregator(i), cluster)
     ((key, agg),) = st.results.items()
@@ -120,8 +140,11 @@ def test_certifier_recomputes_the_exact_sum_of_member_values_P1():
     with pytest.raises(ProtocolError) as e:
         on_cluster(cx, agg_state(cx, 2), aggregator(i), forged)
     assert e.value.rule == "A1"
+    # F3: a CLUSTER is self-verifying, so it is accepted from any aggregator (relay), never from a client
+    relayed, _ = on_cluster(cx, agg_state(cx, 2), aggregator((i + 1) % 4), cluster)
+    assert relayed.results == st.results
     with pytest.raises(ProtocolError) as e:
-        on_cluster(cx, agg_state(cx, 2), aggregator((i + 1) % 4), cluster)
+        on_cluster(cx, agg_state(cx, 2), client(0), cluster)
     assert e.value.rule == "certify"
 
 
@@ -134,7 +157,7 @@ def test_averager_waits_for_n_a_minus_t_a_certified_clusters_then_sends_the_mode
         coord, reqs = on_contrib(cx, coord, client(c), contribution(cx, c)[1])
         req = reqs[0][1]
         for j in range(3):
-            ss = on_unmask_req(cx, agg_state(cx, j), aggregator(i), req)[1][0][1]
+            ss = _share_sum(cx, j, i, req)
             coord, out = on_share_sum(cx, coord, aggregator(j), ss)
         clusters_msgs.append(out[0][1])
     st = agg_state(cx, 0)

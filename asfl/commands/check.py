@@ -1,0 +1,184 @@
+"""`asfl check`: explore the protocol adversarially and judge P1-P9 (PROTOCOL.md section 7).
+
+One row per property: held or violated, examples run, time, and the counterexample trace when
+violated. Exit 0 when every property held, 1 when one was violated, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from .common import add_config_options, params_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="explore adversarially and check the properties P1-P9")
+    add_config_options(p)
+    p.add_argument(
+        "--max-examples", type=int, default=None, help="examples per property (default: profile's)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomized)")
+    p.add_argument(
+        "--profile",
+        choices=["ci", "deep"],
+        default=None,
+        help="Hypothesis profile (default ci, or $ASFL_PROFILE)",
+    )
+    p.add_argument(
+        "--properties", default="P1,P2,P3,P4,P5,P6,P7,P8,P9", help="comma-separated subset (default all)"
+    )
+    p.add_argument("--rules", default="asfl", help="rule table: asfl (the protocol) or a registered variant")
+    p.add_argument(
+        "--max-chaos", type=int, default=200, help="chaos steps per example, at most (default 200)"
+    )
+    p.add_argument("--out", default="traces", help="directory for counterexample traces (default ./traces)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from asfl.properties import variants
+    from asfl.properties.checks import PROPERTIES, TITLES
+    from asfl.properties.explore import Setup
+    from asfl.properties.runner import check_property, trace_filename
+    from asfl.properties.traces import RULESETS, write_itf
+
+    params = params_from(args)
+    variants.register_all()
+    wanted = [p.strip().upper() for p in args.properties.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PROPERTIES]
+    if unknown or not wanted:
+        raise UsageError(f"unknown properties {unknown}; choose among {', '.join(PROPERTIES)}")
+    if args.rules not in RULESETS:
+        raise UsageError(f"unknown rule table {args.rules!r}; known: {', '.join(sorted(RULESETS))}")
+    if args.max_examples is not None and args.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    if args.max_chaos < 0:
+        raise UsageError("--max-chaos must be at least 0")
+    profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
+    if profile not in ("ci", "deep"):
+        raise UsageError(f"unknown profile {profile!r} (ci or deep)")
+    setup = Setup(params, RULESETS[args.rules], max_chaos=args.max_chaos)
+    out_dir = Path(args.out)
+
+    outcomes = []
+    progress = None
+    if not args.json and not args.no_progress and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        progress = Progress(transient=True)
+        progress.start()
+    try:
+        for prop in wanted:
+            task = None
+            if progress is not None:
+                total = args.max_examples or None
+                task = progress.add_task(f"{prop} {TITLES[prop]}", total=total)
+
+            def tick(task=task) -> None:
+                if progress is not None and task is not None:
+                    progress.advance(task)
+
+            outcome = check_property(prop, setup, profile, args.max_examples, args.seed, on_example=tick)
+            if outcome.trace is not None:
+                outcome.trace.extra["hypothesis_seed"] = (
+                    args.seed if args.seed is not None else "derandomized"
+                )
+                outcome.trace.extra["profile"] = profile
+                try:
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                    outcome.trace_path = write_itf(
+                        out_dir / trace_filename(outcome, setup.rules.name), outcome.trace
+                    )
+                except OSError as e:
+                    raise UsageError(f"cannot write the trace to {out_dir}: {e.strerror or e}") from e
+            outcomes.append(outcome)
+            if progress is not None and task is not None:
+                progress.remove_task(task)
+    finally:
+        if progress is not None:
+            progress.stop()
+
+    failed = [o for o in outcomes if not o.held]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "params": {
+                        "n_c": params.n_c,
+                        "t_c": params.t_c,
+                        "n_a": params.n_a,
+                        "t_a": params.t_a,
+                        "T": params.T,
+                        "m": params.m,
+                        "R": params.R,
+                        "Q": params.Q,
+                    },
+                    "rules": setup.rules.name,
+                    "profile": profile,
+                    "seed": args.seed,
+                    "properties": [
+                        {
+                            "property": o.prop,
+                            "title": TITLES[o.prop],
+                            "held": o.held,
+                            "examples": o.examples,
+                            "steps": o.steps,
+                            "seconds": round(o.seconds, 3),
+                            "violation": str(o.violation) if o.violation else None,
+                            "trace": str(o.trace_path) if o.trace_path else None,
+                            "trace_length": len(o.trace.events) if o.trace else None,
+                        }
+                        for o in outcomes
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return 1 if failed else 0
+    _table(params, setup.rules.name, profile, args.seed, outcomes, TITLES)
+    return 1 if failed else 0
+
+
+def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"asfl check: n_c={params.n_c} t_c={params.t_c} n_a={params.n_a} t_a={params.t_a} T={params.T} "
+        f"m={params.m} R={params.R} Q={params.Q} rules={rules_name} profile={profile} "
+        f"seed={'derandomized' if seed is None else seed}",
+        highlight=False,
+    )
+    table = Table(show_header=True, header_style="bold")
+    for col in ("property", "verdict", "examples", "steps", "time", "trace"):
+        table.add_column(col)
+    for o in outcomes:
+        verdict = "[green]held[/green]" if o.held else "[red]VIOLATED[/red]"
+        table.add_row(
+            f"{o.prop} {titles[o.prop]}",
+            verdict,
+            str(o.examples),
+            str(o.steps),
+            f"{o.seconds:.1f}s",
+            "" if o.held else f"{o.trace_path.name} ({len(o.trace.events)} steps)",
+        )
+    console.print(table)
+    for o in outcomes:
+        if not o.held:
+            console.print(f"{o.violation}", highlight=False)
+            console.print(f"  replay: asfl replay {o.trace_path}", highlight=False)
+    if any(not o.held for o in outcomes):
+        console.print(
+            f"reproduce: asfl check ... --seed {seed}"
+            if seed is not None
+            else "reproduce: run the same command (derandomized), or 'asfl replay' the trace",
+            highlight=False,
+        )

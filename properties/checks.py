@@ -1,0 +1,332 @@
+"""The properties P1-P9 of PROTOCOL.md section 7, each a named function over a run.
+
+A `Run` is the final world of an exploration, the monitor that watched every step, and where the
+fair phase began (liveness is judged only after faults stop and delivery is fair: P5, P6, P9).
+Each property returns None when it holds and a `Violation` (a one-line reason) when it does not.
+Thresholds are the protocol's own (t_a + 1 certificates, n_a - t_a clusters, m, T, Q, sigma^2),
+taken from the parameters, never from the rule table under test: a broken variant is judged by
+the standard it breaks.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from asfl.spec.world import World, finished
+
+from .monitor import Monitor
+from .symbolic import Echelon, Form, combine, noise_variance, secret_part
+
+#: relative tolerance on variances (floats of sigma^2/m summed m times)
+_EPS = 1e-9
+#: at most this many choices of one set per (round, cluster) are tried for P3
+MAX_CHOICES = 4096
+
+
+@dataclass(frozen=True)
+class Violation:
+    prop: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.prop}: {self.reason}"
+
+
+@dataclass
+class Run:
+    """One explored run: its last world, its monitor, and its liveness phase.
+
+    `fair_from` is the step at which faults stopped and delivery became fair (FIFO), or None when
+    the run has no complete fair phase (a safety trace cut at its violation); `stuck` says the
+    fair phase ended with nothing left to do, `bound_hit` that it ran out of steps."""
+
+    world: World
+    monitor: Monitor
+    fair_from: int | None = None
+    stuck: bool = False
+    bound_hit: bool = False
+
+    @property
+    def params(self):
+        return self.world.params
+
+    @property
+    def fair_complete(self) -> bool:
+        return self.fair_from is not None and (self.stuck or self.bound_hit or finished(self.world))
+
+
+# -- shared derivations -------------------------------------------------------------------------
+def certified_results(run: Run) -> dict[tuple, set[int]]:
+    """Results certified by the protocol's rule: t_a + 1 CERTIFY signatures, counting the
+    coalition's as given (it signs anything) and the correct aggregators' that really certified."""
+    need = run.params.t_a + 1
+    nbyz = len(run.world.byzantine)
+    return {k: v for k, v in run.monitor.certified_by.items() if v and len(v) + nbyz >= need}
+
+
+def unmaskable_sets(run: Run) -> dict[tuple[int, int], set[frozenset[int]]]:
+    """Per (round, cluster), every set whose pad sum the coalition can reconstruct: T share-sums
+    (the coalition's own plus the correct aggregators' endorsements), or certified. This is what a
+    Byzantine coordinator can unmask whether or not it ever publishes it."""
+    T = run.params.T
+    nbyz = len(run.world.byzantine)
+    out: dict[tuple[int, int], set[frozenset[int]]] = defaultdict(set)
+    for (r, i, members), senders in run.monitor.share_sums.items():
+        if len(senders) + nbyz >= T:
+            out[(r, i)].add(members)
+    for r, i, members, _agg in certified_results(run):
+        out[(r, i)].add(members)
+    return out
+
+
+def set_sum(run: Run, r: int, members: frozenset[int]) -> Form | None:
+    """sum_{c in S} x_c for round r, from the contributions as they left the clients."""
+    parts = []
+    for c in members:
+        sent = run.monitor.contributions.get((r, c))
+        if sent is None:
+            return None
+        parts.append((sent.x, 1))
+    return combine(run.params.q, parts)
+
+
+def allowed_set(run: Run, r: int, i: int, members: frozenset[int]) -> bool:
+    """P2/P3: a set of round r, cluster i may be released iff it is a subset of S_i^r with >= m."""
+    return members <= run.world.ctx.clusters(r)[i] and len(members) >= run.params.m
+
+
+# -- the properties -----------------------------------------------------------------------------
+def p1_mask_correctness(run: Run) -> Violation | None:
+    """P1 mask correctness: every certified agg equals sum_{c in S} x_c exactly in F_q (the pads
+    cancel). Checked on every aggregate a correct aggregator recomputed and CERTIFIED."""
+    for r, i, members, agg in run.monitor.certified_by:
+        expected = set_sum(run, r, members)
+        if expected is None or agg != expected:
+            return Violation(
+                "P1", f"certified agg of ({r}, {i}) S={sorted(members)} is {agg}, not sum x = {expected}"
+            )
+    return None
+
+
+def p2_set_uniqueness(run: Run) -> Violation | None:
+    """P2 set uniqueness: at most one certified set per (round, cluster); each is a subset of the
+    cluster with at least m members."""
+    sets: dict[tuple[int, int], set[frozenset[int]]] = defaultdict(set)
+    for r, i, members, _agg in certified_results(run):
+        if not allowed_set(run, r, i, members):
+            return Violation("P2", f"certified set {sorted(members)} of ({r}, {i}) is not allowed")
+        sets[(r, i)].add(members)
+    for (r, i), found in sorted(sets.items()):
+        if len(found) > 1:
+            return Violation(
+                "P2", f"({r}, {i}) has {len(found)} certified sets: {sorted(map(sorted, found))}"
+            )
+    return None
+
+
+def p3_confidentiality(run: Run) -> Violation | None:
+    """P3 confidentiality: the adversary's view (everything delivered to Byzantine aggregators,
+    with only their own sealed shares, plus every CERTIFY and MODEL) reveals no linear function of
+    client data and noise outside the span of the sums it may learn: ONE set per (round, cluster),
+    of at least m members, whichever it chose, published or not. Exact: the revealed subspace (the
+    view's rows free of pads, coefficients and the adversary's own values) must lie in that span
+    for some choice of one set per (round, cluster)."""
+    revealed = run.monitor.revealed()
+    if not revealed:
+        return None
+    q = run.params.q
+    groups = []
+    for (r, i), found in sorted(unmaskable_sets(run).items()):
+        options = []
+        for members in sorted(found, key=sorted):
+            s = set_sum(run, r, members) if allowed_set(run, r, i, members) else None
+            if s is not None:
+                options.append(secret_part(s))
+        if options:
+            groups.append(options)
+    base = Echelon(q, frozenset())
+    multi = []
+    for options in groups:
+        if len(options) == 1:
+            base.add(options[0])
+        else:
+            multi.append(options)
+    tried = 0
+    for choice in itertools.product(*multi):
+        tried += 1
+        if tried > MAX_CHOICES:
+            break
+        basis = Echelon(q, frozenset())
+        basis.rows = {p: dict(row) for p, row in base.rows.items()}
+        for form in choice:
+            basis.add(form)
+        if all(basis.contains(Form(row.items())) for row in revealed):
+            return None
+    leak = next(
+        (Form(row.items()) for row in revealed if not base.contains(Form(row.items()))),
+        Form(revealed[0].items()),
+    )
+    return Violation("P3", f"the adversary learns {leak}, outside the span of one allowed set per cluster")
+
+
+def p4_integrity(run: Run) -> Violation | None:
+    """P4 integrity: every model a correct client accepts is the honest average of certified
+    cluster results: each round averages n_a - t_a distinct clusters, each result certified by
+    t_a + 1 signatures of which the correct aggregators really recomputed that agg, and w is their
+    average from genesis."""
+    params = run.params
+    certified = certified_results(run)
+    for step_no, c, msg in run.monitor.accepted:
+        expected: tuple = ()
+        for r, results in enumerate(msg.proof):
+            ids = [res.i for res in results]
+            if len(set(ids)) != len(ids) or len(ids) < params.n_a - params.t_a:
+                return Violation(
+                    "P4", f"client {c} accepted model {msg.r} averaging clusters {ids} in round {r}"
+                )
+            total: list[tuple[Form, int]] = []
+            for res in results:
+                if (r, res.i, res.members, res.agg) not in certified:
+                    return Violation(
+                        "P4",
+                        f"client {c} accepted model {msg.r} (step {step_no}) with an uncertified result "
+                        f"of cluster {res.i} in round {r}",
+                    )
+                total.append((res.agg, 1))
+            expected += ((combine(params.q, total), sum(len(res.members) for res in results)),)
+        if msg.w != expected:
+            return Violation("P4", f"client {c} accepted model {msg.r} that is not the average of its proof")
+    return None
+
+
+def p5_liveness(run: Run) -> Violation | None:
+    """P5 liveness: once faults stop and delivery is fair, every correct aggregator completes every
+    round up to R and every correct client accepts model R (judged at the end of the fair phase)."""
+    if not run.fair_complete or finished(run.world):
+        return None
+    lagging = [a.j for a in run.world.aggregators if a is not None and a.model_round < run.params.R]
+    clients = [
+        c.c for c in run.world.clients if c.c not in run.world.crashed and c.model_round < run.params.R
+    ]
+    how = "nothing left to deliver" if run.stuck else "step bound reached"
+    rounds = {a.j: a.model_round for a in run.world.aggregators if a is not None}
+    return Violation(
+        "P5", f"{how}: aggregators {lagging} (rounds {rounds}) and clients {clients} did not reach round R"
+    )
+
+
+def p6_budget(run: Run) -> Violation | None:
+    """P6 budget cap and balance: what the adversary can unmask of a client never exceeds the
+    client's own count; the count never exceeds Q; no client is in two unmaskable sets of one round;
+    and once faults stop and delivery is fair, a run that goes on to the end brings every correct
+    client's count to exactly Q."""
+    params, mon = run.params, run.monitor
+    for c, most in sorted(mon.max_released.items()):
+        if most > params.Q:
+            return Violation("P6", f"client {c} counted {most} releases > Q={params.Q}")
+    unmaskable = unmaskable_sets(run)
+    per_round: dict[tuple[int, int], int] = defaultdict(int)
+    released_rounds: dict[int, set[int]] = defaultdict(set)
+    for (r, _i), found in unmaskable.items():
+        for members in found:
+            for c in members:
+                per_round[(r, c)] += 1
+                sent = mon.contributions.get((r, c))
+                if sent is not None and sent.with_data:
+                    released_rounds[c].add(r)
+    for (r, c), n in sorted(per_round.items()):
+        if n > 1:
+            return Violation("P6", f"client {c} is in {n} unmaskable sets of round {r}")
+    for c, rounds in sorted(released_rounds.items()):
+        count = run.world.clients[c].released
+        if len(rounds) > count:
+            return Violation(
+                "P6", f"the adversary can unmask client {c}'s data {len(rounds)} times, its count is {count}"
+            )
+    if run.fair_complete and finished(run.world):
+        short = [
+            (st.c, st.released)
+            for st in run.world.clients
+            if st.c not in run.world.crashed and st.released != params.Q
+        ]
+        if short:
+            return Violation("P6", f"fair run ended with counts (client, count) {short}, not Q={params.Q}")
+    return None
+
+
+def p7_noise_floor(run: Run) -> Violation | None:
+    """P7 noise floor: every released aggregate (certified, or unmaskable by the coalition) sums at
+    least m clients and carries noise variance at least sigma^2."""
+    params = run.params
+    floor = params.sigma**2 * (1 - _EPS)
+    for (r, i), found in sorted(unmaskable_sets(run).items()):
+        for members in found:
+            if len(members) < params.m:
+                return Violation("P7", f"set {sorted(members)} of ({r}, {i}) has fewer than m={params.m}")
+            total = set_sum(run, r, members)
+            if total is not None and noise_variance(total) < floor:
+                return Violation(
+                    "P7",
+                    f"set {sorted(members)} of ({r}, {i}) carries noise variance {noise_variance(total):.4g} "
+                    f"< sigma^2={params.sigma**2:.4g}",
+                )
+    for r, i, _members, agg in certified_results(run):
+        if isinstance(agg, Form) and noise_variance(agg) < floor:
+            return Violation("P7", f"certified agg of ({r}, {i}) carries noise {noise_variance(agg):.4g}")
+    return None
+
+
+def p8_approximate_agreement(run: Run) -> Violation | None:
+    """P8 approximate agreement: two correct aggregators' round-r models are built from cluster sets
+    that share a cluster with a correct coordinator."""
+    correct = [a for a in run.world.aggregators if a is not None]
+    byz = run.world.byzantine
+    for a, b in itertools.combinations(correct, 2):
+        for r, (pa, pb) in enumerate(zip(a.proof, b.proof, strict=False)):
+            shared = {res.i for res in pa} & {res.i for res in pb}
+            if not shared - byz:
+                return Violation(
+                    "P8",
+                    f"aggregators {a.j} and {b.j} averaged round {r} over clusters "
+                    f"{sorted(res.i for res in pa)} and {sorted(res.i for res in pb)}: "
+                    "no shared correct coordinator",
+                )
+    return None
+
+
+def p9_no_agreement(run: Run) -> Violation | None:
+    """P9 no agreement: no correct party needs more than n_a - t_a aggregators to progress; with
+    t_a silent aggregators (the exploration of P9 keeps the coalition silent) and fair delivery,
+    every correct party still completes round R."""
+    v = p5_liveness(run)
+    return Violation("P9", v.reason + " with the coalition silent") if v else None
+
+
+Check = Callable[[Run], Violation | None]
+
+PROPERTIES: dict[str, Check] = {
+    "P1": p1_mask_correctness,
+    "P2": p2_set_uniqueness,
+    "P3": p3_confidentiality,
+    "P4": p4_integrity,
+    "P5": p5_liveness,
+    "P6": p6_budget,
+    "P7": p7_noise_floor,
+    "P8": p8_approximate_agreement,
+    "P9": p9_no_agreement,
+}
+
+TITLES = {
+    "P1": "mask correctness",
+    "P2": "set uniqueness",
+    "P3": "confidentiality",
+    "P4": "integrity",
+    "P5": "liveness",
+    "P6": "budget cap and balance",
+    "P7": "noise floor",
+    "P8": "approximate agreement",
+    "P9": "no agreement",
+}

@@ -1,0 +1,211 @@
+"""Adversarial exploration: Hypothesis draws the schedule, the faults and the adversary (section 7).
+
+One run has two phases. Chaos: each step, Hypothesis picks a kind of event (delivery, end of
+training, crash, Byzantine send) and then one event of that kind among `enabled(world)`, so any
+delivery order, crashes of up to t_c clients at any moment, and any offer of the adversary are
+reachable; index 0 is the oldest message, so shrinking moves towards FIFO and fewer steps. Swarm
+testing: each example first draws which fault kinds exist at all (crashes, which Byzantine
+aggregators, which adversaries), so rare combinations are not drowned by common ones.
+Fair phase (liveness, P5/P6/P9): faults stop (no crash, no Byzantine send) and delivery is FIFO,
+until every correct party finished round R, nothing is left to do (stuck), or a step bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from asfl.spec import STANDARD, Params, Rules
+from asfl.spec.world import (
+    Crash,
+    Deliver,
+    Event,
+    Inject,
+    TrainDone,
+    World,
+    enabled,
+    finished,
+    initial_world,
+    step,
+)
+from hypothesis import strategies as st
+
+from .adversaries import ADVERSARIES, mixed
+from .checks import Run
+from .monitor import Monitor
+from .symbolic import SymbolicDomain
+
+#: the event kinds of the chaos phase, in shrinking order
+KINDS = ("deliver", "train", "crash", "inject")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What an exploration explores: the configuration, the rule table, the adversaries allowed."""
+
+    params: Params
+    rules: Rules = STANDARD
+    adversaries: tuple[str, ...] = tuple(n for n in ADVERSARIES if n != "silent")
+    max_chaos: int = 200
+    fair_bound: int | None = None
+    swarm: bool = True  # False: always t_a Byzantine aggregators, with every adversary allowed
+
+    def bound(self) -> int:
+        p = self.params
+        return self.fair_bound or 40 * p.R * p.n_c * (p.n_a + 2) + 500
+
+
+@dataclass
+class Plan:
+    """The swarm's draw for one example: who is Byzantine, which faults exist."""
+
+    byzantine: tuple[int, ...]
+    adversaries: tuple[str, ...]
+    crashes: bool
+    chaos_steps: int
+    slow: tuple[int, ...] = ()  # clients whose training never ends during the chaos phase
+
+
+@dataclass
+class Explored:
+    run: Run
+    plan: Plan
+    events: list[Event] = field(default_factory=list)
+    worlds: list[World] = field(default_factory=list)
+
+
+def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
+    p = setup.params
+    if not setup.swarm:
+        byz = data.draw(st.sets(st.integers(0, p.n_a - 1), min_size=p.t_a, max_size=p.t_a), label="byzantine")
+        advs = setup.adversaries
+    else:
+        # always t_a: a Byzantine aggregator can behave correctly, so fewer adds no behaviour
+        byz = data.draw(st.sets(st.integers(0, p.n_a - 1), min_size=p.t_a, max_size=p.t_a), label="byzantine")
+        advs = tuple(n for n in setup.adversaries if data.draw(st.booleans(), label=f"adversary {n}"))
+    crashes = p.t_c > 0 and data.draw(st.booleans(), label="crashes")
+    steps = data.draw(st.integers(0, setup.max_chaos), label="chaos steps")
+    slow: tuple[int, ...] = ()
+    if setup.swarm and data.draw(st.booleans(), label="slow clients"):
+        # asynchrony: some clients are slow; with the others racing ahead, they may see a newer
+        # model before their training ends (finding F3)
+        slow = tuple(c for c in range(p.n_c) if data.draw(st.booleans(), label=f"slow {c}"))
+    return Plan(tuple(sorted(byz)), advs, crashes, steps, slow)
+
+
+def fifo_choice(world: World) -> Event | None:
+    """Fair delivery: the oldest message in flight, else the lowest-numbered client's training."""
+    if world.in_flight:
+        return Deliver(min(e.id for e in world.in_flight))
+    trainings = [c.c for c in world.clients if c.training is not None and c.c not in world.crashed]
+    return TrainDone(min(trainings)) if trainings else None
+
+
+def by_kind(events: Sequence[Event]) -> dict[str, list[Event]]:
+    out: dict[str, list[Event]] = {k: [] for k in KINDS}
+    for e in events:
+        kind = (
+            "deliver"
+            if isinstance(e, Deliver)
+            else "train"
+            if isinstance(e, TrainDone)
+            else "crash"
+            if isinstance(e, Crash)
+            else "inject"
+        )
+        out[kind].append(e)
+    return out
+
+
+def execute(
+    setup: Setup,
+    plan: Plan,
+    choose: Callable[[World, dict[str, list[Event]]], Event | None],
+    keep_worlds: bool = False,
+) -> Explored:
+    """Run the chaos phase with `choose`, then the fair phase; monitor every step."""
+    world = initial_world(setup.params, SymbolicDomain(setup.params), plan.byzantine, setup.rules)
+    adversary = mixed(plan.adversaries) if plan.byzantine and plan.adversaries else None
+    mon = Monitor(world)
+    events: list[Event] = []
+    worlds = [world] if keep_worlds else []
+
+    def apply(event: Event) -> None:
+        nonlocal world
+        after = step(world, event)
+        mon.observe(world, after)
+        world = after
+        events.append(event)
+        if keep_worlds:
+            worlds.append(world)
+
+    for _ in range(plan.chaos_steps):
+        if finished(world):
+            break
+        kinds = by_kind(enabled(world, adversary))
+        if not plan.crashes:
+            kinds["crash"] = []
+        if plan.slow:
+            kinds["train"] = [e for e in kinds["train"] if e.client not in plan.slow]
+        event = choose(world, kinds)
+        if event is None:
+            break
+        apply(event)
+    fair_from = len(events)
+    stuck = bound_hit = False
+    budget = setup.bound()
+    while not finished(world):
+        event = fifo_choice(world)
+        if event is None:
+            stuck = True
+            break
+        if budget == 0:
+            bound_hit = True
+            break
+        budget -= 1
+        apply(event)
+    run = Run(world, mon, fair_from, stuck, bound_hit)
+    return Explored(run, plan, events, worlds)
+
+
+def hypothesis_chooser(data: st.DataObject) -> Callable[[World, dict[str, list[Event]]], Event | None]:
+    """Hypothesis picks a kind, then an event of that kind (index 0 = oldest: shrinks to FIFO)."""
+
+    def choose(world: World, kinds: dict[str, list[Event]]) -> Event | None:
+        present = [k for k in KINDS if kinds[k]]
+        if not present:
+            return None
+        kind = present[data.draw(st.integers(0, len(present) - 1))] if len(present) > 1 else present[0]
+        options = kinds[kind]
+        return options[data.draw(st.integers(0, len(options) - 1))] if len(options) > 1 else options[0]
+
+    return choose
+
+
+def explore_once(data: st.DataObject, setup: Setup) -> Explored:
+    """One example: draw a plan, run it."""
+    plan = draw_plan(data, setup)
+    return execute(setup, plan, hypothesis_chooser(data))
+
+
+def replay_events(setup: Setup, byzantine: Sequence[int], events: Sequence[Event]) -> list[World]:
+    """The worlds of a recorded event sequence (a trace)."""
+    world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
+    worlds = [world]
+    for e in events:
+        world = step(world, e)
+        worlds.append(world)
+    return worlds
+
+
+__all__ = [
+    "Explored",
+    "Inject",
+    "KINDS",
+    "Plan",
+    "Setup",
+    "draw_plan",
+    "execute",
+    "explore_once",
+    "fifo_choice",
+]

@@ -1,0 +1,127 @@
+"""Shrink a counterexample further, after Hypothesis: delete steps while the property still fails.
+
+Hypothesis shrinks the choices that drew a schedule; deleting a step in the middle shifts every
+later choice, so it rarely manages to. Here a schedule is replayed by content instead: a delivery
+names its message (sender, receiver, message), not its id, so deleting a step leaves the later
+ones meaningful; steps that are no longer possible are skipped. Chunks of halving size are
+deleted while the property keeps failing (delta debugging); the result is re-recorded with ids.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from asfl.spec.messages import Message, Party
+from asfl.spec.world import Deliver, Event, InvalidEvent, World, finished, step
+
+from .checks import Run, Violation
+from .explore import Setup, fifo_choice
+from .monitor import Monitor
+from .symbolic import SymbolicDomain
+
+
+@dataclass(frozen=True)
+class DeliverContent:
+    src: Party
+    dst: Party
+    msg: Message
+
+
+Step = Event | DeliverContent
+
+
+def by_content(worlds: Sequence[World], events: Sequence[Event]) -> list[Step]:
+    """The steps of a recorded run, deliveries named by content."""
+    out: list[Step] = []
+    for before, event in zip(worlds, events, strict=False):
+        if isinstance(event, Deliver):
+            env = next(e for e in before.in_flight if e.id == event.msg_id)
+            out.append(DeliverContent(env.src, env.dst, env.msg))
+        else:
+            out.append(event)
+    return out
+
+
+def replay_steps(
+    setup: Setup, byzantine: Sequence[int], steps: Sequence[Step], fair: bool
+) -> tuple[list[Event], Run]:
+    """Apply the steps that are still possible; then, if `fair`, the FIFO fair phase."""
+    from asfl.spec import initial_world
+
+    world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
+    mon = Monitor(world)
+    events: list[Event] = []
+
+    def apply(event: Event) -> bool:
+        nonlocal world
+        try:
+            after = step(world, event)
+        except InvalidEvent:
+            return False
+        mon.observe(world, after)
+        world = after
+        events.append(event)
+        return True
+
+    for s in steps:
+        if isinstance(s, DeliverContent):
+            env = next(
+                (e for e in world.in_flight if e.src == s.src and e.dst == s.dst and e.msg == s.msg), None
+            )
+            if env is not None:
+                apply(Deliver(env.id))
+        else:
+            apply(s)
+    if not fair:
+        return events, Run(world, mon)
+    fair_from = len(events)
+    stuck = bound_hit = False
+    budget = setup.bound()
+    while not finished(world):
+        event = fifo_choice(world)
+        if event is None:
+            stuck = True
+            break
+        if budget == 0:
+            bound_hit = True
+            break
+        budget -= 1
+        apply(event)
+    return events, Run(world, mon, fair_from, stuck, bound_hit)
+
+
+def minimize(
+    setup: Setup,
+    byzantine: Sequence[int],
+    worlds: Sequence[World],
+    events: Sequence[Event],
+    judge: Callable[[Run], Violation | None],
+    fair: bool,
+    budget: float = 10.0,
+) -> tuple[list[Event], Run, Violation] | None:
+    """Delete chunks of steps while `judge` still finds a violation; None if the run does not
+    fail when replayed by content (then the caller keeps its trace)."""
+    deadline = time.perf_counter() + budget
+    steps = by_content(worlds, events)
+    if fair:
+        # the fair phase is re-derived; only the chaos steps are shrunk
+        pass
+    best_events, run = replay_steps(setup, byzantine, steps, fair)
+    violation = judge(run)
+    if violation is None:
+        return None
+    chunk = max(1, len(steps) // 2)
+    while chunk >= 1 and time.perf_counter() < deadline:
+        i = 0
+        while i < len(steps) and time.perf_counter() < deadline:
+            candidate = steps[:i] + steps[i + chunk :]
+            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair)
+            v = judge(cand_run)
+            if v is not None:
+                steps, best_events, run, violation = candidate, cand_events, cand_run, v
+            else:
+                i += chunk
+        chunk //= 2
+    return best_events, run, violation

@@ -1,0 +1,111 @@
+"""Findings (docs/findings.md): each pinned counterexample replays to its violation under the
+protocol as first written, and the fixed protocol stops the same attack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from asfl.properties import traces, variants  # noqa: F401  (registers the variants' rule tables)
+from asfl.properties.checks import p3_confidentiality
+from asfl.properties.explore import Setup
+from asfl.properties.runner import find_run, judge_trace, refused_rules
+from asfl.spec import Params
+
+PINNED = Path(__file__).parent / "traces"
+
+
+def test_f1_equivocation_leak_replays() -> None:
+    """F1: share-sums released at once let an equivocating coordinator learn x_1 + k*x_7 (P3)."""
+    trace = traces.read_itf(PINNED / "F1-share-sum-at-once.itf.json")
+    assert trace.rules == "share-sum-at-once" and trace.property == "P3"
+    assert len(trace.events) <= 13
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and violation.prop == "P3"
+
+
+def test_f1_fix_refuses_the_reveal_of_another_set() -> None:
+    """With endorse-then-reveal, the same attack is reached and refused by the reveal rule, and the
+    adversary learns nothing outside one allowed set."""
+    setup = Setup(
+        Params(n_c=8, t_c=1, n_a=4, t_a=1, R=1), adversaries=("equivocating",), swarm=False, max_chaos=150
+    )
+    ex = find_run(
+        setup, lambda ex: "Q2 write-once" in refused_rules(ex) and "reveal" in refused_rules(ex), 80
+    )
+    assert ex is not None
+    assert p3_confidentiality(ex.run) is None
+
+
+def test_f3_selective_cluster_starves_a_round_replays() -> None:
+    """F3: a Byzantine coordinator sends CLUSTER (and its CERTIFY) to aggregator 1 only; aggregator 1
+    publishes model 1, the members of a correct cluster jump from model 0 to model 1 without ever
+    contributing to round 0, and aggregators 2 and 3 never complete round 0 (P5)."""
+    trace = traces.read_itf(PINNED / "F3-no-cluster-relay.itf.json")
+    assert trace.rules == "no-cluster-relay" and trace.property == "P5"
+    assert trace.extra["chaos_steps"] <= 16 and trace.loop == len(trace.events)
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and "aggregators [2, 3]" in violation.reason
+
+
+def test_f3_relay_completes_the_round() -> None:
+    """The same attack, step for step (deliveries by content), on the protocol with CLUSTER relay:
+    aggregator 1 relays the CLUSTER, every correct aggregator completes every round (P5)."""
+    from asfl.properties.checks import p5_liveness
+    from asfl.properties.minimize import by_content, replay_steps
+    from asfl.spec import STANDARD
+
+    trace = traces.read_itf(PINNED / "F3-no-cluster-relay.itf.json")
+    chaos = trace.events[: trace.extra["fair_from"]]
+    worlds = trace.worlds()[: len(chaos) + 1]
+    setup = Setup(trace.params, STANDARD, adversaries=("coordinator",), swarm=False)
+    _events, run = replay_steps(setup, trace.byzantine, by_content(worlds, chaos), fair=True)
+    assert run.monitor.certified_by  # the attack ran: clusters were certified
+    assert p5_liveness(run) is None
+    assert all(a.model_round == trace.params.R for a in run.world.aggregators if a is not None)
+
+
+def test_f2_fair_delivery_starves_slow_clients(tmp_path) -> None:
+    """F2 (open): with no fault at all and FIFO delivery, the clients that train first take every
+    slot (their noise-only contributions too, once past the quota): clients 3-7 release nothing in
+    3 rounds, and client 7 still nothing in 12 (P6's balance clause)."""
+    from asfl.properties.checks import p6_budget
+    from asfl.properties.explore import Plan, execute
+
+    for rounds, starved in ((3, [3, 4, 5, 6, 7]), (12, [5, 6, 7])):
+        params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=rounds)
+        ex = execute(Setup(params), Plan((), (), False, 0), lambda world, kinds: None)
+        assert ex.run.fair_from == 0 and not ex.run.stuck  # no fault, fair from the start, finished
+        violation = p6_budget(ex.run)
+        assert violation is not None and "not Q=" in violation.reason
+        assert [c.c for c in ex.run.world.clients if c.released == 0] == starved
+    trace = traces.Trace(
+        params=params, seed=0, events=ex.events, domain="symbolic", property="P6", extra={"fair_from": 0}
+    )
+    again = traces.read_itf(traces.write_itf(tmp_path / "F2.itf.json", trace))
+    assert judge_trace(again) is not None
+
+
+def test_f1_is_found_by_the_default_exploration() -> None:
+    """`asfl check --rules share-sum-at-once` with the default settings (swarm over every adversary,
+    ci profile) finds F1: the default exploration is not blind to it."""
+    from asfl.properties.runner import check_property
+    from asfl.properties.variants import VARIANTS
+
+    setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["share-sum-at-once"].rules)
+    outcome = check_property("P3", setup, shrink_budget=3.0)
+    assert not outcome.held and len(outcome.trace.events) <= 30
+
+
+def test_f3_is_found_by_the_default_exploration() -> None:
+    """With slow clients in the swarm, the default exploration finds F3 on the protocol as first
+    written (CLUSTER never relayed)."""
+    from asfl.properties.runner import check_property
+    from asfl.properties.variants import VARIANTS
+
+    setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["no-cluster-relay"].rules)
+    outcome = check_property("P5", setup, max_examples=150, shrink_budget=3.0)
+    assert not outcome.held and "did not reach round R" in outcome.violation.reason
