@@ -11,6 +11,7 @@ import sys
 
 from asfl.spec.errors import ParamsError
 
+from .commands import audit as audit_cmd
 from .commands import check as check_cmd
 from .commands import explore as explore_cmd
 from .commands import quorum as quorum_cmd
@@ -24,6 +25,7 @@ COMMANDS = [
     check_cmd,
     replay_cmd,
     show_cmd,
+    audit_cmd,
     quorum_cmd,
     explore_cmd,
     simulate_cmd,

@@ -94,11 +94,21 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
 
 
 def fifo_choice(world: World) -> Event | None:
-    """Fair delivery: the oldest message in flight, else the lowest-numbered client's training."""
+    """Fair delivery: the oldest message in flight; when none, a training ends, round robin.
+
+    Trainings take turns (weak fairness): the rotation starts after the client that contributed
+    last, counted by the contributions made so far, so a client that keeps training (a newer
+    model restarts its training) is never passed over forever. Always picking the lowest-numbered
+    client instead starves the others: that was the schedule behind finding F2."""
     if world.in_flight:
-        return Deliver(min(e.id for e in world.in_flight))
-    trainings = [c.c for c in world.clients if c.training is not None and c.c not in world.crashed]
-    return TrainDone(min(trainings)) if trainings else None
+        return Deliver(world.in_flight[0].id)  # in_flight is kept in id order
+    n = len(world.clients)
+    start = sum(len(c.contributed) for c in world.clients) % n
+    for k in range(n):
+        c = world.clients[(start + k) % n]
+        if c.training is not None and c.c not in world.crashed:
+            return TrainDone(c.c)
+    return None
 
 
 def by_kind(events: Sequence[Event]) -> dict[str, list[Event]]:

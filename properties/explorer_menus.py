@@ -11,8 +11,11 @@ coalition saw (the world refuses forged signatures anyway).
                S1, S2 (the first two in size-then-member order), sends UNMASK_REQ(S1) to the first
                half of the correct aggregators and UNMASK_REQ(S2) to the others; with a single
                valid set it sends that one to every correct aggregator. For each such S with T
-               share-sums available (the ones it received plus the coalition's own), it may
-               send CLUSTER(S) to every correct aggregator. By Q2 only one S can gather T
+               endorsements (the ENDORSEs it received plus the coalition's own), it may send
+               REVEAL(S) to the correct aggregators that endorsed S (endorse, then reveal:
+               finding F1); for each S with T share-sums available (the ones it received plus
+               the coalition's own), it may send CLUSTER(S) to every correct aggregator. By Q2
+               only one S can gather T endorsements.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import combinations
 
-from asfl.spec.messages import Cluster, Contrib, ShareSum, Sig, UnmaskReq, aggregator, endorsement_payload
+from asfl.spec.messages import (
+    Cluster,
+    Contrib,
+    Endorsement,
+    Reveal,
+    ShareSum,
+    Sig,
+    UnmaskReq,
+    aggregator,
+    endorsement_payload,
+    intent_payload,
+)
 from asfl.spec.world import Inject, World
 
 Move = tuple[Inject, ...]
@@ -62,10 +76,14 @@ def equivocate(world: World) -> list[Move]:
     correct = [j for j in range(params.n_a) if j not in world.byzantine]
     half = (len(correct) + 1) // 2
     received_sums: dict[tuple[int, int, frozenset[int]], dict[int, ShareSum]] = {}
+    received_endorsements: dict[tuple[int, int, frozenset[int]], dict[int, Sig]] = {}
     for env in world.coalition_inbox:
         if isinstance(env.msg, ShareSum):
             s = env.msg
             received_sums.setdefault((s.r, s.i, s.members), {})[s.sender] = s
+        elif isinstance(env.msg, Endorsement):
+            e = env.msg
+            received_endorsements.setdefault((e.r, e.i, e.members), {})[e.sender] = e.sig
     moves: list[Move] = []
     for b in sorted(world.byzantine):
         for r, held in sorted(_received_contribs(world, b).items()):
@@ -78,6 +96,14 @@ def equivocate(world: World) -> list[Move]:
                     tuple(Inject(b, aggregator(j), reqs[0 if k < half else 1]) for k, j in enumerate(correct))
                 )
             for req in reqs:
+                endorsers = dict(received_endorsements.get((r, b, req.members), {}))
+                if endorsers:
+                    sigs = dict(endorsers)
+                    for own in sorted(world.byzantine):
+                        sigs[own] = Sig(own, intent_payload(r, b, req.members))
+                    if len(sigs) >= world.rules.reveal_quorum(params):
+                        reveal = Reveal(r, b, req.members, tuple(sigs[k] for k in sorted(sigs)))
+                        moves.append(tuple(Inject(b, aggregator(j), reveal) for j in sorted(endorsers)))
                 sums = dict(received_sums.get((r, b, req.members), {}))
                 for own in sorted(world.byzantine):
                     sums[own] = _own_share_sum(world, own, r, b, req.contribs)

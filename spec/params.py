@@ -107,9 +107,11 @@ class Params:
         if self.m is None:
             object.__setattr__(self, "m", min(cluster_sizes(self.n_c, self.n_a)) - self.t_c)
         if self.Q is None:
-            # [ours] A round releases m of the k members of each cluster, so a run of R rounds can
-            # give each client about R*m/k_max releases: the default quota is what P6 can reach.
-            object.__setattr__(self, "Q", max(1, self.R * max(self.m, 1) // max(self.k)))
+            # [ours] A round releases m of the k members of each cluster, so R rounds give each
+            # client about R*m/k_max releases; one round is kept as slack, because a contribution
+            # that is late in the last round has no next round to be carried over to (I3).
+            # This is what P6's balance clause can reach (finding F2, docs/findings.md).
+            object.__setattr__(self, "Q", max(1, (self.R - 1) * max(self.m, 1) // max(self.k)))
         if self.T < 1 or self.T > self.n_a:
             raise ParamsError("params", f"need 1 <= T <= n_a (T={self.T}, n_a={self.n_a})")
         if self.Q < 1:

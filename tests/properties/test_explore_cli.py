@@ -23,7 +23,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_default_configuration_holds(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "explore")
     assert code == 0
-    assert "308 distinct states, 704 transitions, depth 12" in out and "P5" in out
+    assert "332 distinct states, 752 transitions, depth 14" in out and "P5" in out
 
 
 def test_broken_q5_reports_p5_with_a_trace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -1,0 +1,142 @@
+"""`asfl audit`: what a protocol change breaks, before it ships (docs: README, "Audit a change")."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+from pathlib import Path
+
+from ..errors import UsageError
+from .common import add_config_options, params_from, print_json, write_atomic
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", help="audit a variant of the protocol (or the mutant catalogue)")
+    p.add_argument("variant", nargs="?", help="a variant file (Python; see README)")
+    p.add_argument("--mutants", action="store_true", help="run the shipped mutant catalogue: the kill matrix")
+    add_config_options(p)
+    p.add_argument("--max-examples", type=int, default=20, help="examples per property (default 20)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--out", default=None, help="write report.md and the traces there")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run)
+
+
+def _swimlane_text(trace) -> str:
+    from rich.console import Console
+
+    from asfl.properties.swimlane import lanes, party_names, render_rich
+
+    worlds = trace.worlds()
+    rows = lanes(trace, worlds)[-30:]
+    involved = {row.src for row in rows} | {row.dst for row in rows}
+    names = [n for n in party_names(worlds[0]) if n in involved]
+    console = Console(file=io.StringIO(), width=max(120, 14 * len(names)), record=True, color_system=None)
+    render_rich(trace, rows, names, worlds[0].byzantine, console)
+    return console.export_text()
+
+
+def run(args: argparse.Namespace) -> int:
+    from asfl.properties import audit as audit_mod
+    from asfl.properties.variant_file import VariantError, load
+
+    if args.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    if bool(args.variant) == bool(args.mutants):
+        raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
+    params = params_from(args)
+    if args.mutants:
+        return _mutants(args, params, audit_mod)
+    try:
+        variant = load(args.variant)
+    except VariantError as e:
+        raise UsageError(str(e)) from None
+    out = Path(args.out) if args.out else None
+    result = audit_mod.audit(variant, params, args.max_examples, args.seed, out)
+    if out is not None:
+        lanes = {
+            p: _swimlane_text(o.trace)
+            for p, o in result.changed.properties.items()
+            if o.trace is not None and p in result.newly_violated
+        }
+        write_atomic(out / "report.md", audit_mod.markdown_report(result, lanes))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        _print(result)
+    return 1 if result.breaks else 0
+
+
+def _print(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]asfl audit[/]: {result.variant.name}: {result.variant.description}")
+    console.print(f"changes: {', '.join(result.variant.changes) or 'none'}")
+    table = Table()
+    for col in ("property", "baseline", "variant", "trace"):
+        table.add_column(col)
+    for prop, o in result.changed.properties.items():
+        base = "held" if result.baseline.properties[prop].held else "violated"
+        path = result.trace_paths.get(prop)
+        table.add_row(prop, base, "held" if o.held else "[red]VIOLATED[/]", str(path) if path else "")
+    console.print(table)
+    console.print(f"quorum conditions newly refuted: {', '.join(result.newly_refuted) or 'none'}")
+    console.print(f"properties newly violated: {', '.join(result.newly_violated) or 'none'}")
+    console.print(f"properties that now hold and did not: {', '.join(result.newly_held) or 'none'}")
+    console.print(f"{result.seconds:.1f} s")
+
+
+def _mutants(args, params, audit_mod) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from asfl.properties.runner import PROPERTY_ORDER
+
+    rows = [audit_mod.kill(v, params, args.max_examples) for v in audit_mod.catalogue()]
+    if args.out:
+        doc = {
+            r.mutant: {"killed_by": r.killed_by, "exhaustive": r.exhaustive, "refuted": r.refuted}
+            for r in rows
+        }
+        write_atomic(Path(args.out) / "kill-matrix.json", json.dumps(doc, indent=2) + "\n")
+    times = [r.seconds_to_kill for r in rows if r.seconds_to_kill is not None]
+    if args.json:
+        print_json(
+            {
+                "mutants": [r.__dict__ for r in rows],
+                "median_seconds_to_kill": statistics.median(times) if times else None,
+            }
+        )
+    else:
+        table = Table(title="kill matrix (x = the property's exploration kills the mutant)")
+        table.add_column("mutant")
+        for p in PROPERTY_ORDER:
+            table.add_column(p, justify="center")
+        table.add_column("exhaustive")
+        table.add_column("z3")
+        table.add_column("s to kill", justify="right")
+        table.add_column("trace", justify="right")
+        for r in rows:
+            table.add_row(
+                r.mutant,
+                *["x" if p in r.killed_by else "" for p in PROPERTY_ORDER],
+                ",".join(r.exhaustive),
+                ",".join(c.split()[0] for c in r.refuted),
+                f"{r.seconds_to_kill:.1f}" if r.seconds_to_kill is not None else "-",
+                str(r.trace_steps or "-"),
+            )
+        Console(width=160).print(table)
+        survivors = [r.mutant for r in rows if not r.killed_by and not r.exhaustive]
+        print(
+            f"{len(rows) - len(survivors)}/{len(rows)} mutants killed; median time to kill "
+            f"{statistics.median(times):.1f} s"
+            if times
+            else "no mutant killed"
+        )
+        if survivors:
+            print("survivors:", ", ".join(survivors))
+    return 1 if any(not r.killed_by and not r.exhaustive for r in rows) else 0

@@ -1,0 +1,289 @@
+"""Audit a protocol change: what a variant breaks, before it ships (issue: audit).
+
+`audit(variant, base)` runs, on the baseline (`STANDARD`, the default formulas) and on the variant:
+  1. the quorum conditions in z3, for all sizes (`quorum.check_all`) and on the configuration;
+  2. the property suite P1-P9 (`runner.check_property`, the Hypothesis exploration);
+  3. a small exhaustive configuration (`explorer.explore`, every interleaving);
+and reports what the variant changes: conditions newly refuted, properties newly violated (with
+shrunk ITF traces), properties that now hold that did not. `kill_matrix` runs the catalogue of
+mutants (`properties/mutants/*.py`) and says which property kills each one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asfl.spec import Params, ParamsError
+
+from . import traces
+from .explore import Setup
+from .explorer import explore
+from .quorum import Setting, check_all
+from .quorum_expr import parse
+from .runner import PROPERTY_ORDER, Outcome, check_property
+from .variant_file import Variant, load, make_variant
+
+MUTANTS_DIR = Path(__file__).with_name("mutants")
+#: the small exhaustive configuration an audit explores (complete in seconds, see the manifest)
+SMALL = dict(n_c=2, t_c=1, n_a=1, t_a=0, R=1, d=1)
+
+BASELINE = make_variant("asfl", "the protocol as asfl implements it (docs/protocol.md)")
+
+
+def catalogue() -> list[Variant]:
+    """The shipped mutants: realistic protocol mistakes, each a variant file."""
+    return [load(p) for p in sorted(MUTANTS_DIR.glob("*.py"))]
+
+
+@dataclass
+class Side:
+    """The results of one protocol (baseline or variant)."""
+
+    quorum: dict[str, str]  # condition -> proved / refuted / unknown, for all sizes
+    conditions: dict[str, bool]  # condition -> holds, on the audited configuration
+    properties: dict[str, Outcome]
+    explored: dict[str, bool]  # small exhaustive configuration: property -> holds
+    explored_states: int = 0
+
+
+@dataclass
+class AuditResult:
+    variant: Variant
+    params: Params
+    baseline: Side
+    changed: Side
+    seconds: float = 0.0
+    trace_paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def newly_refuted(self) -> list[str]:
+        return [
+            c
+            for c, s in self.changed.quorum.items()
+            if s == "refuted" and self.baseline.quorum.get(c) != "refuted"
+        ]
+
+    @property
+    def newly_violated(self) -> list[str]:
+        out = [
+            p for p, o in self.changed.properties.items() if not o.held and self.baseline.properties[p].held
+        ]
+        out += [
+            f"{p} (exhaustive)"
+            for p, held in self.changed.explored.items()
+            if not held and self.baseline.explored.get(p, True)
+        ]
+        return out
+
+    @property
+    def newly_held(self) -> list[str]:
+        return [
+            p for p, o in self.changed.properties.items() if o.held and not self.baseline.properties[p].held
+        ]
+
+    @property
+    def breaks(self) -> bool:
+        return bool(self.newly_violated)
+
+    def to_json(self) -> dict:
+        return {
+            "variant": self.variant.name,
+            "description": self.variant.description,
+            "changes": self.variant.changes,
+            "params": {
+                "n_c": self.params.n_c,
+                "t_c": self.params.t_c,
+                "n_a": self.params.n_a,
+                "t_a": self.params.t_a,
+                "T": self.params.T,
+                "m": self.params.m,
+                "R": self.params.R,
+            },
+            "newly_refuted": self.newly_refuted,
+            "newly_violated": self.newly_violated,
+            "newly_held": self.newly_held,
+            "quorum": {"baseline": self.baseline.quorum, "variant": self.changed.quorum},
+            "properties": {
+                p: {
+                    "baseline": "held" if self.baseline.properties[p].held else "violated",
+                    "variant": "held" if o.held else "violated",
+                    "reason": o.violation.reason if o.violation else "",
+                    "trace": str(self.trace_paths[p]) if p in self.trace_paths else None,
+                    "trace_steps": len(o.trace.events) if o.trace else None,
+                }
+                for p, o in self.changed.properties.items()
+            },
+            "exhaustive": {"baseline": self.baseline.explored, "variant": self.changed.explored},
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _quorum(variant: Variant) -> dict[str, str]:
+    setting = Setting(
+        threshold=variant.threshold or parse("n_a - t_a"),
+        min_set=variant.min_set or parse("k - t_c"),
+    )
+    return {v.name: v.status for v in check_all(setting)}
+
+
+def _side(
+    variant: Variant,
+    base: Params,
+    properties: Iterable[str],
+    max_examples: int | None,
+    seed: int | None,
+    stop_at_first: bool,
+    progress: Callable[[str], None] | None,
+) -> Side:
+    params = variant.apply(base)
+    outcomes: dict[str, Outcome] = {}
+    for prop in properties:
+        if progress:
+            progress(f"{variant.name}: {prop}")
+        outcomes[prop] = check_property(
+            prop, Setup(params, variant.rules), max_examples=max_examples, seed_value=seed, shrink_budget=3.0
+        )
+        if stop_at_first and not outcomes[prop].held:
+            break
+    explored: dict[str, bool] = {}
+    states = 0
+    try:
+        small = variant.apply(Params(**SMALL, allow_unsafe=True))
+    except ParamsError:
+        small = None  # the variant's formulas give no valid T or m on the small configuration
+    if small is not None:
+        exploration = explore(small, rules=variant.rules, max_states=20_000)
+        explored = {name: v.holds for name, v in exploration.verdicts.items()}
+        states = exploration.states
+    return Side(
+        quorum=_quorum(variant),
+        conditions={c.name: c.holds for c in params.conditions()},
+        properties=outcomes,
+        explored=explored,
+        explored_states=states,
+    )
+
+
+_BASELINE_CACHE: dict[tuple, Side] = {}
+
+
+def baseline_side(base: Params, max_examples: int | None, seed: int | None) -> Side:
+    key = (base, max_examples, seed)
+    if key not in _BASELINE_CACHE:
+        _BASELINE_CACHE[key] = _side(BASELINE, base, PROPERTY_ORDER, max_examples, seed, False, None)
+    return _BASELINE_CACHE[key]
+
+
+def audit(
+    variant: Variant,
+    base: Params,
+    max_examples: int | None = None,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AuditResult:
+    """Baseline against variant on the configuration `base`; traces of new violations go to out_dir."""
+    start = time.perf_counter()
+    traces.register_rules(variant.rules)
+    baseline = baseline_side(base, max_examples, seed)
+    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress)
+    result = AuditResult(variant, variant.apply(base), baseline, changed, time.perf_counter() - start)
+    if out_dir is not None:
+        for prop, outcome in changed.properties.items():
+            if outcome.trace is not None:
+                path = out_dir / f"{variant.name}-{prop}.itf.json"
+                result.trace_paths[prop] = traces.write_itf(path, outcome.trace)
+    return result
+
+
+@dataclass
+class Kill:
+    """One mutant's row of the kill matrix."""
+
+    mutant: str
+    description: str
+    killed_by: list[str]  # properties violated (exploration), in order
+    exhaustive: list[str]  # properties violated in the small exhaustive configuration
+    refuted: list[str]  # quorum conditions the mutant's formulas break
+    seconds_to_kill: float | None
+    trace_steps: int | None
+
+
+def kill(variant: Variant, base: Params, max_examples: int | None = None, full: bool = True) -> Kill:
+    """Run the property suite on a mutant (all properties when `full`, else up to the first kill)."""
+    traces.register_rules(variant.rules)
+    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None)
+    first = next((o for o in side.properties.values() if not o.held), None)
+    to_kill = None
+    if first is not None:
+        before = PROPERTY_ORDER.index(first.prop)
+        to_kill = sum(o.seconds for p, o in side.properties.items() if PROPERTY_ORDER.index(p) < before)
+        to_kill += first.extra.get("first_failure_seconds", first.seconds)
+    baseline_quorum = _quorum(BASELINE)
+    return Kill(
+        mutant=variant.name,
+        description=variant.description,
+        killed_by=[p for p, o in side.properties.items() if not o.held],
+        exhaustive=[p for p, held in side.explored.items() if not held],
+        refuted=[c for c, s in side.quorum.items() if s == "refuted" and baseline_quorum.get(c) != "refuted"],
+        seconds_to_kill=to_kill if first is not None else None,
+        trace_steps=len(first.trace.events) if first is not None and first.trace is not None else None,
+    )
+
+
+def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
+    """The audit as Markdown: what changed, each new violation with its trace's swimlane."""
+    v = result.variant
+    lines = [
+        f"# Audit of `{v.name}`",
+        "",
+        f"{v.description}",
+        "",
+        f"Changes: {', '.join(v.changes) or 'none'}. Configuration: n_c={result.params.n_c}, "
+        f"t_c={result.params.t_c}, n_a={result.params.n_a}, t_a={result.params.t_a}, T={result.params.T}, "
+        f"m={result.params.m}, R={result.params.R}.",
+        "",
+        "## Verdict",
+        "",
+        f"- quorum conditions newly refuted: {', '.join(result.newly_refuted) or 'none'}",
+        f"- properties newly violated: {', '.join(result.newly_violated) or 'none'}",
+        f"- properties that now hold and did not: {', '.join(result.newly_held) or 'none'}",
+        "",
+        "## Properties",
+        "",
+        "| property | baseline | variant | trace |",
+        "|---|---|---|---|",
+    ]
+    for prop, o in result.changed.properties.items():
+        b = "held" if result.baseline.properties[prop].held else "violated"
+        trace = result.trace_paths.get(prop)
+        lines.append(
+            f"| {prop} | {b} | {'held' if o.held else 'VIOLATED'} | "
+            f"{f'`{trace.name}` ({len(o.trace.events)} steps)' if trace and o.trace else ''} |"
+        )
+    lines += [
+        "",
+        "## Quorum conditions (all sizes, z3)",
+        "",
+        "| condition | baseline | variant |",
+        "|---|---|---|",
+    ]
+    for c, s in result.changed.quorum.items():
+        lines.append(f"| {c} | {result.baseline.quorum.get(c)} | {s} |")
+    lines += [
+        "",
+        f"## Exhaustive exploration ({SMALL})",
+        "",
+        "| property | baseline | variant |",
+        "|---|---|---|",
+    ]
+    for p, held in result.changed.explored.items():
+        before = "held" if result.baseline.explored.get(p, True) else "violated"
+        lines.append(f"| {p} | {before} | {'held' if held else 'VIOLATED'} |")
+    for prop, lane in swimlanes.items():
+        o = result.changed.properties[prop]
+        lines += ["", f"## {prop}: {o.violation.reason if o.violation else ''}", "", "```", lane, "```"]
+    return "\n".join(lines) + "\n"
