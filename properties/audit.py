@@ -215,7 +215,11 @@ class Kill:
 def kill(variant: Variant, base: Params, max_examples: int | None = None, full: bool = True) -> Kill:
     """Run the property suite on a mutant (all properties when `full`, else up to the first kill)."""
     traces.register_rules(variant.rules)
+    baseline = baseline_side(base, max_examples, None)
     side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None)
+    # a property kills a mutant only where the baseline held it under the same budget
+    side.properties = {p: o for p, o in side.properties.items() if baseline.properties[p].held}
+    side.explored = {p: h for p, h in side.explored.items() if baseline.explored.get(p, True)}
     first = next((o for o in side.properties.values() if not o.held), None)
     to_kill = None
     if first is not None:

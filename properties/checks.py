@@ -48,6 +48,8 @@ class Run:
     fair_from: int | None = None
     stuck: bool = False
     bound_hit: bool = False
+    #: the lowest round a correct aggregator had completed when the fair phase began
+    fair_start_round: int = 0
 
     @property
     def params(self):
@@ -246,7 +248,10 @@ def p6_budget(run: Run) -> Violation | None:
             return Violation(
                 "P6", f"the adversary can unmask client {c}'s data {len(rounds)} times, its count is {count}"
             )
-    if run.fair_complete and finished(run.world):
+    # The balance clause asks for a run "that goes on long enough": with R bounded, only a fair
+    # phase that starts before any correct aggregator completed a round has every round to
+    # balance the counts in (finding F2); a run whose chaos phase used up rounds is not judged.
+    if run.fair_complete and finished(run.world) and run.fair_start_round == 0:
         short = [
             (st.c, st.released)
             for st in run.world.clients
@@ -255,6 +260,11 @@ def p6_budget(run: Run) -> Violation | None:
         if short:
             return Violation("P6", f"fair run ended with counts (client, count) {short}, not Q={params.Q}")
     return None
+
+
+def completed_round(world: World) -> int:
+    """The lowest round any correct aggregator has completed (0 before the first model)."""
+    return min((a.model_round for a in world.aggregators if a is not None), default=0)
 
 
 def p7_noise_floor(run: Run) -> Violation | None:

@@ -31,7 +31,7 @@ from asfl.spec.world import (
 from hypothesis import strategies as st
 
 from .adversaries import ADVERSARIES, mixed
-from .checks import Run
+from .checks import Run, completed_round
 from .monitor import Monitor
 from .symbolic import SymbolicDomain
 
@@ -162,6 +162,7 @@ def execute(
             break
         apply(event)
     fair_from = len(events)
+    fair_start_round = completed_round(world)
     stuck = bound_hit = False
     budget = setup.bound()
     while not finished(world):
@@ -174,7 +175,7 @@ def execute(
             break
         budget -= 1
         apply(event)
-    run = Run(world, mon, fair_from, stuck, bound_hit)
+    run = Run(world, mon, fair_from, stuck, bound_hit, fair_start_round)
     return Explored(run, plan, events, worlds)
 
 

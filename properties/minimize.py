@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from asfl.spec.messages import Message, Party
 from asfl.spec.world import Deliver, Event, InvalidEvent, World, finished, step
 
-from .checks import Run, Violation
+from .checks import Run, Violation, completed_round
 from .explore import Setup, fifo_choice
 from .monitor import Monitor
 from .symbolic import SymbolicDomain
@@ -77,6 +77,7 @@ def replay_steps(
     if not fair:
         return events, Run(world, mon)
     fair_from = len(events)
+    fair_start_round = completed_round(world)
     stuck = bound_hit = False
     budget = setup.bound()
     while not finished(world):
@@ -89,7 +90,7 @@ def replay_steps(
             break
         budget -= 1
         apply(event)
-    return events, Run(world, mon, fair_from, stuck, bound_hit)
+    return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round)
 
 
 def minimize(

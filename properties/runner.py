@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
 from . import traces
-from .checks import PROPERTIES, Run, Violation
+from .checks import PROPERTIES, Run, Violation, completed_round
 from .explore import Explored, Setup, explore_once, fifo_choice
 from .monitor import Monitor, monitor_worlds
 from .profiles import PROFILES
@@ -199,7 +199,8 @@ def counterexample(
 def _run_of(worlds: list[World], mon: Monitor, fair_from: int | None, bound_hit: bool) -> Run:
     final = worlds[-1]
     stuck = fair_from is not None and not finished(final) and fifo_choice(final) is None
-    return Run(final, mon, fair_from, stuck, bound_hit)
+    start = completed_round(worlds[fair_from]) if fair_from is not None else 0
+    return Run(final, mon, fair_from, stuck, bound_hit, start)
 
 
 def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -10,7 +11,11 @@ from asfl.cli import main
 
 
 def _asfl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "asfl.cli", *args], capture_output=True, text=True)
+    # run outside the source tree: its `asfl/` folder would shadow the installed package
+    with tempfile.TemporaryDirectory() as elsewhere:
+        return subprocess.run(
+            [sys.executable, "-m", "asfl.cli", *args], capture_output=True, text=True, cwd=elsewhere
+        )
 
 
 @pytest.mark.parametrize(

@@ -72,4 +72,4 @@ def test_explorer_traces_replay_in_a_fresh_process(
         "from asfl.properties.traces import read_itf, replay; import sys; "
         f"sys.exit(replay(read_itf({str(tmp_path / 'explore-P5.itf.json')!r})).first_mismatch is not None)"
     )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path).returncode == 0
