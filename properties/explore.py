@@ -111,6 +111,22 @@ def fifo_choice(world: World) -> Event | None:
     return None
 
 
+def run_fair_phase(
+    apply: Callable[[Event], object], current: Callable[[], World], budget: int
+) -> tuple[bool, bool]:
+    """The fair phase (P5, P6, P9): `fifo_choice` until every correct party finished; returns
+    (stuck: nothing was left to do, bound_hit: `budget` steps ran out)."""
+    while not finished(current()):
+        event = fifo_choice(current())
+        if event is None:
+            return True, False
+        if budget == 0:
+            return False, True
+        budget -= 1
+        apply(event)
+    return False, False
+
+
 def by_kind(events: Sequence[Event]) -> dict[str, list[Event]]:
     out: dict[str, list[Event]] = {k: [] for k in KINDS}
     for e in events:
@@ -163,18 +179,7 @@ def execute(
         apply(event)
     fair_from = len(events)
     fair_start_round = completed_round(world)
-    stuck = bound_hit = False
-    budget = setup.bound()
-    while not finished(world):
-        event = fifo_choice(world)
-        if event is None:
-            stuck = True
-            break
-        if budget == 0:
-            bound_hit = True
-            break
-        budget -= 1
-        apply(event)
+    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound())
     run = Run(world, mon, fair_from, stuck, bound_hit, fair_start_round)
     return Explored(run, plan, events, worlds)
 
@@ -219,4 +224,5 @@ __all__ = [
     "execute",
     "explore_once",
     "fifo_choice",
+    "run_fair_phase",
 ]

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asfl.spec.messages import Message, Party
-from asfl.spec.world import Deliver, Event, InvalidEvent, World, finished, step
+from asfl.spec.world import Deliver, Event, InvalidEvent, World, step
 
 from .checks import Run, Violation, completed_round
-from .explore import Setup, fifo_choice
+from .explore import Setup, run_fair_phase
 from .monitor import Monitor
 from .symbolic import SymbolicDomain
 
@@ -78,18 +78,7 @@ def replay_steps(
         return events, Run(world, mon)
     fair_from = len(events)
     fair_start_round = completed_round(world)
-    stuck = bound_hit = False
-    budget = setup.bound()
-    while not finished(world):
-        event = fifo_choice(world)
-        if event is None:
-            stuck = True
-            break
-        if budget == 0:
-            bound_hit = True
-            break
-        budget -= 1
-        apply(event)
+    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound())
     return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round)
 
 
