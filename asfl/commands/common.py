@@ -11,7 +11,7 @@ from asfl.spec.params import Params
 __all__ = ["add_config_options", "params_from", "print_json", "write_atomic"]
 
 
-def add_config_options(p: argparse.ArgumentParser, rounds: int = 3) -> None:
+def add_config_options(p: argparse.ArgumentParser, rounds: int = 4) -> None:
     g = p.add_argument_group("configuration (PROTOCOL.md section 2)")
     g.add_argument("--n-c", type=int, default=8, help="clients (default 8)")
     g.add_argument("--t-c", type=int, default=1, help="clients that may crash (default 1)")

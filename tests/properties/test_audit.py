@@ -16,7 +16,7 @@ from asfl.properties.runner import check_property
 from asfl.properties.variant_file import load
 from asfl.spec import Params
 
-BASE = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
+BASE = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
 MATRIX = json.loads(Path(__file__).with_name("kill_matrix.json").read_text())
 
 

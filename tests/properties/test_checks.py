@@ -1,4 +1,4 @@
-"""The default configuration (n_c=8, t_c=1, n_a=4, t_a=1, R=3) passes the properties under the
+"""The default configuration (n_c=8, t_c=1, n_a=4, t_a=1, R=4) passes the properties under the
 `ci` profile's adversarial exploration, every adversary allowed (swarm testing)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from asfl.properties.explore import Setup
 from asfl.properties.runner import check_property
 from asfl.spec import Params
 
-DEFAULT = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
+DEFAULT = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
 HOLDING = ["P1", "P2", "P3", "P4", "P5", "P7", "P8", "P9"]
 
 

@@ -128,3 +128,32 @@ def test_f3_is_found_by_the_default_exploration() -> None:
     setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["no-cluster-relay"].rules)
     outcome = check_property("P5", setup, max_examples=150, shrink_budget=3.0)
     assert not outcome.held and "did not reach round R" in outcome.violation.reason
+
+
+def test_f2_three_rounds_are_not_long_enough_four_are() -> None:
+    """F2 remainder: six trainings end in a chosen order (no message delivered, no fault), then the
+    fair phase runs. With R=3 (Q=1) client 6 ends with count 0: it loses the round-0 race, its
+    carried-over contribution loses the round-1 race, the s_max cut sends it back to training, and
+    model R preempts that training. The same prefix with R=4 (still Q=1) balances every count,
+    which is why the default configuration of `asfl check` runs 4 rounds (docs/findings.md F2)."""
+    from asfl.properties.checks import p6_budget
+    from asfl.properties.explore import Plan, execute
+    from asfl.spec.world import TrainDone
+
+    prefix = [TrainDone(c) for c in (7, 1, 0, 3, 4, 2)]
+
+    counts = {}
+    for rounds in (3, 4):
+        params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=rounds)
+        assert params.Q == 1
+        steps = iter(prefix)
+        ex = execute(
+            Setup(params), Plan((3,), (), False, len(prefix)), lambda world, kinds, steps=steps: next(steps)
+        )
+        assert ex.run.fair_from == len(prefix) and ex.run.fair_start_round == 0
+        counts[rounds] = (p6_budget(ex.run), {c.c: c.released for c in ex.run.world.clients})
+    violation, released = counts[3]
+    assert violation is not None and "(6, 0)" in violation.reason
+    assert released[6] == 0
+    violation, released = counts[4]
+    assert violation is None and set(released.values()) == {1}
