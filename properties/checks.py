@@ -50,6 +50,8 @@ class Run:
     bound_hit: bool = False
     #: the lowest round a correct aggregator had completed when the fair phase began
     fair_start_round: int = 0
+    #: the targets of a persistent censor (censor.py), whom nothing bounded can balance
+    censored: frozenset[int] = frozenset()
 
     @property
     def params(self):
@@ -224,7 +226,9 @@ def p6_budget(run: Run) -> Violation | None:
     """P6 budget cap and balance: what the adversary can unmask of a client never exceeds the
     client's own count; the count never exceeds Q; no client is in two unmaskable sets of one round;
     and once faults stop and delivery is fair, a run that goes on to the end brings every correct
-    client's count to exactly Q."""
+    client's count to exactly Q. Under a persistent censor (censor.py) its targets are exempt: the
+    public shuffle may send a target to its censor in most rounds, which no bounded run can
+    absorb; every other client must still reach Q."""
     params, mon = run.params, run.monitor
     for c, most in sorted(mon.max_released.items()):
         if most > params.Q:
@@ -255,7 +259,7 @@ def p6_budget(run: Run) -> Violation | None:
         short = [
             (st.c, st.released)
             for st in run.world.clients
-            if st.c not in run.world.crashed and st.released != params.Q
+            if st.c not in run.world.crashed and st.c not in run.censored and st.released != params.Q
         ]
         if short:
             return Violation("P6", f"fair run ended with counts (client, count) {short}, not Q={params.Q}")

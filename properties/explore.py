@@ -7,7 +7,9 @@ reachable; index 0 is the oldest message, so shrinking moves towards FIFO and fe
 testing: each example first draws which fault kinds exist at all (crashes, which Byzantine
 aggregators, which adversaries), so rare combinations are not drowned by common ones.
 Fair phase (liveness, P5/P6/P9): faults stop (no crash, no Byzantine send) and delivery is FIFO,
-until every correct party finished round R, nothing is left to do (stuck), or a step bound.
+until every correct party finished round R, nothing is left to do (stuck), or a step bound. A plan
+may draw the persistent censor (`censor.py`): then the Byzantine coordinators keep censoring one
+client each through the fair phase, since a Byzantine aggregator does not stop being one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from asfl.spec.world import (
 from hypothesis import strategies as st
 
 from .adversaries import ADVERSARIES, mixed
+from .censor import persistent_censor, targets
 from .checks import Run, completed_round
 from .monitor import Monitor
 from .symbolic import SymbolicDomain
@@ -64,6 +67,7 @@ class Plan:
     crashes: bool
     chaos_steps: int
     slow: tuple[int, ...] = ()  # clients whose training never ends during the chaos phase
+    censor: bool = False  # the Byzantine coordinators keep censoring in the fair phase (censor.py)
 
 
 @dataclass
@@ -90,7 +94,8 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
         # asynchrony: some clients are slow; with the others racing ahead, they may see a newer
         # model before their training ends (finding F3)
         slow = tuple(c for c in range(p.n_c) if data.draw(st.booleans(), label=f"slow {c}"))
-    return Plan(tuple(sorted(byz)), advs, crashes, steps, slow)
+    censor = bool(byz) and setup.swarm and data.draw(st.booleans(), label="persistent censor")
+    return Plan(tuple(sorted(byz)), advs, crashes, steps, slow, censor)
 
 
 def fifo_choice(world: World) -> Event | None:
@@ -112,12 +117,20 @@ def fifo_choice(world: World) -> Event | None:
 
 
 def run_fair_phase(
-    apply: Callable[[Event], object], current: Callable[[], World], budget: int
+    apply: Callable[[Event], object], current: Callable[[], World], budget: int, censor: bool = False
 ) -> tuple[bool, bool]:
     """The fair phase (P5, P6, P9): `fifo_choice` until every correct party finished; returns
-    (stuck: nothing was left to do, bound_hit: `budget` steps ran out)."""
+    (stuck: nothing was left to do, bound_hit: `budget` steps ran out). With `censor`, the persistent
+    censor's offers go first, each (destination, message) once, so the phase still ends."""
+    sent: list[tuple[object, object]] = []
     while not finished(current()):
-        event = fifo_choice(current())
+        event: Event | None = None
+        if censor and current().byzantine:
+            event = next((o for o in persistent_censor(current()) if (o.dst, o.msg) not in sent), None)
+            if event is not None:
+                sent.append((event.dst, event.msg))
+        if event is None:
+            event = fifo_choice(current())
         if event is None:
             return True, False
         if budget == 0:
@@ -179,8 +192,9 @@ def execute(
         apply(event)
     fair_from = len(events)
     fair_start_round = completed_round(world)
-    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound())
-    run = Run(world, mon, fair_from, stuck, bound_hit, fair_start_round)
+    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), plan.censor)
+    censored = targets(world) if plan.censor else frozenset()
+    run = Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored)
     return Explored(run, plan, events, worlds)
 
 

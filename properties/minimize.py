@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from asfl.spec.messages import Message, Party
 from asfl.spec.world import Deliver, Event, InvalidEvent, World, step
 
+from .censor import targets
 from .checks import Run, Violation, completed_round
 from .explore import Setup, run_fair_phase
 from .monitor import Monitor
@@ -45,9 +46,10 @@ def by_content(worlds: Sequence[World], events: Sequence[Event]) -> list[Step]:
 
 
 def replay_steps(
-    setup: Setup, byzantine: Sequence[int], steps: Sequence[Step], fair: bool
+    setup: Setup, byzantine: Sequence[int], steps: Sequence[Step], fair: bool, censor: bool = False
 ) -> tuple[list[Event], Run]:
-    """Apply the steps that are still possible; then, if `fair`, the FIFO fair phase."""
+    """Apply the steps that are still possible; then, if `fair`, the FIFO fair phase (with the
+    persistent censor when the run's plan drew it)."""
     from asfl.spec import initial_world
 
     world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
@@ -78,8 +80,9 @@ def replay_steps(
         return events, Run(world, mon)
     fair_from = len(events)
     fair_start_round = completed_round(world)
-    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound())
-    return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round)
+    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), censor)
+    censored = targets(world) if censor else frozenset()
+    return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored)
 
 
 def minimize(
@@ -90,6 +93,7 @@ def minimize(
     judge: Callable[[Run], Violation | None],
     fair: bool,
     budget: float = 10.0,
+    censor: bool = False,
 ) -> tuple[list[Event], Run, Violation] | None:
     """Delete chunks of steps while `judge` still finds a violation; None if the run does not
     fail when replayed by content (then the caller keeps its trace)."""
@@ -98,7 +102,7 @@ def minimize(
     if fair:
         # the fair phase is re-derived; only the chaos steps are shrunk
         pass
-    best_events, run = replay_steps(setup, byzantine, steps, fair)
+    best_events, run = replay_steps(setup, byzantine, steps, fair, censor)
     violation = judge(run)
     if violation is None:
         return None
@@ -107,7 +111,7 @@ def minimize(
         i = 0
         while i < len(steps) and time.perf_counter() < deadline:
             candidate = steps[:i] + steps[i + chunk :]
-            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair)
+            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair, censor)
             v = judge(cand_run)
             if v is not None:
                 steps, best_events, run, violation = candidate, cand_events, cand_run, v

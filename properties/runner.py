@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
 from . import traces
+from .censor import targets
 from .checks import PROPERTIES, Run, Violation, completed_round
 from .explore import Explored, Setup, explore_once, fifo_choice
 from .monitor import Monitor, monitor_worlds
@@ -167,7 +168,9 @@ def counterexample(
     else:
         chaos = events[: run.fair_from]
         worlds = replay_events(setup, ex.plan.byzantine, chaos)
-        smaller = minimize(setup, ex.plan.byzantine, worlds, chaos, judge, fair=True, budget=budget)
+        smaller = minimize(
+            setup, ex.plan.byzantine, worlds, chaos, judge, fair=True, budget=budget, censor=ex.plan.censor
+        )
         if smaller is not None:
             events, run, violation = smaller
         fair_from = run.fair_from
@@ -187,6 +190,7 @@ def counterexample(
             "adversaries": {"#tup": list(ex.plan.adversaries)},
             "crashes": ex.plan.crashes,
             "slow_clients": {"#tup": list(ex.plan.slow)},
+            "persistent_censor": ex.plan.censor,
             "chaos_steps": fair_from if fair_from is not None else len(events),
             "fair_from": fair_from if fair_from is not None else -1,
             "stuck": run.stuck,
@@ -196,11 +200,13 @@ def counterexample(
     return trace, violation
 
 
-def _run_of(worlds: list[World], mon: Monitor, fair_from: int | None, bound_hit: bool) -> Run:
+def _run_of(
+    worlds: list[World], mon: Monitor, fair_from: int | None, bound_hit: bool, censor: bool = False
+) -> Run:
     final = worlds[-1]
     stuck = fair_from is not None and not finished(final) and fifo_choice(final) is None
     start = completed_round(worlds[fair_from]) if fair_from is not None else 0
-    return Run(final, mon, fair_from, stuck, bound_hit, start)
+    return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final) if censor else frozenset())
 
 
 def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
@@ -224,7 +230,13 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
     mon = monitor_worlds(worlds)
     fair = trace.extra.get("fair_from", -1)
     fair_from = fair if isinstance(fair, int) and fair >= 0 else None
-    run = _run_of(worlds, mon, fair_from, bool(trace.extra.get("bound_hit", False)))
+    run = _run_of(
+        worlds,
+        mon,
+        fair_from,
+        bool(trace.extra.get("bound_hit", False)),
+        bool(trace.extra.get("persistent_censor", False)),
+    )
     judge = PROPERTIES.get(trace.property)
     if judge is None:
         raise ValueError(f"trace names no known property ({trace.property!r})")

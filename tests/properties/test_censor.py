@@ -1,0 +1,49 @@
+"""The persistent censor (properties/censor.py): a Byzantine coordinator that keeps censoring one
+client through the fair phase. The inclusion mechanism absorbs it: the censored release is taken
+back (I2), carried over (I3) and, with clusters reshuffled, lands with another coordinator, so
+P5 and P6 hold; with the round-0 clusters kept, the same clusters race in the same order every
+round and a client ends short of Q (aggregator 1 censoring: client 4's cluster is always served by
+client 5 before the round closes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from asfl.properties.censor import targets
+from asfl.properties.checks import certified_results, p5_liveness, p6_budget
+from asfl.properties.explore import Plan, Setup, execute
+from asfl.properties.variant_file import load
+from asfl.spec import STANDARD, Params
+
+MUTANTS = Path(__file__).parents[2] / "properties" / "mutants"
+PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
+
+
+def fair_run(rules, byzantine: int, censor: bool = True):
+    plan = Plan((byzantine,), (), False, 0, (), censor)
+    return execute(Setup(PARAMS, rules), plan, lambda world, kinds: None).run
+
+
+@pytest.mark.parametrize("byzantine", range(PARAMS.n_a))
+def test_the_protocol_absorbs_a_persistent_censor(byzantine):
+    run = fair_run(STANDARD, byzantine)
+    (target,) = targets(run.world)
+    # the censor did censor: some certified set of its own cluster left the target out
+    own = [members for (_r, i, members, _agg) in certified_results(run) if i == byzantine]
+    assert own and all(target not in members for members in own)
+    assert target in run.world.ctx.clusters(0)[byzantine]
+    assert p5_liveness(run) is None
+    assert p6_budget(run) is None
+    assert run.world.clients[target].released == PARAMS.Q
+
+
+def test_without_reshuffle_a_client_ends_short_under_the_censor():
+    no_reshuffle = load(MUTANTS / "no_reshuffle.py").rules
+    verdicts = {b: p6_budget(fair_run(no_reshuffle, b)) for b in range(PARAMS.n_a)}
+    broken = {b: v for b, v in verdicts.items() if v is not None}
+    assert broken, verdicts
+    for violation in broken.values():
+        assert "not Q=1" in violation.reason
+    # and the same runs without the censor balance: the censor, not the mutant alone, starves it
+    assert all(p6_budget(fair_run(no_reshuffle, b, censor=False)) is None for b in broken)
