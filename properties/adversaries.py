@@ -534,6 +534,14 @@ def serial_equivocation(world: World) -> list[Inject]:
             sets = _candidate_sets(world, held)[: len(correct)]
             if len(sets) < 2:
                 continue
+            if world.rules.reveal_quorum(world.params) == 0:
+                # the protocol as first written answers UNMASK_REQ with the share-sum: F1 at once
+                revealed = _revealers(world, b, r)
+                for k, members in enumerate(sets):
+                    if correct[k] not in revealed:
+                        req = UnmaskReq(r, b, members, tuple(held[c] for c in sorted(members)))
+                        _offer(world, b, [aggregator(correct[k])], req, out)
+                continue
             # script[j]: the sets endorser j is asked for, in order, and where its own reveal comes
             helpers = {
                 k: [correct[(k + d) % len(correct)] for d in range(1, max(T - len(world.byzantine), 1))]
