@@ -451,13 +451,7 @@ def _get_revealed(
     sigs = received_endorsements(world, b, r, members)
     for x in world.byzantine:
         sigs[x] = Sig(x, intent_payload(r, i, members))
-    asked = set(sigs) | {
-        e.msg.sender
-        for e in world.in_flight
-        if isinstance(e.msg, Endorsement)
-        and e.dst == aggregator(b)
-        and (e.msg.r, e.msg.i, e.msg.members) == (r, i, members)
-    }
+    asked = set(sigs) | _endorsers_of(world, b, r, members)  # slot i is b: its own cluster's index
     if target not in sigs:
         if target not in asked:
             _offer(world, b, [aggregator(target)], req, out)
