@@ -409,6 +409,237 @@ def arbitrary(world: World) -> list[Inject]:
     return out
 
 
+# -- targeted attacks on the endorse and certify rules (issue 6) --------------------------------
+def _candidate_sets(world: World, held: dict[int, Contrib]) -> list[frozenset[int]]:
+    """Distinct sets of `held` with at least m members, smallest first: the sets an equivocating
+    coordinator asks for, one per correct endorser (F1 needs three overlapping ones for {4, 5}:
+    {4}, {5}, {4, 5})."""
+    m, keys = world.params.m, sorted(held)
+    if len(keys) <= m:
+        return []  # one set only: nothing to equivocate between
+    subsets = [frozenset(s) for k in range(m, len(keys) + 1) for s in itertools.combinations(keys, k)]
+    return subsets[: world.params.n_a - world.params.t_a]
+
+
+def _senders_of_sums(world: World, b: int, r: int) -> set[int]:
+    """Correct aggregators whose share-sum for some set of (r, b) reached the coalition."""
+    return {
+        env.msg.sender
+        for env in world.coalition_inbox
+        if isinstance(env.msg, ShareSum) and env.dst == aggregator(b) and (env.msg.r, env.msg.i) == (r, b)
+    }
+
+
+def _get_revealed(
+    world: World,
+    b: int,
+    slot: tuple[int, int],
+    members: frozenset[int],
+    contribs: tuple[Contrib, ...],
+    target: int,
+    out: list[Inject],
+    reveal_to_all: bool = False,
+) -> None:
+    """One step of "get `members` endorsed under `slot` = (r, b) and revealed by `target`": ask
+    `target` first, then only as many other correct aggregators as T endorsements still need (the
+    next ones after `target`, so equivocations to several endorsers do not cross), and REVEAL to
+    `target` (or, with `reveal_to_all`, to every correct endorser) once T endorsements are held
+    (the coalition signs its own). Nothing is offered twice while it is in flight or answered."""
+    r, i = slot
+    correct = correct_aggregators(world)
+    req = UnmaskReq(r, i, members, contribs)
+    sigs = received_endorsements(world, b, r, members)
+    for x in world.byzantine:
+        sigs[x] = Sig(x, intent_payload(r, i, members))
+    asked = set(sigs) | _endorsers_of(world, b, r, members)  # slot i is b: its own cluster's index
+    if target not in sigs:
+        if target not in asked:
+            _offer(world, b, [aggregator(target)], req, out)
+        return
+    if len(sigs) < world.params.T:
+        k = correct.index(target)
+        helpers = [j for j in correct[k + 1 :] + correct[:k] if j not in sigs]
+        wanted = helpers[: world.params.T - len(sigs)]
+        _offer(world, b, [aggregator(j) for j in wanted if j not in asked], req, out)
+        return
+    reveal = Reveal(r, i, members, tuple(sigs[k] for k in sorted(sigs)))
+    endorsers = sorted(k for k in sigs if k not in world.byzantine) if reveal_to_all else [target]
+    answered = {
+        e.msg.sender
+        for e in world.in_flight
+        if isinstance(e.msg, ShareSum) and e.dst == aggregator(b) and (e.msg.r, e.msg.i) == slot
+    } | {s.sender for s in received_sums(world, b, r, members).values()}
+    _offer(world, b, [aggregator(k) for k in endorsers if k not in answered], reveal, out)
+
+
+def _publish_unmaskable(world: World, b: int, r: int, held: dict[int, Contrib], out: list[Inject]) -> None:
+    """CLUSTER and CERTIFY, to every correct aggregator, of each set of (r, b) with T share-sums."""
+    correct = [aggregator(j) for j in correct_aggregators(world)]
+    for members in _candidate_sets(world, held):
+        contribs = tuple(held[c] for c in sorted(members))
+        sums = received_sums(world, b, r, members)
+        sums[b] = own_share_sum(world, b, r, b, contribs)
+        if len(sums) >= world.params.T:
+            own = Cluster(r, b, members, contribs, tuple(sums[k] for k in sorted(sums)[: world.params.T]))
+            _offer(world, b, correct, own, out)
+            _offer(world, b, correct + _clients_of(world, r, b), _certify(world, b, own), out)
+
+
+def _endorsers_of(world: World, b: int, r: int, members: frozenset[int]) -> set[int]:
+    """Correct aggregators whose ENDORSE of (r, b, S) reached the coalition or is on its way to it."""
+    on_the_way = {
+        e.msg.sender
+        for e in world.in_flight
+        if isinstance(e.msg, Endorsement)
+        and e.dst == aggregator(b)
+        and (e.msg.r, e.msg.i, e.msg.members) == (r, b, members)
+    }
+    return set(received_endorsements(world, b, r, members)) | on_the_way
+
+
+def _revealers(world: World, b: int, r: int) -> set[int]:
+    """Correct aggregators whose share-sum for (r, b) reached the coalition or is on its way to it."""
+    on_the_way = {
+        e.msg.sender
+        for e in world.in_flight
+        if isinstance(e.msg, ShareSum) and e.dst == aggregator(b) and (e.msg.r, e.msg.i) == (r, b)
+    }
+    return _senders_of_sums(world, b, r) | on_the_way
+
+
+def serial_equivocation(world: World) -> list[Inject]:
+    """A coordinator that equivocates one set per correct endorser, each endorser in turn (F1, Q2
+    write-once): the k-th correct aggregator is to reveal the k-th set S_k of the cluster; S_k is
+    endorsed by it and by the next T - 2 correct aggregators (the coalition signs its own), which
+    endorse S_k before their own set if it comes later, and after revealing their own if it came
+    earlier. Endorse-then-reveal stops it only because a correct aggregator endorses one set per
+    (round, cluster) (write-once) and T endorsements fit one set only (Q2): an endorser that endorses
+    again, or a T too small for Q2, gives it share-sums of several sets, which combine into a
+    function of the members' values outside every allowed sum (P3). A set that gathers T
+    share-sums is published as a CLUSTER with the coalition's CERTIFY (P2).
+
+    The coalition keeps no memory: what it asked for already is what its inbox and the network
+    show (ENDORSE and SHARE_SUM messages to it, received or on their way)."""
+    out: list[Inject] = []
+    correct = correct_aggregators(world)
+    T = world.params.T
+    for b in sorted(world.byzantine):
+        for r, held in sorted(held_contribs(world, b).items()):
+            sets = _candidate_sets(world, held)[: len(correct)]
+            if len(sets) < 2:
+                continue
+            if world.rules.reveal_quorum(world.params) == 0:
+                # the protocol as first written answers UNMASK_REQ with the share-sum: F1 at once
+                revealed = _revealers(world, b, r)
+                for k, members in enumerate(sets):
+                    if correct[k] not in revealed:
+                        req = UnmaskReq(r, b, members, tuple(held[c] for c in sorted(members)))
+                        _offer(world, b, [aggregator(correct[k])], req, out)
+                continue
+            # script[j]: the sets endorser j is asked for, in order, and where its own reveal comes
+            helpers = {
+                k: [correct[(k + d) % len(correct)] for d in range(1, max(T - len(world.byzantine), 1))]
+                for k in range(len(sets))
+            }
+            revealed = _revealers(world, b, r)
+            endorsed = {k: _endorsers_of(world, b, r, sets[k]) for k in range(len(sets))}
+            for k_own, j in enumerate(correct):
+                before = [k for k in range(len(sets)) if j in helpers[k] and k < k_own]
+                after = [k for k in range(len(sets)) if j in helpers[k] and k >= k_own]
+                script = [(k, "endorse") for k in before]
+                if k_own < len(sets):
+                    script += [(k_own, "endorse"), (k_own, "reveal")]
+                script += [(k, "endorse") for k in after]
+                for k, what in script:
+                    members = sets[k]
+                    if what == "endorse" and j not in endorsed[k]:
+                        contribs = tuple(held[c] for c in sorted(members))
+                        _offer(world, b, [aggregator(j)], UnmaskReq(r, b, members, contribs), out)
+                        break
+                    if what == "reveal" and j not in revealed:
+                        sigs = received_endorsements(world, b, r, members)
+                        for x in world.byzantine:
+                            sigs[x] = Sig(x, intent_payload(r, b, members))
+                        if len(sigs) >= T:
+                            reveal = Reveal(r, b, members, tuple(sigs[x] for x in sorted(sigs)))
+                            _offer(world, b, [aggregator(j)], reveal, out)
+                        break
+            _publish_unmaskable(world, b, r, held, out)
+    return _bounded(out)
+
+
+def outside_set(world: World) -> list[Inject]:
+    """A coordinator that asks to unmask sets the endorse rule must refuse (S a subset of S_i^r
+    with |S| >= m): fewer than m members; each of its members alone, under the (round, cluster)
+    slot of another round (so write-once per (r, i) does not stop it: with two members it learns
+    both values, not only an allowed sum); and contributions of another cluster, seen in that
+    cluster's UNMASK_REQ. Each is asked of the correct aggregators and revealed to every correct
+    endorser once T endorse it (P3, P7)."""
+    out: list[Inject] = []
+    params = world.params
+    correct = correct_aggregators(world)
+    if not correct:
+        return []
+    for b in sorted(world.byzantine):
+        for r, held in sorted(held_contribs(world, b).items()):
+            others = [x for x in range(params.R) if x != r]
+            cluster = sorted(world.ctx.clusters(r)[b])
+            for c in sorted(held):
+                k = cluster.index(c)
+                if k < len(others):
+                    # member c alone, under the (round, cluster) slot of another round (one per member)
+                    _get_revealed(
+                        world,
+                        b,
+                        (others[k], b),
+                        frozenset({c}),
+                        (held[c],),
+                        correct[k % len(correct)],
+                        out,
+                        True,
+                    )
+            small = sorted(held)[: params.m - 1]
+            if small:
+                members = frozenset(small)
+                _get_revealed(world, b, (r, b), members, tuple(held[c] for c in small), correct[0], out, True)
+        foreign = [m for m in inbox(world) if isinstance(m, UnmaskReq) and m.i not in world.byzantine]
+        for req in foreign[:2]:
+            # another cluster's members, passed off as the coordinator's own cluster's set
+            _get_revealed(world, b, (req.r, b), req.members, req.contribs, correct[-1], out, True)
+    return _bounded(out)
+
+
+def self_certified(world: World) -> list[Inject]:
+    """MODELs whose every cluster result only the coalition certified (Q6 asks t_a + 1 signatures,
+    so at least one correct aggregator): for each round, n_a - t_a clusters with their public
+    member sets and an aggregate of the coalition's choosing, signed by the coalition alone, and
+    w their average, as a MODEL of round R to two clients. A client that counts fewer than t_a + 1
+    signatures accepts a forged model (P4)."""
+    if not world.byzantine:
+        return []
+    params, dom = world.params, world.domain
+    b = min(world.byzantine)
+    out: list[Inject] = []
+    proof: list[tuple[CertifiedResult, ...]] = []
+    w = dom.genesis_model()
+    for r in range(params.R):
+        results = []
+        for i in range(params.n_a - params.t_a):
+            members = world.ctx.clusters(r)[i]
+            agg = Form.symbol(("adv", r * params.n_a + i))
+            sigs = tuple(Sig(x, certify_payload(r, i, members, agg)) for x in sorted(world.byzantine))
+            results.append(CertifiedResult(i, members, agg, sigs))
+        total = dom.zero()
+        for res in results:
+            total = dom.add(total, res.agg)
+        w = dom.apply_update(w, total, sum(len(res.members) for res in results))
+        proof.append(tuple(results))
+    # MODEL(R): newer than any model a client holds until the end; two clients are enough to try
+    targets = [client(c) for c in range(params.n_c) if c not in world.crashed][:2]
+    _offer(world, b, targets, ModelMsg(params.R, w, tuple(proof)), out)
+    return out
+
+
 ADVERSARIES: dict[str, Adversary] = {
     "silent": silent,
     "coordinator": coordinator,
@@ -418,18 +649,24 @@ ADVERSARIES: dict[str, Adversary] = {
     "forged": forged,
     "replay": replay,
     "arbitrary": arbitrary,
+    "serial_equivocation": serial_equivocation,
+    "outside_set": outside_set,
+    "self_certified": self_certified,
 }
 
 
+#: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
+COORDINATOR_STRATEGIES = frozenset({"coordinator", "equivocating", "censoring", "serial_equivocation"})
+
+
 def mixed(names: Sequence[str]) -> Adversary:
-    """The union of the named adversaries' offers."""
+    """The union of the named adversaries' offers, taken in turn (first offer of each, then second
+    of each, ...), so that a strategy of few offers is not drowned by one of many."""
     chosen = [ADVERSARIES[n] for n in names]
 
     def adversary(world: World) -> list[Inject]:
-        out: list[Inject] = []
-        for adv in chosen:
-            out += adv(world)
-        return out
+        offers = [adv(world) for adv in chosen]
+        return [o for row in itertools.zip_longest(*offers) for o in row if o is not None]
 
     adversary.__name__ = "+".join(names) or "silent"
     return adversary

@@ -3,9 +3,14 @@
 One run has two phases. Chaos: each step, Hypothesis picks a kind of event (delivery, end of
 training, crash, Byzantine send) and then one event of that kind among `enabled(world)`, so any
 delivery order, crashes of up to t_c clients at any moment, and any offer of the adversary are
-reachable; index 0 is the oldest message, so shrinking moves towards FIFO and fewer steps. Swarm
-testing: each example first draws which fault kinds exist at all (crashes, which Byzantine
-aggregators, which adversaries), so rare combinations are not drowned by common ones.
+reachable; index 0 is the oldest message, so shrinking moves towards FIFO and fewer steps. When an
+adversary acts, three more kinds narrow those events (the scheduler is the adversary's in an
+asynchronous network): deliveries of the coalition's sends, deliveries of the answers and
+contributions it waits for, and the offers of its coordinator strategy, so that an attack of many
+steps (serial equivocation, F1) is not drowned by the protocol's traffic (issue 6).
+Swarm testing: each example first draws which fault kinds exist at all (crashes, which Byzantine
+aggregators, which adversaries: one coordinator strategy at most, any of the others), so rare
+combinations are not drowned by common ones.
 Fair phase (liveness, P5/P6/P9): faults stop (no crash, no Byzantine send) and delivery is FIFO,
 until every correct party finished round R, nothing is left to do (stuck), or a step bound. A plan
 may draw the persistent censor (`censor.py`): then the Byzantine coordinators keep censoring one
@@ -18,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from asfl.spec import STANDARD, Params, Rules
+from asfl.spec.messages import Contrib, Endorsement, Party, ShareSum
 from asfl.spec.world import (
     Crash,
     Deliver,
@@ -32,14 +38,18 @@ from asfl.spec.world import (
 )
 from hypothesis import strategies as st
 
-from .adversaries import ADVERSARIES, mixed
+from .adversaries import ADVERSARIES, COORDINATOR_STRATEGIES, mixed
 from .censor import persistent_censor, targets
 from .checks import Run, completed_round
 from .monitor import Monitor
 from .symbolic import SymbolicDomain
 
-#: the event kinds of the chaos phase, in shrinking order
-KINDS = ("deliver", "train", "crash", "inject")
+#: the event kinds of the chaos phase, in shrinking order. When an adversary acts: "collude" = a
+#: delivery of a message a Byzantine aggregator sent, "heard" = a delivery of an ENDORSE, SHARE_SUM
+#: or CONTRIB to one (both also "deliver" events), "lead" = an offer of the plan's coordinator
+#: strategy (not in "inject" then): the scheduler, which the adversary controls in an asynchronous
+#: network, can push an attack's own messages through a busy network (issue 6)
+KINDS = ("deliver", "train", "crash", "inject", "collude", "lead", "heard")
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,16 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
     else:
         # always t_a: a Byzantine aggregator can behave correctly, so fewer adds no behaviour
         byz = data.draw(st.sets(st.integers(0, p.n_a - 1), min_size=p.t_a, max_size=p.t_a), label="byzantine")
-        advs = tuple(n for n in setup.adversaries if data.draw(st.booleans(), label=f"adversary {n}"))
+        # one coordinator strategy at most: the coalition coordinates its cluster one way, and two
+        # strategies asking for sets of one (round, cluster) spoil each other's attack (an attack of
+        # many steps, like the serial equivocation of F1, would never be reached in 15 examples)
+        leads = [n for n in setup.adversaries if n in COORDINATOR_STRATEGIES]
+        lead = data.draw(st.sampled_from(leads), label="coordinator strategy") if leads else None
+        advs = tuple(
+            n
+            for n in setup.adversaries
+            if n == lead or (n not in leads and data.draw(st.booleans(), label=f"adversary {n}"))
+        )
     crashes = p.t_c > 0 and data.draw(st.booleans(), label="crashes")
     steps = data.draw(st.integers(0, setup.max_chaos), label="chaos steps")
     slow: tuple[int, ...] = ()
@@ -156,6 +175,20 @@ def by_kind(events: Sequence[Event]) -> dict[str, list[Event]]:
     return out
 
 
+def coalition_deliveries(world: World, sent: bool) -> list[Event]:
+    """Deliveries, oldest first, of messages sent by a Byzantine aggregator (`sent`), or else of the
+    answers to them (ENDORSE, SHARE_SUM) and the contributions sent to a Byzantine coordinator."""
+    byz = world.byzantine
+
+    def involved(p: Party) -> bool:
+        return p.role == "a" and p.index in byz
+
+    if sent:
+        return [env.deliver for env in world.in_flight if involved(env.src)]
+    answers = (Endorsement, ShareSum, Contrib)
+    return [env.deliver for env in world.in_flight if involved(env.dst) and isinstance(env.msg, answers)]
+
+
 def execute(
     setup: Setup,
     plan: Plan,
@@ -165,6 +198,8 @@ def execute(
     """Run the chaos phase with `choose`, then the fair phase; monitor every step."""
     world = initial_world(setup.params, SymbolicDomain(setup.params), plan.byzantine, setup.rules)
     adversary = mixed(plan.adversaries) if plan.byzantine and plan.adversaries else None
+    leads = [n for n in plan.adversaries if n in COORDINATOR_STRATEGIES]
+    others = mixed([n for n in plan.adversaries if n not in COORDINATOR_STRATEGIES])
     mon = Monitor(world)
     events: list[Event] = []
     worlds = [world] if keep_worlds else []
@@ -181,11 +216,18 @@ def execute(
     for _ in range(plan.chaos_steps):
         if finished(world):
             break
-        kinds = by_kind(enabled(world, adversary))
+        if adversary is not None and leads:
+            kinds = by_kind(enabled(world, others))
+            kinds["lead"] = mixed(leads)(world)
+        else:
+            kinds = by_kind(enabled(world, adversary))
         if not plan.crashes:
             kinds["crash"] = []
         if plan.slow:
             kinds["train"] = [e for e in kinds["train"] if e.client not in plan.slow]
+        if adversary is not None:
+            kinds["collude"] = coalition_deliveries(world, sent=True)
+            kinds["heard"] = coalition_deliveries(world, sent=False)
         event = choose(world, kinds)
         if event is None:
             break

@@ -24,6 +24,9 @@ PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
         ("forged", "P4 model proof"),  # a client refuses a forged or altered MODEL (P4)
         ("forged", "certify"),  # a CLUSTER that dropped a member is not certified
         ("replay", "certify"),  # a replayed CLUSTER or CERTIFY is refused as a duplicate
+        ("serial_equivocation", "Q2 write-once"),  # the next set of the cluster is refused (F1)
+        ("outside_set", "endorse"),  # a member alone under another round's (r, i) is refused
+        ("self_certified", "P4 model proof"),  # a result only the coalition signed (Q6)
     ],
 )
 def test_attack_is_reached_and_refused(adversary: str, rule: str) -> None:

@@ -126,7 +126,7 @@ def test_f3_is_found_by_the_default_exploration() -> None:
     from asfl.properties.variants import VARIANTS
 
     setup = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), VARIANTS["no-cluster-relay"].rules)
-    outcome = check_property("P5", setup, max_examples=150, shrink_budget=3.0)
+    outcome = check_property("P5", setup, max_examples=200, shrink_budget=3.0)
     assert not outcome.held and "did not reach round R" in outcome.violation.reason
 
 

@@ -1,0 +1,52 @@
+"""Issue 6: the Byzantine mutants of the catalogue are killed at the audit's budget (15 examples,
+`ci` profile, default configuration), each by the property its mistake really breaks, and the
+baseline holds that property under the same budget (a kill counts only then)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from asfl.properties.audit import BASELINE, MUTANTS_DIR
+from asfl.properties.explore import Setup
+from asfl.properties.runner import check_property
+from asfl.properties.variant_file import load
+from asfl.spec import Params
+
+BASE = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
+BUDGET = 15
+
+KILLS = [
+    ("endorse_twice", "P3"),  # serial equivocation: share-sums of three sets of one cluster (F1)
+    ("threshold_t_a_plus_1", "P2"),  # T = 2 endorsements fit two sets: both certified
+    ("certificate_of_one", "P4"),  # a MODEL whose results only the coalition certified
+    ("small_averaging_quorum", "P8"),  # two correct models averaged over no shared correct cluster
+]
+
+
+@cache
+def baseline_holds(prop: str) -> bool:
+    return check_property(prop, Setup(BASE, BASELINE.rules), max_examples=BUDGET, shrink_budget=0.5).held
+
+
+@pytest.mark.parametrize(("mutant", "prop"), KILLS, ids=[m for m, _ in KILLS])
+def test_property_kills_the_mutant_where_the_baseline_holds(mutant: str, prop: str) -> None:
+    variant = load(MUTANTS_DIR / f"{mutant}.py")
+    outcome = check_property(
+        prop, Setup(variant.apply(BASE), variant.rules), max_examples=BUDGET, shrink_budget=0.5
+    )
+    assert not outcome.held, f"{variant.name} survived {prop}"
+    assert baseline_holds(prop), f"the baseline fails {prop} at {BUDGET} examples: not a kill"
+
+
+def test_outside_set_kills_unchecked_set_where_the_baseline_holds() -> None:
+    """unchecked-set: the outside_set adversary unmasks each member alone under another round's
+    (r, i) slot (P3). The default swarm at 15 examples does not reach it yet (2 of 5 seeds do), so
+    this pins the attack itself: the adversary alone, same budget, mutant against baseline."""
+    variant = load(MUTANTS_DIR / "unchecked_set.py")
+    only = dict(adversaries=("outside_set",), swarm=False)
+    killed = check_property(
+        "P3", Setup(variant.apply(BASE), variant.rules, **only), max_examples=BUDGET, shrink_budget=0.5
+    )
+    assert not killed.held
+    assert check_property("P3", Setup(BASE, BASELINE.rules, **only), max_examples=BUDGET).held
