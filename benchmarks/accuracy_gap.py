@@ -44,11 +44,12 @@ def noise_ratio(cfg: TrainConfig) -> float:
 
 
 def data_fraction(cfg: TrainConfig) -> float:
-    """About what share of the averaged contributions carry data: a client makes about R*m/k of
-    them, Q of which carry data (I2), and 1/n_a of those land in a silent Byzantine's cluster."""
+    """About what share of the averaged contributions carry data: a client makes about R*m/k
+    contributions, Q of which carry data (I2). (Those sent to a silent Byzantine coordinator are
+    lost, data and noise-only alike, so the share among the averaged ones is the same.)"""
     p = setup(cfg).params
     made = cfg.rounds * p.m / max(p.k)
-    return min(1.0, p.Q / made) * (1 - cfg.t_a / cfg.n_a if cfg.byzantine != "none" else 1.0)
+    return min(1.0, p.Q / made)
 
 
 def _run(job: tuple[str, dict]) -> tuple[str, dict, float, float]:
@@ -125,6 +126,7 @@ def tune(n_jobs: int, grid: dict[str, tuple]) -> None:
         )
 
 
+GRID_METHODS = ("central-dp", "asfl", "central-dp-equivalent")
 VARIANTS: dict[str, dict] = {
     "Q=5": {"quota": 5},
     "head": {},  # Q default, t_a=1 silent, n_c=100
@@ -137,7 +139,7 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def grid(n_jobs: int, variants: list[str], model: str) -> None:
+def grid(n_jobs: int, variants: list[str], model: str, methods: tuple[str, ...] = GRID_METHODS) -> None:
     cfgs = {
         (v, p, e): replace(HEAD, model=model, partition=p, epsilon=e, **VARIANTS[v])
         for v in variants
@@ -146,7 +148,6 @@ def grid(n_jobs: int, variants: list[str], model: str) -> None:
     }
     # the noise-free reference per (variant's n_c, partition): plain FedAvg and ASFL at z = 0 is
     # not a protocol run, so plain FedAvg stands for it
-    methods = ("central-dp", "asfl", "central-dp-equivalent")
     res = run_all([(m, c) for c in cfgs.values() for m in methods], n_jobs)
     print(f"digits, {model}; base {HEAD}\n")
     print(
@@ -156,7 +157,7 @@ def grid(n_jobs: int, variants: list[str], model: str) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (v, p, e), c in cfgs.items():
         s = setup(c)
-        cd, a, eq = (res[key(m, c)] for m in methods)
+        cd, a, eq = (res.get(key(m, c), math.nan) for m in GRID_METHODS)
         print(
             f"| {v} | {p} | {e:g} | {s.params.Q} | {s.z:.2f} | {s.z_central:.2f} | {noise_ratio(c):.2f} | "
             f"{data_fraction(c):.2f} | {cd:.3f} | {a:.3f} | {100 * (cd - a):+.1f} | {eq:.3f} |",
@@ -194,6 +195,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--model", default="softmax")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--methods", default=",".join(GRID_METHODS), help="grid: which columns to run")
     ap.add_argument("--grid", default="", help="tune: override grid axes, e.g. 'clip=0.25,0.5;eta=1'")
     ap.add_argument(
         "--variants", default=";".join(v for v in VARIANTS if "1000" not in v), help="';'-separated"
@@ -202,7 +204,7 @@ def main() -> None:
     if args.what == "tune":
         tune(args.jobs, parse_grid(args.grid))
     elif args.what == "grid":
-        grid(args.jobs, args.variants.split(";"), args.model)
+        grid(args.jobs, args.variants.split(";"), args.model, tuple(args.methods.split(",")))
     else:
         seeds(args.jobs, args.seeds, args.model)
 
