@@ -135,6 +135,7 @@ VARIANTS: dict[str, dict] = {
     "t_a=0": {"t_a": 0},
     "n_c=250": {"n_c": 250},
     "n_c=250,Q=5": {"n_c": 250, "quota": 5},
+    "n_c=500": {"n_c": 500},
     "n_c=1000": {"n_c": 1000},
 }
 
@@ -149,7 +150,7 @@ def grid(n_jobs: int, variants: list[str], model: str, methods: tuple[str, ...] 
     # the noise-free reference per (variant's n_c, partition): plain FedAvg and ASFL at z = 0 is
     # not a protocol run, so plain FedAvg stands for it
     res = run_all([(m, c) for c in cfgs.values() for m in methods], n_jobs)
-    print(f"digits, {model}; base {HEAD}\n")
+    print(f"digits, {model}; base {replace(HEAD, model=model)}\n")
     print(
         "| variant | partition | epsilon | Q | z | z_c | noise ratio | data fraction | central DP | ASFL "
         "| gap (points) | central DP at ASFL's noise |"
@@ -165,15 +166,16 @@ def grid(n_jobs: int, variants: list[str], model: str, methods: tuple[str, ...] 
         )
 
 
-def seeds(n_jobs: int, n_seeds: int, model: str) -> None:
+def seeds(n_jobs: int, n_seeds: int, model: str, n_c: int) -> None:
+    head = replace(HEAD, model=model, n_c=n_c)
     cfgs = {
-        (p, e, sd): replace(HEAD, model=model, partition=p, epsilon=e, seed=sd)
+        (p, e, sd): replace(head, partition=p, epsilon=e, seed=sd)
         for p in PARTITIONS
         for e in EPSILONS
         for sd in range(n_seeds)
     }
     res = run_all([(m, c) for c in cfgs.values() for m in ("central-dp", "asfl")], n_jobs)
-    print(f"digits, {model}, seeds 0..{n_seeds - 1}; base {HEAD}\n")
+    print(f"digits, {model}, seeds 0..{n_seeds - 1}; base {head}\n")
     print("| partition | epsilon | central DP (mean ± sd) | ASFL (mean ± sd) | gap mean | gap min..max |")
     print("|---|---|---|---|---|---|")
     for p in PARTITIONS:
@@ -195,10 +197,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--model", default="softmax")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--n-c", type=int, default=HEAD.n_c, help="seeds: number of clients")
     ap.add_argument("--methods", default=",".join(GRID_METHODS), help="grid: which columns to run")
     ap.add_argument("--grid", default="", help="tune: override grid axes, e.g. 'clip=0.25,0.5;eta=1'")
     ap.add_argument(
-        "--variants", default=";".join(v for v in VARIANTS if "1000" not in v), help="';'-separated"
+        "--variants",
+        default=";".join(v for v in VARIANTS if v not in ("n_c=500", "n_c=1000")),
+        help="';'-separated",
     )
     args = ap.parse_args()
     if args.what == "tune":
@@ -206,7 +211,7 @@ def main() -> None:
     elif args.what == "grid":
         grid(args.jobs, args.variants.split(";"), args.model, tuple(args.methods.split(",")))
     else:
-        seeds(args.jobs, args.seeds, args.model)
+        seeds(args.jobs, args.seeds, args.model, args.n_c)
 
 
 if __name__ == "__main__":
