@@ -16,7 +16,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from asfl.reference import accountant, datasets, experiment, recording
-from asfl.reference.adversaries import STRATEGIES
 from asfl.reference.field import EncodingError
 from asfl.reference.models import MODELS
 
@@ -37,9 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-a", type=int, default=d.n_a, help=f"aggregators (default {d.n_a})")
     p.add_argument("--t-a", type=int, default=d.t_a, help=f"Byzantine aggregators (default {d.t_a})")
     p.add_argument("--m", type=int, default=None, help="minimum set size (default min k_i - t_c)")
-    p.add_argument("--quota", type=int, default=d.quota, help=f"release quota Q (default {d.quota})")
+    p.add_argument("--quota", type=int, default=d.quota, help="release quota Q (default (R-1)*m//k_max)")
     p.add_argument(
-        "--byzantine", default="silent", help=f"strategy: {', '.join(STRATEGIES)} (default silent)"
+        "--byzantine",
+        default="silent",
+        help=f"{', '.join(experiment.BYZANTINE)} (none: t_a tolerated, all correct; default silent)",
     )
     p.add_argument("--crashes", type=int, default=0, help="clients that actually crash (<= t_c, default 0)")
     p.add_argument("--epsilon", type=float, default=d.epsilon, help=f"target epsilon (default {d.epsilon})")
@@ -76,7 +77,10 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
             args.partition in datasets.PARTITIONS,
             f"--partition must be one of {', '.join(datasets.PARTITIONS)}",
         ),
-        (args.byzantine in STRATEGIES, f"--byzantine must be one of {', '.join(STRATEGIES)}"),
+        (
+            args.byzantine in experiment.BYZANTINE,
+            f"--byzantine must be one of {', '.join(experiment.BYZANTINE)}",
+        ),
         (args.rounds >= 1, "--rounds must be at least 1"),
         (args.epsilon > 0, "--epsilon must be positive"),
         (0 < args.delta < 1, "--delta must be in (0, 1)"),
@@ -190,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
         asfl_run = next(r for r in results if r.method == "asfl")
         if args.record:
             rules_name = experiment.asfl_rules(cfg).name
-            rec = recording.record(cfg, rules_name, cfg.byzantine, asfl_run.extra["des"])
+            strategy = "silent" if cfg.byzantine == "none" else cfg.byzantine  # none: never called
+            rec = recording.record(cfg, rules_name, strategy, asfl_run.extra["des"])
             write_atomic(args.out / "run.json", json.dumps(rec))
     if args.json:
         print_json({**header, "runs": summaries})

@@ -142,3 +142,24 @@ def test_without_a1_a_wrong_share_sum_changes_what_clients_accept(small, runs):
     lax = replace(STANDARD, name="no-a1", share_sum_verifies=lambda ctx, contribs, ss: True)
     res = run_asfl(small, lax, strategy="wrong-share-sums").extra["des"]
     assert res.accepted != runs["silent"].extra["des"].accepted
+
+
+def test_no_byzantine_present_keeps_the_t_a_quorums(small, runs):
+    """`byzantine="none"`: t_a is tolerated but every aggregator is correct; the crashes drawn are
+    the same and every model still averages n_a - t_a clusters."""
+    res = run_asfl(small, STANDARD, strategy="none")
+    assert res.finished and res.byzantine == () and runs["silent"].byzantine
+    world = res.extra["des"].world
+    p = small.params
+    for agg in world.aggregators:
+        assert agg is not None and agg.model_round == p.R
+        assert all(len(chosen) == p.n_a - p.t_a for chosen in agg.proof)
+
+
+def test_experiment_defaults_use_the_params_quota_and_fit_many_clients():
+    s = setup(TrainConfig(n_c=16, m=2, rounds=6, epochs=1))
+    assert s.params.Q == (6 - 1) * 2 // 4  # the Params default (R-1)*m//k_max
+    # cross-device: more clients than 5 samples each allows still gives every client a sample
+    many = setup(TrainConfig(n_c=1000, rounds=2, epochs=1, partition="dirichlet"))
+    sizes = [len(p) for p in many.parts]
+    assert len(sizes) == 1000 and min(sizes) >= 1 and sum(sizes) == len(many.data.y_train)
