@@ -12,9 +12,10 @@ Swarm testing: each example first draws which fault kinds exist at all (crashes,
 aggregators, which adversaries: one coordinator strategy at most, any of the others), so rare
 combinations are not drowned by common ones.
 Fair phase (liveness, P5/P6/P9): faults stop (no crash, no Byzantine send) and delivery is FIFO,
-until every correct party finished round R, nothing is left to do (stuck), or a step bound. A plan
-may draw the persistent censor (`censor.py`): then the Byzantine coordinators keep censoring one
-client each through the fair phase, since a Byzantine aggregator does not stop being one.
+until every correct party finished round R, nothing is left to do (stuck), or a step bound. When the
+plan's coordinator strategy is `censoring`, the Byzantine coordinators keep censoring one client
+each through the fair phase (the persistent censor, `censor.py`): a Byzantine aggregator does not
+stop being one.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
         # asynchrony: some clients are slow; with the others racing ahead, they may see a newer
         # model before their training ends (finding F3)
         slow = tuple(c for c in range(p.n_c) if data.draw(st.booleans(), label=f"slow {c}"))
-    censor = bool(byz) and setup.swarm and data.draw(st.booleans(), label="persistent censor")
+    # a Byzantine aggregator stays Byzantine: the censoring strategy keeps censoring in the fair phase
+    censor = bool(byz) and "censoring" in advs
     return Plan(tuple(sorted(byz)), advs, crashes, steps, slow, censor)
 
 
