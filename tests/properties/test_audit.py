@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from asfl.properties.audit import audit, catalogue, markdown_report
+from asfl.properties.audit import MUTANTS_DIR, audit, catalogue, markdown_report
 from asfl.properties.explore import Setup
 from asfl.properties.runner import check_property
 from asfl.properties.variant_file import load
@@ -30,12 +30,27 @@ def test_catalogue_has_at_least_12_described_mutants_and_the_matrix_covers_them(
 KILLED = [v for v in catalogue() if MATRIX[v.name]["killed_by"]]
 
 
-def test_the_pinned_matrix_kills_mutants_through_several_properties():
-    """Issue 6 asks every mutant killed and every property killing one; the pinned matrix records
-    where the catalogue stands (see docs/findings.md, F2: P6 cannot count against the baseline yet)."""
+def test_every_property_kills_a_mutant_and_most_mutants_are_killed():
+    """Issue 6 asks every mutant killed and every property killing one. Every property does; of
+    the catalogue, the pinned matrix (15 examples per property, the default configuration) kills
+    all but endorse-twice, no-reshuffle, no-round-cap and unchecked-set, which only targeted runs
+    kill so far (tests/properties/test_censor.py, test_byzantine_kills.py); see docs/check.md.
+    (`asfl audit --mutants` killed endorse-twice by P3 in one process, after the mutants before it;
+    alone it survives: a dependence on process state that is not found yet.)"""
     killers = {p for row in MATRIX.values() for p in row["killed_by"]}
-    assert {"P1", "P2", "P3", "P4", "P5", "P7", "P9"} <= killers
-    assert len(KILLED) >= 8
+    assert killers == {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"}
+    assert len(KILLED) >= 11
+    survivors = {name for name, row in MATRIX.items() if not row["killed_by"]}
+    assert survivors <= {"endorse-twice", "no-reshuffle", "no-round-cap", "unchecked-set"}
+
+
+def test_equivalent_mutants_are_shipped_apart_with_a_reason():
+    """Mutants no property can kill in this model live in mutants/equivalent, not in the catalogue."""
+    equivalent = sorted((MUTANTS_DIR / "equivalent").glob("*.py"))
+    names = {load(p).name for p in equivalent}
+    assert names == {"drop-late", "unchecked-coordinator"}
+    assert not names & {v.name for v in catalogue()}
+    assert all("Equivalent" in p.read_text() for p in equivalent)
 
 
 @pytest.mark.parametrize("mutant", KILLED, ids=lambda v: v.name)
