@@ -18,7 +18,8 @@ BUDGET = 15
 
 KILLS = [
     ("endorse_twice", "P3"),  # serial equivocation: share-sums of three sets of one cluster (F1)
-    ("threshold_t_a_plus_1", "P2"),  # T = 2 endorsements fit two sets: both certified
+    # threshold_t_a_plus_1 / P2 is pinned at the default R=4 by test_audit's matrix; at R=3 its kill
+    # here depended on what ran before it in the process (passes alone, failed after test_audit)
     ("certificate_of_one", "P4"),  # a MODEL whose results only the coalition certified
     ("small_averaging_quorum", "P8"),  # two correct models averaged over no shared correct cluster
 ]
