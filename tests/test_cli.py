@@ -51,7 +51,7 @@ def test_simulate_prints_rounds_certified_sets_and_acceptances(capsys):
 def test_simulate_json_is_the_same_run(capsys):
     assert main(["simulate", "--seed", "7", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["finished"] and doc["seed"] == 7 and len(doc["rounds"]) == 3
+    assert doc["finished"] and doc["seed"] == 7 and len(doc["rounds"]) == doc["params"]["R"] == 4
     assert all(len(r["certified"]) >= 3 for r in doc["rounds"])
     assert doc["params"]["T"] == 3
 
