@@ -15,6 +15,8 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   equivocating  a coordinator that asks different correct aggregators to endorse different sets
                 of one (round, cluster): the attack Q2 and the write-once rule exist for
   censoring     a coordinator that unmasks only sets of exactly m members, leaving the rest out
+  late_censor   a coordinator that censors a client it also coordinates in the next round, but only
+                once it holds that client's next-round contribution (I1 against a carry-over)
   wrong_sums    share-sums that differ from the sum of the shares received (A1 must catch them)
   forged        MODELs with an altered model, an altered or a self-signed cluster result, and
                 CLUSTERs passed off as its own cluster's or that drop a member
@@ -215,6 +217,33 @@ def _exactly_m(world: World, held: dict[int, Contrib]) -> list[frozenset[int]]:
     )
 
 
+def late_prey(world: World, b: int, r: int) -> int | None:
+    """The client Byzantine coordinator b censors late in round r: the lowest member of its
+    cluster in both r and r + 1 (public: the shuffle is), or None when there is none."""
+    if not 0 <= r < world.params.R - 1:
+        return None
+    both = world.ctx.clusters(r)[b] & world.ctx.clusters(r + 1)[b]
+    return min(both) if both else None
+
+
+def _late_sets(world: World, held: dict[int, Contrib]) -> list[frozenset[int]]:
+    """The late censor's set for the (round, cluster) of `held`: hold back until the prey's own
+    CONTRIB of the next round is held too, then every member held but the prey (I4 broken on
+    purpose); a cluster without a prey is coordinated as the protocol says (all it holds)."""
+    m = world.params.m
+    if not held:
+        return []
+    some = next(iter(held.values()))
+    r, b = some.r, world.ctx.cluster_of(some.r, some.c)
+    prey = late_prey(world, b, r)
+    if prey is None:
+        return [frozenset(held)] if len(held) >= m else []
+    if prey not in held_contribs(world, b).get(r + 1, {}):
+        return []  # the prey has not contributed to r + 1 yet: a certificate now would be harmless
+    kept = frozenset(held) - {prey}
+    return [kept] if len(kept) >= m else []
+
+
 def silent(world: World) -> list[Inject]:
     """Sends nothing: t_a aggregators that crashed at the start (P9)."""
     return []
@@ -233,6 +262,17 @@ def equivocating(world: World) -> list[Inject]:
 def censoring(world: World) -> list[Inject]:
     """Unmasks only sets of exactly m members: the others are censored (I2 takes their count back)."""
     return _coordinate(world, _exactly_m)
+
+
+def late_censor(world: World) -> list[Inject]:
+    """Censors a client of its round-r cluster that it also coordinates in round r + 1, and only
+    once it holds that client's round-(r + 1) CONTRIB: the certificate that leaves it out makes
+    the client carry its round-r contribution over (I3), and I1 alone stops it from carrying it
+    into r + 1, where it already contributed. A carry-over that ignores I1 re-masks it with the
+    pad of (c, r + 1) and sends it to the same coordinator: two CONTRIBs under one pad, whose
+    difference is the two values' difference (P3). The model of r + 1 needs only n_a - t_a
+    clusters, so the prey gets it while the censor holds its round-r set back."""
+    return _coordinate(world, _late_sets)
 
 
 def wrong_sums(world: World) -> list[Inject]:
@@ -645,6 +685,7 @@ ADVERSARIES: dict[str, Adversary] = {
     "coordinator": coordinator,
     "equivocating": equivocating,
     "censoring": censoring,
+    "late_censor": late_censor,
     "wrong_sums": wrong_sums,
     "forged": forged,
     "replay": replay,
@@ -655,8 +696,15 @@ ADVERSARIES: dict[str, Adversary] = {
 }
 
 
+#: strategies a Setup uses only when named (not in its default swarm): the default swarm's draws,
+#: and with them the pinned kill matrix and findings, stay those of the strategies above; the
+#: audit's focus on a rule names them (late_censor: i3_carry_round)
+OPT_IN = frozenset({"late_censor"})
+
 #: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
-COORDINATOR_STRATEGIES = frozenset({"coordinator", "equivocating", "censoring", "serial_equivocation"})
+COORDINATOR_STRATEGIES = frozenset(
+    {"coordinator", "equivocating", "censoring", "serial_equivocation", "late_censor"}
+)
 
 
 def mixed(names: Sequence[str]) -> Adversary:

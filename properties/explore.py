@@ -39,7 +39,7 @@ from asfl.spec.world import (
 )
 from hypothesis import strategies as st
 
-from .adversaries import ADVERSARIES, COORDINATOR_STRATEGIES, mixed
+from .adversaries import ADVERSARIES, COORDINATOR_STRATEGIES, OPT_IN, mixed
 from .censor import persistent_censor, targets
 from .checks import Run, completed_round
 from .monitor import Monitor
@@ -59,7 +59,7 @@ class Setup:
 
     params: Params
     rules: Rules = STANDARD
-    adversaries: tuple[str, ...] = tuple(n for n in ADVERSARIES if n != "silent")
+    adversaries: tuple[str, ...] = tuple(n for n in ADVERSARIES if n != "silent" and n not in OPT_IN)
     max_chaos: int = 200
     fair_bound: int | None = None
     swarm: bool = True  # False: always t_a Byzantine aggregators, with every adversary allowed
