@@ -1,26 +1,43 @@
-"""The persistent censor: a Byzantine coordinator that keeps censoring after the chaos stops.
+"""Persistent coordinator strategies: a Byzantine coordinator that keeps acting after the chaos stops.
 
 Crashes and delivery chaos can stop; a Byzantine aggregator stays Byzantine. The fair phase of a
-run whose plan draws `censor` keeps one behaviour of it going, the one the inclusion mechanism is
-built to absorb: as coordinator it fixes, as soon as it can, every contribution it holds except
-those of its target (I4 broken on purpose), and otherwise follows the protocol (it endorses,
-reveals and certifies). The target of Byzantine aggregator b is the lowest-numbered client of its
-round-0 cluster. A censored contribution is certified out of its set, so its release is taken
-back (I2) and it is carried over to the client's next round (I3), where the reshuffled clusters
-(section 3) give it another coordinator; P6's balance clause then asks that the target still
-reaches Q. Without the reshuffle the target meets the same censor every round.
+run whose plan draws `censor` keeps one coordinator strategy of the coalition going, named by the
+plan (`PERSISTENT`); in traces, `extra["persistent_censor"]` records it (`true`, as traces recorded
+before the late censor say, is `censoring`).
+
+`censoring`, the persistent censor: the behaviour the inclusion mechanism is built to absorb. As
+coordinator it fixes, as soon as it can, every contribution it holds except those of its target
+(I4 broken on purpose), and otherwise follows the protocol (it endorses, reveals and certifies).
+The target of Byzantine aggregator b is the lowest-numbered client of its round-0 cluster. A
+censored contribution is certified out of its set, so its release is taken back (I2) and it is
+carried over to the client's next round (I3), where the reshuffled clusters (section 3) give it
+another coordinator; P6's balance clause then asks that the target still reaches Q. Without the
+reshuffle the target meets the same censor every round.
+
+`late_censor` (`adversaries.late_censor`): in each round r it censors the client it also
+coordinates in round r + 1, only once it holds that client's round-(r + 1) contribution, so the
+carry-over the certificate triggers meets a round the client already contributed to (I1). Its
+prey change every round and are released in other rounds, so none is exempt from P6's balance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from asfl.spec.messages import Contrib
 from asfl.spec.world import Inject, World
 
-from .adversaries import _coordinate
+from .adversaries import _coordinate, late_censor
+
+#: a plan's or a trace's persistent strategy: its name, True for `censoring` (older traces), or off
+Censor = bool | str | None
 
 
-def targets(world: World) -> frozenset[int]:
-    """The clients the Byzantine coordinators censor: the lowest member of each one's round-0 cluster."""
+def targets(world: World, censor: Censor = True) -> frozenset[int]:
+    """The clients the persistent strategy `censor` censors for good, whom P6's balance exempts:
+    for `censoring`, the lowest member of each Byzantine coordinator's round-0 cluster."""
+    if persistent_name(censor) != "censoring":
+        return frozenset()
     clusters = world.ctx.clusters(0)
     return frozenset(min(clusters[b]) for b in world.byzantine if clusters[b])
 
@@ -34,3 +51,27 @@ def persistent_censor(world: World) -> list[Inject]:
         return [kept] if len(kept) >= w.params.m else []
 
     return _coordinate(world, all_but_targets)
+
+
+#: the coordinator strategies a plan keeps through the fair phase, by name
+PERSISTENT: dict[str, Callable[[World], list[Inject]]] = {
+    "censoring": persistent_censor,
+    "late_censor": late_censor,
+}
+
+
+def persistent_name(censor: Censor) -> str | None:
+    """The name of the persistent strategy `censor` stands for, or None when there is none."""
+    if censor is True:
+        return "censoring"
+    if not censor:
+        return None
+    if censor not in PERSISTENT:
+        raise ValueError(f"no persistent strategy {censor!r} (known: {', '.join(PERSISTENT)})")
+    return str(censor)
+
+
+def persistent_offers(world: World, censor: Censor) -> list[Inject]:
+    """The offers of the persistent strategy `censor` in `world` (none when it is off)."""
+    name = persistent_name(censor)
+    return PERSISTENT[name](world) if name is not None else []

@@ -13,9 +13,8 @@ aggregators, which adversaries: one coordinator strategy at most, any of the oth
 combinations are not drowned by common ones.
 Fair phase (liveness, P5/P6/P9): faults stop (no crash, no Byzantine send) and delivery is FIFO,
 until every correct party finished round R, nothing is left to do (stuck), or a step bound. When the
-plan's coordinator strategy is `censoring`, the Byzantine coordinators keep censoring one client
-each through the fair phase (the persistent censor, `censor.py`): a Byzantine aggregator does not
-stop being one.
+plan's coordinator strategy is `censoring` or `late_censor`, the Byzantine coordinators keep it up
+through the fair phase (`censor.py`): a Byzantine aggregator does not stop being one.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ from asfl.spec.world import (
 from hypothesis import strategies as st
 
 from .adversaries import ADVERSARIES, COORDINATOR_STRATEGIES, OPT_IN, mixed
-from .censor import persistent_censor, targets
+from .censor import Censor, persistent_offers, targets
 from .checks import Run, completed_round
 from .monitor import Monitor
 from .symbolic import SymbolicDomain
@@ -78,7 +77,8 @@ class Plan:
     crashes: bool
     chaos_steps: int
     slow: tuple[int, ...] = ()  # clients whose training never ends during the chaos phase
-    censor: bool = False  # the Byzantine coordinators keep censoring in the fair phase (censor.py)
+    #: the coordinator strategy the coalition keeps in the fair phase (censor.py): True = censoring
+    censor: Censor = False
 
 
 @dataclass
@@ -114,8 +114,11 @@ def draw_plan(data: st.DataObject, setup: Setup) -> Plan:
         # asynchrony: some clients are slow; with the others racing ahead, they may see a newer
         # model before their training ends (finding F3)
         slow = tuple(c for c in range(p.n_c) if data.draw(st.booleans(), label=f"slow {c}"))
-    # a Byzantine aggregator stays Byzantine: the censoring strategy keeps censoring in the fair phase
-    censor = bool(byz) and "censoring" in advs
+    # a Byzantine aggregator stays Byzantine: the censoring strategy keeps censoring in the fair
+    # phase, and so does the late censor (no draw: the plans of other setups are unchanged)
+    censor: Censor = bool(byz) and "censoring" in advs
+    if byz and not censor and "late_censor" in advs:
+        censor = "late_censor"
     return Plan(tuple(sorted(byz)), advs, crashes, steps, slow, censor)
 
 
@@ -138,16 +141,18 @@ def fifo_choice(world: World) -> Event | None:
 
 
 def run_fair_phase(
-    apply: Callable[[Event], object], current: Callable[[], World], budget: int, censor: bool = False
+    apply: Callable[[Event], object], current: Callable[[], World], budget: int, censor: Censor = False
 ) -> tuple[bool, bool]:
     """The fair phase (P5, P6, P9): `fifo_choice` until every correct party finished; returns
-    (stuck: nothing was left to do, bound_hit: `budget` steps ran out). With `censor`, the persistent
-    censor's offers go first, each (destination, message) once, so the phase still ends."""
+    (stuck: nothing was left to do, bound_hit: `budget` steps ran out). With `censor`, the offers of
+    that persistent strategy go first, each (destination, message) once, so the phase still ends."""
     sent: list[tuple[object, object]] = []
     while not finished(current()):
         event: Event | None = None
         if censor and current().byzantine:
-            event = next((o for o in persistent_censor(current()) if (o.dst, o.msg) not in sent), None)
+            event = next(
+                (o for o in persistent_offers(current(), censor) if (o.dst, o.msg) not in sent), None
+            )
             if event is not None:
                 sent.append((event.dst, event.msg))
         if event is None:
@@ -237,7 +242,7 @@ def execute(
     fair_from = len(events)
     fair_start_round = completed_round(world)
     stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), plan.censor)
-    censored = targets(world) if plan.censor else frozenset()
+    censored = targets(world, plan.censor)
     run = Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored)
     return Explored(run, plan, events, worlds)
 

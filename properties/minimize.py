@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from asfl.spec.messages import Message, Party
 from asfl.spec.world import Deliver, Event, InvalidEvent, World, step
 
-from .censor import targets
+from .censor import Censor, targets
 from .checks import Run, Violation, completed_round
 from .explore import Setup, run_fair_phase
 from .monitor import Monitor
@@ -46,10 +46,10 @@ def by_content(worlds: Sequence[World], events: Sequence[Event]) -> list[Step]:
 
 
 def replay_steps(
-    setup: Setup, byzantine: Sequence[int], steps: Sequence[Step], fair: bool, censor: bool = False
+    setup: Setup, byzantine: Sequence[int], steps: Sequence[Step], fair: bool, censor: Censor = False
 ) -> tuple[list[Event], Run]:
     """Apply the steps that are still possible; then, if `fair`, the FIFO fair phase (with the
-    persistent censor when the run's plan drew it)."""
+    persistent strategy the run's plan drew, if any)."""
     from asfl.spec import initial_world
 
     world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
@@ -81,7 +81,7 @@ def replay_steps(
     fair_from = len(events)
     fair_start_round = completed_round(world)
     stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), censor)
-    censored = targets(world) if censor else frozenset()
+    censored = targets(world, censor)
     return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored)
 
 
@@ -93,7 +93,7 @@ def minimize(
     judge: Callable[[Run], Violation | None],
     fair: bool,
     budget: float = 10.0,
-    censor: bool = False,
+    censor: Censor = False,
 ) -> tuple[list[Event], Run, Violation] | None:
     """Delete chunks of steps while `judge` still finds a violation; None if the run does not
     fail when replayed by content (then the caller keeps its trace)."""

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
 from . import traces
-from .censor import targets
+from .censor import Censor, targets
 from .checks import PROPERTIES, Run, Violation, completed_round
 from .explore import Explored, Setup, explore_once, fifo_choice
 from .monitor import Monitor, monitor_worlds
@@ -201,12 +201,12 @@ def counterexample(
 
 
 def _run_of(
-    worlds: list[World], mon: Monitor, fair_from: int | None, bound_hit: bool, censor: bool = False
+    worlds: list[World], mon: Monitor, fair_from: int | None, bound_hit: bool, censor: Censor = False
 ) -> Run:
     final = worlds[-1]
     stuck = fair_from is not None and not finished(final) and fifo_choice(final) is None
     start = completed_round(worlds[fair_from]) if fair_from is not None else 0
-    return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final) if censor else frozenset())
+    return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final, censor))
 
 
 def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
@@ -235,7 +235,7 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
         mon,
         fair_from,
         bool(trace.extra.get("bound_hit", False)),
-        bool(trace.extra.get("persistent_censor", False)),
+        trace.extra.get("persistent_censor", False),
     )
     judge = PROPERTIES.get(trace.property)
     if judge is None:
