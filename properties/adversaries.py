@@ -226,6 +226,22 @@ def late_prey(world: World, b: int, r: int) -> int | None:
     return min(both) if both else None
 
 
+def late_victims(world: World) -> frozenset[int]:
+    """The clients the late censor has censored or holds back: each prey whose CONTRIBs of both
+    rounds reached its Byzantine coordinator. Its round-(r + 1) contribution was sent while its
+    round-r release still counted (I2 is pessimistic), so with Q reached it carried noise only; the
+    certificate then takes the round-r release back, and a bounded run may end before the client
+    gets a slot to release again."""
+    out: set[int] = set()
+    for b in world.byzantine:
+        held = held_contribs(world, b)
+        for r in range(world.params.R - 1):
+            prey = late_prey(world, b, r)
+            if prey is not None and prey in held.get(r, {}) and prey in held.get(r + 1, {}):
+                out.add(prey)
+    return frozenset(out)
+
+
 def _late_sets(world: World, held: dict[int, Contrib]) -> list[frozenset[int]]:
     """The late censor's set for the (round, cluster) of `held`: hold back until the prey's own
     CONTRIB of the next round is held too, then every member held but the prey (I4 broken on

@@ -17,7 +17,11 @@ reshuffle the target meets the same censor every round.
 `late_censor` (`adversaries.late_censor`): in each round r it censors the client it also
 coordinates in round r + 1, only once it holds that client's round-(r + 1) contribution, so the
 carry-over the certificate triggers meets a round the client already contributed to (I1). Its
-prey change every round and are released in other rounds, so none is exempt from P6's balance.
+victims are exempt from P6's balance too: the round-(r + 1) contribution went out while the
+round-r release still counted (I2's count is pessimistic), so at Q it carried noise only, and the
+take-back comes after it; the client releases again in a later round only if the run has one left
+and it wins that round's race, which no bounded run can promise (the exploration found, with R = 4,
+aggregator 1 censoring client 6 in round 1, and client 6 ending with count 0).
 """
 
 from __future__ import annotations
@@ -27,16 +31,20 @@ from collections.abc import Callable
 from asfl.spec.messages import Contrib
 from asfl.spec.world import Inject, World
 
-from .adversaries import _coordinate, late_censor
+from .adversaries import _coordinate, late_censor, late_victims
 
 #: a plan's or a trace's persistent strategy: its name, True for `censoring` (older traces), or off
 Censor = bool | str | None
 
 
 def targets(world: World, censor: Censor = True) -> frozenset[int]:
-    """The clients the persistent strategy `censor` censors for good, whom P6's balance exempts:
-    for `censoring`, the lowest member of each Byzantine coordinator's round-0 cluster."""
-    if persistent_name(censor) != "censoring":
+    """The clients the persistent strategy `censor` censors, whom P6's balance exempts: for
+    `censoring`, the lowest member of each Byzantine coordinator's round-0 cluster; for
+    `late_censor`, the prey it censored or holds back (`adversaries.late_victims`)."""
+    name = persistent_name(censor)
+    if name == "late_censor":
+        return late_victims(world)
+    if name != "censoring":
         return frozenset()
     clusters = world.ctx.clusters(0)
     return frozenset(min(clusters[b]) for b in world.byzantine if clusters[b])
