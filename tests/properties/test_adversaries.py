@@ -53,3 +53,48 @@ def test_silent_offers_nothing_and_mixed_unites() -> None:
     world = initial_world(PARAMS, SymbolicDomain(PARAMS), [0])
     assert ADVERSARIES["silent"](world) == []
     assert mixed(["silent", "replay"])(world) == []
+
+
+def test_late_censor_makes_a_carry_over_that_ignores_i1_send_two_contribs_of_one_round() -> None:
+    """late_censor, aggregator 2 Byzantine: it coordinates client 0 in rounds 0 ({0, 6}) and 1
+    ({0, 3}). Clients 0 and 6 end training first, then delivery is fair and the late censor acts:
+    it holds its round-0 set back until it holds client 0's round-1 CONTRIB, then certifies {6}.
+    With the carry-over of no-round-cap, client 0 re-masks its round-0 value with the pad of
+    (0, 1) and sends it to aggregator 2 as a second CONTRIB of round 1, and the two masked values
+    differ by a function of its data (P3); the protocol's I3 carries nothing into a round the
+    client contributed to, and every property holds."""
+    from pathlib import Path
+
+    from asfl.properties.checks import PROPERTIES, certified_results
+    from asfl.properties.explore import Plan, execute
+    from asfl.properties.variant_file import load
+    from asfl.spec import STANDARD
+    from asfl.spec.messages import Contrib
+    from asfl.spec.world import TrainDone
+
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
+    mutant = load(Path(__file__).parents[2] / "properties" / "mutants" / "no_round_cap.py")
+
+    def run(rules, p):
+        prefix = iter([TrainDone(0), TrainDone(6)])
+        plan = Plan((2,), ("late_censor",), False, 2, (), "late_censor")
+        return execute(Setup(p, rules), plan, lambda world, kinds: next(prefix)).run
+
+    for rules, p, twice in ((mutant.rules, mutant.apply(params), True), (STANDARD, params, False)):
+        r = run(rules, p)
+        world = r.world
+        assert world.ctx.clusters(0)[2] == {0, 6} and 0 in world.ctx.clusters(1)[2]
+        # the late censor censored client 0 in round 0, after client 0 contributed to round 1
+        assert [sorted(s) for (rr, i, s, _a) in certified_results(r) if (rr, i) == (0, 2)] == [[6]]
+        round1 = [
+            e.msg
+            for e in world.coalition_inbox
+            if isinstance(e.msg, Contrib) and (e.msg.r, e.msg.c) == (1, 0)
+        ]
+        assert len(round1) == (2 if twice else 1)
+        verdicts = {name: check(r) for name, check in PROPERTIES.items()}
+        if twice:
+            assert round1[0].y != round1[1].y and round1[1].r_model == 0
+            assert verdicts["P3"] is not None
+        else:
+            assert all(v is None for v in verdicts.values()), verdicts

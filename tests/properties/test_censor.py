@@ -47,3 +47,32 @@ def test_without_reshuffle_a_client_ends_short_under_the_censor():
         assert "not Q=1" in violation.reason
     # and the same runs without the censor balance: the censor, not the mutant alone, starves it
     assert all(p6_budget(fair_run(no_reshuffle, b, censor=False)) is None for b in broken)
+
+
+def test_the_persistent_strategy_is_named_by_the_plan_and_old_traces_mean_censoring():
+    """A plan (and a trace's extra["persistent_censor"]) names the strategy kept in the fair phase:
+    True, as traces recorded before the late censor say, is the persistent censor; the late censor
+    is named; only a setup that names late_censor draws it (the default swarm leaves it out)."""
+    from asfl.properties.adversaries import OPT_IN
+    from asfl.properties.censor import persistent_name
+
+    assert persistent_name(True) == "censoring" and persistent_name(False) is None
+    assert persistent_name("late_censor") == "late_censor"
+    with pytest.raises(ValueError):
+        persistent_name("nobody")
+    assert "late_censor" in OPT_IN and "late_censor" not in Setup(PARAMS).adversaries
+    assert targets(fair_run(STANDARD, 0, censor=False).world, False) == frozenset()
+    assert targets(fair_run(STANDARD, 0, censor=True).world, True) == {4}
+
+
+def test_the_late_censors_victims_are_exempt_from_balance():
+    """Aggregator 2 is late censor; clients 0 and 6 of its round-0 cluster end training first.
+    It certifies {6} once client 0's round-1 CONTRIB is held: client 0 is its victim (exempt from
+    P6's balance, like the persistent censor's target), and P5 and P6 hold."""
+    from asfl.spec.world import TrainDone
+
+    prefix = iter([TrainDone(0), TrainDone(6)])
+    plan = Plan((2,), ("late_censor",), False, 2, (), "late_censor")
+    run = execute(Setup(PARAMS, STANDARD), plan, lambda world, kinds: next(prefix)).run
+    assert targets(run.world, "late_censor") == {0} == run.censored
+    assert p5_liveness(run) is None and p6_budget(run) is None
