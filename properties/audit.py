@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from asfl.spec import Params, ParamsError
+from asfl.spec.rules import Rules
 
 from . import traces
 from .explore import Setup
 from .explorer import explore
+from .focus import UNDIRECTED, focus_of
 from .quorum import Setting, check_all
 from .quorum_expr import parse
 from .runner import PROPERTY_ORDER, Outcome, check_property
@@ -113,6 +115,7 @@ class AuditResult:
                     "reason": o.violation.reason if o.violation else "",
                     "trace": str(self.trace_paths[p]) if p in self.trace_paths else None,
                     "trace_steps": len(o.trace.events) if o.trace else None,
+                    "directed": o.extra.get("directed"),
                 }
                 for p, o in self.changed.properties.items()
             },
@@ -129,6 +132,38 @@ def _quorum(variant: Variant) -> dict[str, str]:
     return {v.name: v.status for v in check_all(setting)}
 
 
+def _search(
+    prop: str,
+    params: Params,
+    rules: Rules,
+    max_examples: int | None,
+    seed: int | None,
+    focus: tuple[str, ...],
+) -> Outcome:
+    """The swarm search of `prop`; where it held and the rule table has a focus, the directed search
+    with the focus's adversaries alone (focus.py). A directed outcome names them in extra["directed"]
+    and counts the swarm's examples, steps and seconds with its own."""
+    swarm = check_property(
+        prop, Setup(params, rules), max_examples=max_examples, seed_value=seed, shrink_budget=3.0
+    )
+    if not swarm.held or not focus or prop in UNDIRECTED:
+        return swarm
+    directed = check_property(
+        prop,
+        Setup(params, rules, adversaries=focus),
+        max_examples=max_examples,
+        seed_value=seed,
+        shrink_budget=3.0,
+    )
+    directed.extra["directed"] = list(focus)
+    if "first_failure_seconds" in directed.extra:
+        directed.extra["first_failure_seconds"] += swarm.seconds
+    directed.examples += swarm.examples
+    directed.steps += swarm.steps
+    directed.seconds += swarm.seconds
+    return directed
+
+
 def _side(
     variant: Variant,
     base: Params,
@@ -137,15 +172,14 @@ def _side(
     seed: int | None,
     stop_at_first: bool,
     progress: Callable[[str], None] | None,
+    focus: tuple[str, ...] = (),
 ) -> Side:
     params = variant.apply(base)
     outcomes: dict[str, Outcome] = {}
     for prop in properties:
         if progress:
             progress(f"{variant.name}: {prop}")
-        outcomes[prop] = check_property(
-            prop, Setup(params, variant.rules), max_examples=max_examples, seed_value=seed, shrink_budget=3.0
-        )
+        outcomes[prop] = _search(prop, params, variant.rules, max_examples, seed, focus)
         if stop_at_first and not outcomes[prop].held:
             break
     explored: dict[str, bool] = {}
@@ -177,6 +211,33 @@ def baseline_side(base: Params, max_examples: int | None, seed: int | None) -> S
     return _BASELINE_CACHE[key]
 
 
+_DIRECTED_CACHE: dict[tuple, Outcome] = {}
+
+
+def aligned_baseline(
+    baseline: Side, changed: Side, base: Params, max_examples: int | None, seed: int | None
+) -> Side:
+    """The baseline judged by the searches that judged the variant: where the variant's verdict came
+    from a directed search, the baseline's comes from the same directed search, so a violation
+    the directed adversaries find counts against the variant only if the baseline holds there."""
+    properties = dict(baseline.properties)
+    for prop, outcome in changed.properties.items():
+        focus = tuple(outcome.extra.get("directed", ()))
+        if not focus or outcome.held or not properties[prop].held:
+            continue
+        key = (base, prop, focus, max_examples, seed)
+        if key not in _DIRECTED_CACHE:
+            _DIRECTED_CACHE[key] = check_property(
+                prop,
+                Setup(BASELINE.apply(base), BASELINE.rules, adversaries=focus),
+                max_examples=max_examples,
+                seed_value=seed,
+                shrink_budget=3.0,
+            )
+        properties[prop] = _DIRECTED_CACHE[key]
+    return replace(baseline, properties=properties)
+
+
 def audit(
     variant: Variant,
     base: Params,
@@ -188,8 +249,9 @@ def audit(
     """Baseline against variant on the configuration `base`; traces of new violations go to out_dir."""
     start = time.perf_counter()
     traces.register_rules(variant.rules)
-    baseline = baseline_side(base, max_examples, seed)
-    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress)
+    focus = focus_of(variant.rules)
+    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress, focus)
+    baseline = aligned_baseline(baseline_side(base, max_examples, seed), changed, base, max_examples, seed)
     result = AuditResult(variant, variant.apply(base), baseline, changed, time.perf_counter() - start)
     if out_dir is not None:
         for prop, outcome in changed.properties.items():
@@ -206,6 +268,7 @@ class Kill:
     mutant: str
     description: str
     killed_by: list[str]  # properties violated (exploration), in order
+    directed: list[str]  # those of killed_by whose violation only the directed search found (focus.py)
     exhaustive: list[str]  # properties violated in the small exhaustive configuration
     refuted: list[str]  # quorum conditions the mutant's formulas break
     seconds_to_kill: float | None
@@ -215,8 +278,8 @@ class Kill:
 def kill(variant: Variant, base: Params, max_examples: int | None = None, full: bool = True) -> Kill:
     """Run the property suite on a mutant (all properties when `full`, else up to the first kill)."""
     traces.register_rules(variant.rules)
-    baseline = baseline_side(base, max_examples, None)
-    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None)
+    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None, focus_of(variant.rules))
+    baseline = aligned_baseline(baseline_side(base, max_examples, None), side, base, max_examples, None)
     # a property kills a mutant only where the baseline held it under the same budget
     side.properties = {p: o for p, o in side.properties.items() if baseline.properties[p].held}
     side.explored = {p: h for p, h in side.explored.items() if baseline.explored.get(p, True)}
@@ -231,6 +294,7 @@ def kill(variant: Variant, base: Params, max_examples: int | None = None, full: 
         mutant=variant.name,
         description=variant.description,
         killed_by=[p for p, o in side.properties.items() if not o.held],
+        directed=[p for p, o in side.properties.items() if not o.held and "directed" in o.extra],
         exhaustive=[p for p, held in side.explored.items() if not held],
         refuted=[c for c, s in side.quorum.items() if s == "refuted" and baseline_quorum.get(c) != "refuted"],
         seconds_to_kill=to_kill if first is not None else None,

@@ -22,7 +22,7 @@ from .censor import Censor, targets
 from .checks import PROPERTIES, Run, Violation, completed_round
 from .explore import Explored, Setup, explore_once, fifo_choice
 from .monitor import Monitor, monitor_worlds
-from .profiles import PROFILES
+from .profiles import PROFILES, stable_draws
 from .symbolic import SymbolicDomain  # noqa: F401  (registers the "symbolic" domain for traces)
 
 LIVENESS = frozenset({"P5", "P9"})
@@ -116,7 +116,8 @@ def check_property(
         search = seed((seed_value or 0) * 1000 + PROPERTY_ORDER.index(prop))(search)
     start = time.perf_counter()
     try:
-        search()
+        with stable_draws():
+            search()
     except (_Failed, _ShrinkBudgetSpent):
         pass
     except Exception:
@@ -271,7 +272,8 @@ def find_run(
             raise _Failed("found")
 
     try:
-        search()
+        with stable_draws():
+            search()
     except _Failed:
         pass
     return found[0] if found else None

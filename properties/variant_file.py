@@ -73,7 +73,7 @@ class Variant:
     @property
     def changes(self) -> list[str]:
         """What the variant changes, in words."""
-        out = [f"rule {n}" for n in Rules.names() if getattr(self.rules, n) is not getattr(STANDARD, n)]
+        out = [f"rule {n}" for n in self.rules.replaced()]
         if self.threshold is not None:
             out.append(f"T = {self.threshold}")
         if self.min_set is not None:

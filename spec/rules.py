@@ -105,6 +105,10 @@ class Rules:
         """The replaceable rules, in table order."""
         return [f.name for f in fields(cls) if f.name != "name"]
 
+    def replaced(self) -> list[str]:
+        """The rules this table replaces (not the standard table's function), in table order."""
+        return [n for n in self.names() if getattr(self, n) is not getattr(STANDARD, n)]
+
 
 #: The parameters each rule is called with, in order (what a variant's function must accept).
 RULE_SIGNATURES: dict[str, tuple[str, ...]] = {

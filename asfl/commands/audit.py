@@ -99,7 +99,12 @@ def _mutants(args, params, audit_mod) -> int:
     rows = [audit_mod.kill(v, params, args.max_examples) for v in audit_mod.catalogue()]
     if args.out:
         doc = {
-            r.mutant: {"killed_by": r.killed_by, "exhaustive": r.exhaustive, "refuted": r.refuted}
+            r.mutant: {
+                "killed_by": r.killed_by,
+                "directed": r.directed,
+                "exhaustive": r.exhaustive,
+                "refuted": r.refuted,
+            }
             for r in rows
         }
         write_atomic(Path(args.out) / "kill-matrix.json", json.dumps(doc, indent=2) + "\n")
@@ -112,7 +117,10 @@ def _mutants(args, params, audit_mod) -> int:
             }
         )
     else:
-        table = Table(title="kill matrix (x = the property's exploration kills the mutant)")
+        table = Table(
+            title="kill matrix (x = the property's exploration kills the mutant; "
+            "d = only the directed search, with the adversaries of the rules it replaces)"
+        )
         table.add_column("mutant")
         for p in PROPERTY_ORDER:
             table.add_column(p, justify="center")
@@ -123,7 +131,7 @@ def _mutants(args, params, audit_mod) -> int:
         for r in rows:
             table.add_row(
                 r.mutant,
-                *["x" if p in r.killed_by else "" for p in PROPERTY_ORDER],
+                *[("d" if p in r.directed else "x") if p in r.killed_by else "" for p in PROPERTY_ORDER],
                 ",".join(r.exhaustive),
                 ",".join(c.split()[0] for c in r.refuted),
                 f"{r.seconds_to_kill:.1f}" if r.seconds_to_kill is not None else "-",

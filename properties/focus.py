@@ -1,0 +1,46 @@
+"""Directed search: the adversaries whose attacks go through each rule (issue 6, the audit).
+
+The swarm (explore.py) draws one coordinator strategy and a random subset of the other adversaries
+per example, so in the 15 examples an audit spends per property, an attack of many steps on one
+rule (the serial equivocation of F1, the censor that a reshuffle defeats) is tried two or three
+times. A variant that replaces a rule is therefore also searched with the adversaries that exercise
+that rule alone (`focus_of`), after the swarm and with the same budget; the audit counts a
+violation it finds only where the baseline holds the property under that same directed search.
+
+Rules that every run exercises whatever the coalition does (the pads, the noise, the coordinator's
+choice of set) have no focus: the swarm already exercises them in every example.
+"""
+
+from __future__ import annotations
+
+from asfl.spec.rules import Rules
+
+#: rule -> the adversaries (properties/adversaries.py) whose attacks the rule exists to stop
+RULE_FOCUS: dict[str, tuple[str, ...]] = {
+    # Q2 write-once endorsement and the S-subset-of-S_i^r check: equivocating coordinators
+    "endorse_problem": ("serial_equivocation", "outside_set"),
+    "reveal_quorum": ("serial_equivocation", "equivocating"),
+    # the reshuffle and I2/I3 are what a censoring coordinator meets
+    "clusters": ("censoring",),
+    "i2_take_back": ("censoring",),
+    "i3_carry_round": ("censoring",),
+    # A1: share-sums that are not what they claim
+    "share_sum_verifies": ("wrong_sums",),
+    # Q6 / P4: results and models the coalition certified or altered alone
+    "certificate_size": ("self_certified", "forged"),
+    "model_problem": ("forged", "self_certified"),
+    # selective CLUSTER sends leave correct aggregators with different certified results
+    "relay_cluster": ("coordinator",),
+    "averaging_quorum": ("coordinator",),
+}
+
+#: properties judged without an adversary (P9: the coalition is silent, runner.setup_for)
+UNDIRECTED = frozenset({"P9"})
+
+
+def focus_of(rules: Rules) -> tuple[str, ...]:
+    """The adversaries of the rules a table replaces, without repeats, in the table's order."""
+    out: list[str] = []
+    for name in rules.replaced():
+        out += [a for a in RULE_FOCUS.get(name, ()) if a not in out]
+    return tuple(out)
