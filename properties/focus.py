@@ -23,7 +23,8 @@ RULE_FOCUS: dict[str, tuple[str, ...]] = {
     # the reshuffle and I2/I3 are what a censoring coordinator meets
     "clusters": ("censoring",),
     "i2_take_back": ("censoring",),
-    "i3_carry_round": ("censoring",),
+    # I1 against a carry-over: a censor that waits until its victim contributed to the next round
+    "i3_carry_round": ("late_censor",),
     # A1: share-sums that are not what they claim
     "share_sum_verifies": ("wrong_sums",),
     # Q6 / P4: results and models the coalition certified or altered alone
