@@ -9,8 +9,9 @@ Prints a markdown table. A few minutes on one core.
         [--silent-only]
 
 (default epsilons 4 8 16; `--n-c`, `--quota` and `--rounds` override the experiment defaults, e.g.
-the cross-device configuration of the README, `--n-c=1000 --quota=4 --rounds=15`; `--silent-only` skips the
-Byzantine-strategy columns, which repeat the silent figures, to save three runs per row)
+the cross-device configuration of the README, `--n-c=1000 --quota=4`, and its longer horizons in
+docs/reference.md, `--rounds=15`; `--silent-only` skips the Byzantine-strategy columns, which repeat
+the silent figures, to save three runs per row)
 """
 
 from __future__ import annotations
