@@ -5,11 +5,13 @@ t_a Byzantine aggregators running each shipped strategy: the accuracy must not m
 without the inclusion mechanism, plus the spread of the correct clients' exact epsilons.
 Prints a markdown table. A few minutes on one core.
 
-    python benchmarks/accuracy_table.py [epsilon ...] [--seed=N] [--n-c=N] [--quota=Q] [--silent-only]
+    python benchmarks/accuracy_table.py [epsilon ...] [--seed=N] [--n-c=N] [--quota=Q] [--rounds=R]
+        [--silent-only]
 
-(default epsilons 4 8 16; `--n-c` and `--quota` override the experiment defaults, e.g. the
-cross-device configuration of the README, `--n-c=1000 --quota=4`; `--silent-only` skips the
-Byzantine-strategy columns, which repeat the silent figures, to save three runs per row)
+(default epsilons 4 8 16; `--n-c`, `--quota` and `--rounds` override the experiment defaults, e.g.
+the cross-device configuration of the README, `--n-c=1000 --quota=4`, and its longer horizons in
+docs/reference.md, `--rounds=15`; `--silent-only` skips the Byzantine-strategy columns, which repeat
+the silent figures, to save three runs per row)
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def main(
 
 if __name__ == "__main__":
     flags = {a.split("=")[0]: a.split("=")[1] if "=" in a else "" for a in sys.argv[1:] if a.startswith("--")}
-    overrides = {k: int(flags[f]) for f, k in (("--n-c", "n_c"), ("--quota", "quota")) if f in flags}
+    names = (("--n-c", "n_c"), ("--quota", "quota"), ("--rounds", "rounds"))
+    overrides = {k: int(flags[f]) for f, k in names if f in flags}
     main(
         [float(a) for a in sys.argv[1:] if not a.startswith("--")] or [4.0, 8.0, 16.0],
         int(flags.get("--seed", 0)),
