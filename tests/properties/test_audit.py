@@ -10,9 +10,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from asfl.properties import traces
 from asfl.properties.audit import MUTANTS_DIR, audit, catalogue, markdown_report
 from asfl.properties.explore import Setup
-from asfl.properties.runner import check_property
+from asfl.properties.focus import focus_of
+from asfl.properties.runner import check_property, judge_trace
 from asfl.properties.variant_file import load
 from asfl.spec import Params
 
@@ -27,21 +29,15 @@ def test_catalogue_has_at_least_12_described_mutants_and_the_matrix_covers_them(
     assert all(v.description and "\n" not in v.description for v in mutants)
 
 
-KILLED = [v for v in catalogue() if MATRIX[v.name]["killed_by"]]
-
-
-def test_every_property_kills_a_mutant_and_most_mutants_are_killed():
-    """Issue 6 asks every mutant killed and every property killing one. Every property does; of
-    the catalogue, the pinned matrix (15 examples per property, the default configuration) kills
-    all but endorse-twice, no-reshuffle, no-round-cap and unchecked-set, which only targeted runs
-    kill so far (tests/properties/test_censor.py, test_byzantine_kills.py); see docs/check.md.
-    (`asfl audit --mutants` killed endorse-twice by P3 in one process, after the mutants before it;
-    alone it survives: a dependence on process state that is not found yet.)"""
+def test_every_mutant_is_killed_and_every_property_kills_one():
+    """Issue 6's matrix (15 examples per property, the default configuration): every property
+    kills a mutant, every mutant is killed. endorse-twice, no-reshuffle, no-round-cap and
+    unchecked-set are killed only by the directed search (focus.py), which the matrix records."""
     killers = {p for row in MATRIX.values() for p in row["killed_by"]}
     assert killers == {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"}
-    assert len(KILLED) >= 11
-    survivors = {name for name, row in MATRIX.items() if not row["killed_by"]}
-    assert survivors <= {"endorse-twice", "no-reshuffle", "no-round-cap", "unchecked-set"}
+    assert [name for name, row in MATRIX.items() if not row["killed_by"]] == []
+    directed_only = {name for name, row in MATRIX.items() if set(row["killed_by"]) <= set(row["directed"])}
+    assert directed_only == {"endorse-twice", "no-reshuffle", "no-round-cap", "unchecked-set"}
 
 
 def test_equivalent_mutants_are_shipped_apart_with_a_reason():
@@ -53,14 +49,21 @@ def test_equivalent_mutants_are_shipped_apart_with_a_reason():
     assert all("Equivalent" in p.read_text() for p in equivalent)
 
 
-@pytest.mark.parametrize("mutant", KILLED, ids=lambda v: v.name)
-def test_pinned_killer_kills_the_mutant(mutant):
-    """The first property of the pinned row kills the mutant again (same ci profile and budget)."""
-    prop = MATRIX[mutant.name]["killed_by"][0]
-    outcome = check_property(
-        prop, Setup(mutant.apply(BASE), mutant.rules), max_examples=15, shrink_budget=1.0
-    )
+@pytest.mark.parametrize("mutant", catalogue(), ids=lambda v: v.name)
+def test_pinned_killer_kills_the_mutant(mutant, tmp_path):
+    """The first property of the pinned row kills the mutant again (same ci profile, budget and
+    search: the directed one when only it found the violation), and its trace, written and read
+    back, is judged a violation again."""
+    row = MATRIX[mutant.name]
+    prop = row["killed_by"][0]
+    setup = Setup(mutant.apply(BASE), mutant.rules)
+    if prop in row["directed"]:
+        setup = Setup(mutant.apply(BASE), mutant.rules, adversaries=focus_of(mutant.rules))
+    outcome = check_property(prop, setup, max_examples=15, shrink_budget=1.0)
     assert not outcome.held, f"{mutant.name} survived {prop}"
+    traces.register_rules(mutant.rules)
+    again = traces.read_itf(traces.write_itf(tmp_path / f"{prop}.itf.json", outcome.trace))
+    assert judge_trace(again) is not None
 
 
 def _variant(tmp_path: Path, text: str) -> Path:
@@ -94,15 +97,19 @@ def test_audit_of_a_harmless_variant_breaks_nothing(tmp_path):
     path = _variant(
         tmp_path,
         """
-        from asfl.spec.inclusion import i2_take_back
+        from asfl.spec.rules import standard_relay_cluster
 
         NAME = "same"
-        DESCRIPTION = "the standard take-back rule, under another name"
-        RULES = {"i2_take_back": lambda: i2_take_back()}
+        DESCRIPTION = "the standard relay rule, under another name"
+        RULES = {"relay_cluster": lambda params: standard_relay_cluster(params)}
         """,
     )
     result = audit(load(path), BASE, max_examples=5)
     assert not result.breaks and result.newly_refuted == []
+    # the rule it replaces has a focus, so every property the swarm held was searched again,
+    # directed by the selective coordinator, and the directed search raised no false alarm either
+    directed = [p for p, o in result.changed.properties.items() if o.extra.get("directed") == ["coordinator"]]
+    assert directed == ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
 
 
 def _cli(*argv: str) -> subprocess.CompletedProcess:
