@@ -22,6 +22,9 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
                 CLUSTERs passed off as its own cluster's or that drop a member
   replay        re-sends messages it received earlier, to any correct party
   arbitrary     any well-typed message built from what the coalition knows
+  serial_equivocation  a coordinator that equivocates one set per correct endorser, in turn (F1)
+  outside_set   a coordinator that asks to unmask sets the endorse rule must refuse
+  self_certified  MODELs whose every cluster result only the coalition certified (Q6)
 """
 
 from __future__ import annotations
