@@ -302,6 +302,14 @@ def kill(variant: Variant, base: Params, max_examples: int | None = None, full: 
     )
 
 
+def verdict(outcome: Outcome) -> str:
+    """held / VIOLATED, naming the directed search's adversaries when only it found the violation."""
+    if outcome.held:
+        return "held"
+    directed = outcome.extra.get("directed")
+    return f"VIOLATED (directed: {', '.join(directed)})" if directed else "VIOLATED"
+
+
 def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
     """The audit as Markdown: what changed, each new violation with its trace's swimlane."""
     v = result.variant
@@ -313,6 +321,9 @@ def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
         f"Changes: {', '.join(v.changes) or 'none'}. Configuration: n_c={result.params.n_c}, "
         f"t_c={result.params.t_c}, n_a={result.params.n_a}, t_a={result.params.t_a}, T={result.params.T}, "
         f"m={result.params.m}, R={result.params.R}.",
+        "",
+        f"Directed search (the adversaries of the rules replaced, focus.py): "
+        f"{', '.join(focus_of(v.rules)) or 'none'}.",
         "",
         "## Verdict",
         "",
@@ -329,7 +340,7 @@ def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
         b = "held" if result.baseline.properties[prop].held else "violated"
         trace = result.trace_paths.get(prop)
         lines.append(
-            f"| {prop} | {b} | {'held' if o.held else 'VIOLATED'} | "
+            f"| {prop} | {b} | {verdict(o)} | "
             f"{f'`{trace.name}` ({len(o.trace.events)} steps)' if trace and o.trace else ''} |"
         )
     lines += [

@@ -65,24 +65,27 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
     else:
-        _print(result)
+        _print(result, audit_mod)
     return 1 if result.breaks else 0
 
 
-def _print(result) -> None:
+def _print(result, audit_mod) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     console.print(f"[bold]asfl audit[/]: {result.variant.name}: {result.variant.description}")
     console.print(f"changes: {', '.join(result.variant.changes) or 'none'}")
+    focus = audit_mod.focus_of(result.variant.rules)
+    console.print(f"directed search (the adversaries of the rules replaced): {', '.join(focus) or 'none'}")
     table = Table()
     for col in ("property", "baseline", "variant", "trace"):
         table.add_column(col)
     for prop, o in result.changed.properties.items():
         base = "held" if result.baseline.properties[prop].held else "violated"
         path = result.trace_paths.get(prop)
-        table.add_row(prop, base, "held" if o.held else "[red]VIOLATED[/]", str(path) if path else "")
+        shown = audit_mod.verdict(o)
+        table.add_row(prop, base, shown if o.held else f"[red]{shown}[/]", str(path) if path else "")
     console.print(table)
     console.print(f"quorum conditions newly refuted: {', '.join(result.newly_refuted) or 'none'}")
     console.print(f"properties newly violated: {', '.join(result.newly_violated) or 'none'}")

@@ -6,8 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from asfl.properties.adversaries import ADVERSARIES
-from asfl.properties.audit import BASELINE, MUTANTS_DIR
+from asfl.properties.audit import BASELINE, MUTANTS_DIR, verdict
 from asfl.properties.focus import RULE_FOCUS, focus_of
+from asfl.properties.runner import Outcome
 from asfl.properties.variant_file import load
 from asfl.spec.rules import STANDARD, Rules
 
@@ -40,3 +41,10 @@ def test_a_table_replacing_two_rules_gets_both_focuses_once():
     )
     assert table.replaced() == ["certificate_size", "model_problem"]
     assert focus_of(table) == ("self_certified", "forged")
+
+
+def test_a_verdict_names_the_directed_search_that_found_it():
+    assert verdict(Outcome("P3", True, 15, 100, 1.0)) == "held"
+    assert verdict(Outcome("P3", False, 15, 100, 1.0)) == "VIOLATED"
+    directed = Outcome("P3", False, 15, 100, 1.0, extra={"directed": ["serial_equivocation", "outside_set"]})
+    assert verdict(directed) == "VIOLATED (directed: serial_equivocation, outside_set)"
