@@ -132,29 +132,25 @@ def _quorum(variant: Variant) -> dict[str, str]:
     return {v.name: v.status for v in check_all(setting)}
 
 
-def _search(
-    prop: str,
-    params: Params,
-    rules: Rules,
-    max_examples: int | None,
-    seed: int | None,
-    focus: tuple[str, ...],
-) -> Outcome:
+#: seconds of shrinking per violation an audit spends
+SHRINK_BUDGET = 3.0
+
+
+def _explore(prop: str, setup: Setup, max_examples: int | None, seed: int | None) -> Outcome:
+    return check_property(
+        prop, setup, max_examples=max_examples, seed_value=seed, shrink_budget=SHRINK_BUDGET
+    )
+
+
+def _search(prop: str, params: Params, rules: Rules, max_examples: int | None, seed: int | None) -> Outcome:
     """The swarm search of `prop`; where it held and the rule table has a focus, the directed search
     with the focus's adversaries alone (focus.py). A directed outcome names them in extra["directed"]
     and counts the swarm's examples, steps and seconds with its own."""
-    swarm = check_property(
-        prop, Setup(params, rules), max_examples=max_examples, seed_value=seed, shrink_budget=3.0
-    )
+    swarm = _explore(prop, Setup(params, rules), max_examples, seed)
+    focus = focus_of(rules)
     if not swarm.held or not focus or prop in UNDIRECTED:
         return swarm
-    directed = check_property(
-        prop,
-        Setup(params, rules, adversaries=focus),
-        max_examples=max_examples,
-        seed_value=seed,
-        shrink_budget=3.0,
-    )
+    directed = _explore(prop, Setup(params, rules, adversaries=focus), max_examples, seed)
     directed.extra["directed"] = list(focus)
     if "first_failure_seconds" in directed.extra:
         directed.extra["first_failure_seconds"] += swarm.seconds
@@ -172,14 +168,13 @@ def _side(
     seed: int | None,
     stop_at_first: bool,
     progress: Callable[[str], None] | None,
-    focus: tuple[str, ...] = (),
 ) -> Side:
     params = variant.apply(base)
     outcomes: dict[str, Outcome] = {}
     for prop in properties:
         if progress:
             progress(f"{variant.name}: {prop}")
-        outcomes[prop] = _search(prop, params, variant.rules, max_examples, seed, focus)
+        outcomes[prop] = _search(prop, params, variant.rules, max_examples, seed)
         if stop_at_first and not outcomes[prop].held:
             break
     explored: dict[str, bool] = {}
@@ -227,13 +222,8 @@ def aligned_baseline(
             continue
         key = (base, prop, focus, max_examples, seed)
         if key not in _DIRECTED_CACHE:
-            _DIRECTED_CACHE[key] = check_property(
-                prop,
-                Setup(BASELINE.apply(base), BASELINE.rules, adversaries=focus),
-                max_examples=max_examples,
-                seed_value=seed,
-                shrink_budget=3.0,
-            )
+            setup = Setup(BASELINE.apply(base), BASELINE.rules, adversaries=focus)
+            _DIRECTED_CACHE[key] = _explore(prop, setup, max_examples, seed)
         properties[prop] = _DIRECTED_CACHE[key]
     return replace(baseline, properties=properties)
 
@@ -249,8 +239,7 @@ def audit(
     """Baseline against variant on the configuration `base`; traces of new violations go to out_dir."""
     start = time.perf_counter()
     traces.register_rules(variant.rules)
-    focus = focus_of(variant.rules)
-    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress, focus)
+    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress)
     baseline = aligned_baseline(baseline_side(base, max_examples, seed), changed, base, max_examples, seed)
     result = AuditResult(variant, variant.apply(base), baseline, changed, time.perf_counter() - start)
     if out_dir is not None:
@@ -278,7 +267,7 @@ class Kill:
 def kill(variant: Variant, base: Params, max_examples: int | None = None, full: bool = True) -> Kill:
     """Run the property suite on a mutant (all properties when `full`, else up to the first kill)."""
     traces.register_rules(variant.rules)
-    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None, focus_of(variant.rules))
+    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None)
     baseline = aligned_baseline(baseline_side(base, max_examples, None), side, base, max_examples, None)
     # a property kills a mutant only where the baseline held it under the same budget
     side.properties = {p: o for p, o in side.properties.items() if baseline.properties[p].held}

@@ -110,8 +110,9 @@ def test_f2_balance_holds_under_a_weakly_fair_schedule_and_fails_under_an_unfair
 
 def test_f1_is_found_by_the_exploration_with_the_serial_equivocation() -> None:
     """The exploration (ci profile) with the serial-equivocation coordinator finds F1 on the protocol
-    as first written. (The whole default swarm found it too, but only when run alone: after other
-    tests in the same process it did not, a dependence on process state not found yet.)"""
+    as first written. (The whole default swarm found it too, but only in some processes: Hypothesis
+    drew literals of whatever modules were loaded, which profiles.stable_draws has since removed;
+    the targeted strategy keeps this test independent of the swarm's composition.)"""
     from asfl.properties.runner import check_property
     from asfl.properties.variants import VARIANTS
 
@@ -128,7 +129,7 @@ def test_f1_is_found_by_the_exploration_with_the_serial_equivocation() -> None:
 def test_f3_is_found_by_the_exploration_with_a_selective_coordinator() -> None:
     """With slow clients in the swarm and the selective `coordinator` strategy, the exploration finds
     F3 on the protocol as first written (CLUSTER never relayed). (The whole default swarm found it
-    too, but only when run alone: a dependence on process state not found yet.)"""
+    too, but only in some processes, before profiles.stable_draws; see test_f1 above.)"""
     from asfl.properties.runner import check_property
     from asfl.properties.variants import VARIANTS
 
