@@ -23,6 +23,8 @@ RULE_FOCUS: dict[str, tuple[str, ...]] = {
     # the reshuffle and I2/I3 are what a censoring coordinator meets
     "clusters": ("censoring",),
     "i2_take_back": ("censoring",),
+    # when under the quota a client releases (a paced quota): a censor costs its victim a slot
+    "i2_releases_data": ("censoring", "late_censor"),
     # I1 against a carry-over: a censor that waits until its victim contributed to the next round
     "i3_carry_round": ("late_censor",),
     # A1: share-sums that are not what they claim

@@ -21,6 +21,7 @@ from typing import Any
 from asfl.reference.atomic import write_atomic
 from asfl.reference.field_domain import FieldDomain
 from asfl.spec import (
+    PACED,
     STANDARD,
     Params,
     Rules,
@@ -64,7 +65,7 @@ _SPEC_MODULES = (
 #: value domains a trace may name: (params, seed) -> Domain
 DOMAINS: dict[str, Callable[[Params, int], Any]] = {"field": FieldDomain}
 #: rule tables a trace may name (variants register theirs)
-RULESETS: dict[str, Rules] = {STANDARD.name: STANDARD}
+RULESETS: dict[str, Rules] = {STANDARD.name: STANDARD, PACED.name: PACED}
 
 
 def register_rules(table: Rules) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from asfl.spec import STANDARD, Params, Rules
+from asfl.spec import STANDARD, Params, Rules, inclusion
 from asfl.spec.context import Context
 from asfl.spec.domain import Label, Value, polynomial_share, share_point
 from asfl.spec.messages import Contrib, Sealed, ShareSum
@@ -78,7 +78,15 @@ def _accept_any_model(ctx, msg) -> str | None:
     return None
 
 
-def _no_quota(released: int, quota: int) -> bool:
+def _paced_one_round_slack(released: int, quota: int, r: int, rounds: int, c: int) -> bool:
+    """I2 paced as first written (finding F4): the quota spread over rounds 0..R-2, one round of
+    slack as Q's default keeps. A client not due in round 0 sends noise only; when that contribution
+    is late, its carry-over takes the round the client is due in, and the next models preempt its
+    trainings: it ends without a release (breaks P6's balance)."""
+    return released < inclusion.i2_paced_target(quota, r, rounds, c, slack=1)
+
+
+def _no_quota(released: int, quota: int, r: int, rounds: int, c: int) -> bool:
     """Broken I2: data is released every time, the quota is ignored (breaks P6)."""
     return True
 
@@ -171,6 +179,12 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             replace(STANDARD, name="no-quota", i2_releases_data=_no_quota), "P6", (), _no_quota.__doc__ or ""
+        ),
+        Variant(
+            replace(STANDARD, name="paced-one-slack", i2_releases_data=_paced_one_round_slack),
+            "P6",
+            ("late_censor",),
+            _paced_one_round_slack.__doc__ or "",
         ),
         Variant(
             replace(STANDARD, name="noise-for-cluster-size", noise_variance=_noise_for_cluster_size),

@@ -5,6 +5,10 @@
                    z_c on the sum, z_c calibrated so R releases per client meet (epsilon, delta)
   asfl             the protocol (`STANDARD` rules) in the discrete-event simulator; z calibrated so
                    Q releases meet (epsilon, delta) exactly (`accountant.calibrate_z`)
+  asfl-paced       the protocol with the I2 quota paced over the run (the spec's `PACED` table):
+                   the same z, the same cap Q, spent evenly, so every round averages data; the
+                   server step divides by the data fraction Q/(R-1) (`paced_data_fraction`), so
+                   eta stays a step per data contribution, as it is for the other methods
   asfl-no-inclusion the same protocol and noise without the inclusion mechanism, the
                    `NO_INCLUSION` rule table below
 
@@ -20,8 +24,9 @@ import random
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from asfl.spec.inclusion import paced_data_fraction
 from asfl.spec.params import Params
-from asfl.spec.rules import STANDARD, Rules
+from asfl.spec.rules import PACED, STANDARD, Rules
 from asfl.spec.world import initial_world
 
 from . import accountant, datasets, des
@@ -30,7 +35,7 @@ from .models import Model
 from .training_domain import LocalTraining, TrainingDomain
 
 
-def _never_binds(released: int, quota: int) -> bool:
+def _never_binds(released: int, quota: int, r: int, rounds: int, c: int) -> bool:
     """No I2: every contribution releases data."""
     return True
 
@@ -43,7 +48,7 @@ def _no_carry(contributed, late_round, r_model, s_max, rounds) -> int | None:
 NO_INCLUSION: Rules = replace(
     STANDARD, name="no-inclusion", i2_releases_data=_never_binds, i3_carry_round=_no_carry
 )
-METHODS = ("fedavg", "central-dp", "asfl", "asfl-no-inclusion")
+METHODS = ("fedavg", "central-dp", "asfl", "asfl-paced", "asfl-no-inclusion")
 #: what the t_a Byzantine aggregators do: a strategy, or "none" (t_a tolerated, every aggregator correct)
 BYZANTINE = ("none", *STRATEGIES)
 
@@ -140,13 +145,25 @@ class RunResult:
         return (max(eps) - min(eps)) / max(eps)
 
 
+def run_params(s: Setup, rules: Rules) -> Params:
+    """The parameters a run of `rules` uses. With the paced quota a round's members carry data in
+    the proportion Q/(R-1), so the server step is eta divided by that fraction: eta stays a step
+    per data contribution, as in every other method (the averager knows Q and R, never who
+    carried data)."""
+    if rules.i2_releases_data is not PACED.i2_releases_data:
+        return s.params
+    assert s.params.Q is not None
+    return replace(s.params, eta=s.params.eta / paced_data_fraction(s.params.Q, s.params.R))
+
+
 def make_domain(s: Setup, rules: Rules) -> TrainingDomain:
     """The training domain; with the `MAC_A1` rules, the one whose shares carry MAC tags."""
     from .mac_rules import MacTrainingDomain
 
     cls = MacTrainingDomain if rules.name == "mac-a1" else TrainingDomain
     cfg = s.cfg
-    return cls(s.params, cfg.seed, s.model, s.data, s.parts, LocalTraining(cfg.lr, cfg.epochs, cfg.batch))
+    training = LocalTraining(cfg.lr, cfg.epochs, cfg.batch)
+    return cls(run_params(s, rules), cfg.seed, s.model, s.data, s.parts, training)
 
 
 def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_step=None) -> RunResult:
@@ -161,7 +178,7 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
         byz, strategy = (), "silent"
     crash_clients = rng.sample(range(cfg.n_c), min(cfg.crashes, cfg.t_c))
     domain = make_domain(s, rules)
-    world = initial_world(s.params, domain, byz, rules)
+    world = initial_world(run_params(s, rules), domain, byz, rules)
     timing = des.Timing(tuple(float(x) for x in s.durations), latency=cfg.latency, seed=cfg.seed)
     horizon = float(np.median(s.durations)) * cfg.rounds
     crash_at = {c: rng.uniform(0, horizon) for c in crash_clients}
@@ -226,6 +243,8 @@ def run_method(s: Setup, method: str, on_step=None) -> RunResult:
         return run_fedavg(s, private=True)
     if method == "asfl":
         return run_asfl(s, asfl_rules(s.cfg), on_step=on_step)
+    if method == "asfl-paced":
+        return run_asfl(s, PACED, on_step=on_step)
     if method == "asfl-no-inclusion":
         return run_asfl(s, NO_INCLUSION, on_step=on_step)
     raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")

@@ -23,16 +23,16 @@ from collections import deque
 from dataclasses import asdict
 from typing import Any
 
-from asfl.spec.rules import STANDARD
+from asfl.spec.rules import PACED, STANDARD
 from asfl.spec.world import Crash, Deliver, Inject, TrainDone, World, initial_world, step
 
 from .adversaries import make_strategy
 from .des import DesResult
-from .experiment import NO_INCLUSION, TrainConfig, make_domain, setup
+from .experiment import NO_INCLUSION, TrainConfig, make_domain, run_params, setup
 from .mac_rules import MAC_A1
 
 FORMAT = "asfl-reference-run/1"
-RULES = {"asfl": STANDARD, "no-inclusion": NO_INCLUSION, "mac-a1": MAC_A1}
+RULES = {"asfl": STANDARD, "paced": PACED, "no-inclusion": NO_INCLUSION, "mac-a1": MAC_A1}
 
 
 def certified_sets(world: World) -> list[list[Any]]:
@@ -92,7 +92,7 @@ def fresh_world(rec: dict[str, Any]) -> World:
         raise ValueError(f"not an {FORMAT} record")
     rules = RULES[rec["rules"]]
     s = setup(TrainConfig(**rec["config"]))
-    return initial_world(s.params, make_domain(s, rules), rec["byzantine"], rules)
+    return initial_world(run_params(s, rules), make_domain(s, rules), rec["byzantine"], rules)
 
 
 def replay(rec: dict[str, Any]) -> World:

@@ -7,7 +7,7 @@ keyed by (seed, party, round, label), so a run is a function of its seed and its
 from .context import Context
 from .errors import ParamsError, ProtocolError
 from .params import Params
-from .rules import RULE_SIGNATURES, STANDARD, Rules
+from .rules import PACED, RULE_SIGNATURES, STANDARD, Rules
 from .world import (
     Crash,
     Deliver,
@@ -26,6 +26,7 @@ from .world import (
 
 __all__ = [
     "Context",
+    "PACED",
     "RULE_SIGNATURES",
     "Rules",
     "STANDARD",

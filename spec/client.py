@@ -90,7 +90,7 @@ def on_train_done(ctx: Context, st: ClientState) -> tuple[ClientState, list[Send
     r = st.training
     if not rules.i1_may_contribute(st.contributed, r):
         raise ProtocolError("I1", f"client {st.c} already contributed to round {r}")
-    with_data = rules.i2_releases_data(st.released, ctx.params.Q)
+    with_data = rules.i2_releases_data(st.released, ctx.params.Q, r, ctx.params.R, st.c)
     x = domain.noise(st.c, r, rules.noise_variance(ctx.params))
     if with_data:
         x = domain.add(domain.data(st.c, r, st.model), x)

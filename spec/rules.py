@@ -10,7 +10,7 @@ the `Rules` table of their `Context`. The protocol of PROTOCOL.md is `STANDARD`;
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from . import assignment, inclusion
@@ -84,7 +84,7 @@ class Rules:
     clusters: Callable[[Params, int], tuple[frozenset[int], ...]] = assignment.clusters
     i1_may_contribute: Callable[[frozenset[int], int], bool] = inclusion.i1_may_contribute
     i1_coordinator_accepts: Callable[[frozenset[int], int], bool] = inclusion.i1_coordinator_accepts
-    i2_releases_data: Callable[[int, int], bool] = inclusion.i2_releases_data
+    i2_releases_data: Callable[[int, int, int, int, int], bool] = inclusion.i2_releases_data
     i2_take_back: Callable[[], bool] = inclusion.i2_take_back
     i3_fresh_enough: Callable[[int, int, int], bool] = inclusion.i3_fresh_enough
     i3_carry_round: Callable[[frozenset[int], int, int, int, int], int | None] = inclusion.i3_carry_round
@@ -115,7 +115,7 @@ RULE_SIGNATURES: dict[str, tuple[str, ...]] = {
     "clusters": ("params", "r"),
     "i1_may_contribute": ("contributed", "r"),
     "i1_coordinator_accepts": ("held", "c"),
-    "i2_releases_data": ("released", "quota"),
+    "i2_releases_data": ("released", "quota", "r", "rounds", "c"),
     "i2_take_back": (),
     "i3_fresh_enough": ("r", "r_model", "s_max"),
     "i3_carry_round": ("contributed", "late_round", "r_model", "s_max", "rounds"),
@@ -133,6 +133,11 @@ RULE_SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 STANDARD = Rules()
+
+#: [ours] The standard protocol with the I2 quota paced over the run (`inclusion.i2_paced_releases_data`):
+#: the same cap Q, spent evenly instead of first. A named policy, audited like any variant
+#: (docs/protocol.md, deviation 12); the reference trains with it as `asfl-paced`.
+PACED = replace(STANDARD, name="paced", i2_releases_data=inclusion.i2_paced_releases_data)
 
 
 def context(params: Params, domain: Any, rules: Rules = STANDARD) -> Context:

@@ -30,6 +30,7 @@ def _asfl(*args: str) -> subprocess.CompletedProcess:
         ["--record"],
         ["--rounds", "x"],
         ["--a1", "magic"],
+        ["--eta", "0"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, capsys):

@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--clip", type=float, default=d.clip, help=f"L2 clip norm C (default {d.clip})")
     p.add_argument("--lr", type=float, default=d.lr, help=f"client learning rate (default {d.lr})")
+    p.add_argument("--eta", type=float, default=d.eta, help=f"server learning rate (default {d.eta})")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"local epochs (default {d.epochs})")
     p.add_argument(
         "--speeds", default=d.speeds, help="training durations: lognormal or pareto (default lognormal)"
@@ -62,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--a1", default="ideal", help="A1 share-sum check: ideal (the spec's predicate) or mac (linear MACs)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--compare", action="store_true", help="also run fedavg, central-dp, asfl-no-inclusion")
+    p.add_argument(
+        "--compare", action="store_true", help="also run fedavg, central-dp, asfl-paced, asfl-no-inclusion"
+    )
     p.add_argument("--out", type=Path, default=None, help="directory for PNG plots and results.json")
     p.add_argument("--record", action="store_true", help="also write the ASFL run as run.json to --out")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -85,8 +88,8 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         (args.epsilon > 0, "--epsilon must be positive"),
         (0 < args.delta < 1, "--delta must be in (0, 1)"),
         (
-            args.clip > 0 and args.lr > 0 and args.epochs >= 1,
-            "--clip and --lr must be positive, --epochs >= 1",
+            args.clip > 0 and args.lr > 0 and args.eta > 0 and args.epochs >= 1,
+            "--clip, --lr and --eta must be positive, --epochs >= 1",
         ),
         (args.alpha > 0 and args.speed_spread >= 0, "--alpha must be positive, --speed-spread >= 0"),
         (0 <= args.crashes <= args.t_c, "--crashes must be between 0 and --t-c"),
@@ -102,7 +105,7 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         dataset=args.dataset, model=args.model, rounds=args.rounds, n_c=args.n_c, t_c=args.t_c,
         n_a=args.n_a, t_a=args.t_a, m=args.m, quota=args.quota, byzantine=args.byzantine,
         crashes=args.crashes, epsilon=args.epsilon, delta=args.delta, partition=args.partition,
-        alpha=args.alpha, clip=args.clip, lr=args.lr, epochs=args.epochs,
+        alpha=args.alpha, clip=args.clip, lr=args.lr, eta=args.eta, epochs=args.epochs,
         speed_spread=args.speed_spread, seed=args.seed, a1=args.a1,
         speeds=args.speeds,
     )  # fmt: skip

@@ -14,15 +14,15 @@ from asfl.properties.censor import targets
 from asfl.properties.checks import certified_results, p5_liveness, p6_budget
 from asfl.properties.explore import Plan, Setup, execute
 from asfl.properties.variant_file import load
-from asfl.spec import STANDARD, Params
+from asfl.spec import PACED, STANDARD, Params
 
 MUTANTS = Path(__file__).parents[2] / "properties" / "mutants"
 PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
 
 
-def fair_run(rules, byzantine: int, censor: bool = True):
+def fair_run(rules, byzantine: int, censor: bool = True, params: Params = PARAMS):
     plan = Plan((byzantine,), (), False, 0, (), censor)
-    return execute(Setup(PARAMS, rules), plan, lambda world, kinds: None).run
+    return execute(Setup(params, rules), plan, lambda world, kinds: None).run
 
 
 @pytest.mark.parametrize("byzantine", range(PARAMS.n_a))
@@ -36,6 +36,19 @@ def test_the_protocol_absorbs_a_persistent_censor(byzantine):
     assert p5_liveness(run) is None
     assert p6_budget(run) is None
     assert run.world.clients[target].released == PARAMS.Q
+
+
+@pytest.mark.parametrize("rounds", [4, 6])
+@pytest.mark.parametrize("byzantine", range(PARAMS.n_a))
+def test_a_paced_quota_absorbs_the_persistent_censor_too(byzantine, rounds):
+    """PACED (docs/protocol.md, deviation 12) delays releases to the pace: a client whose round-r
+    slot is censored is then behind it and releases at its next contribution, so every client but
+    the target still reaches Q (R=4: Q=1, R=6: Q=2) and no round is left unfinished."""
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=rounds)
+    run = fair_run(PACED, byzantine, params=params)
+    assert p5_liveness(run) is None and p6_budget(run) is None
+    (target,) = targets(run.world)
+    assert all(st.released == params.Q for st in run.world.clients if st.c != target)
 
 
 def test_without_reshuffle_a_client_ends_short_under_the_censor():

@@ -169,3 +169,66 @@ def test_f2_three_rounds_are_not_long_enough_four_are() -> None:
     assert released[6] == 0
     violation, released = counts[4]
     assert violation is None and set(released.values()) == {1}
+
+
+def test_f4_a_pace_with_one_round_of_slack_leaves_a_client_without_a_release() -> None:
+    """F4: the paced quota as first written (slots 0..R-2, rule table `paced-one-slack`). Client 7
+    (phase 1: due in round 1) sends noise only in round 0; that contribution loses the race, its
+    carry-over takes round 1, the very round the client was due in, and models 3 and 4 preempt its
+    next trainings: at R=4 it ends with count 0, Q=1 (found by the audit's directed search)."""
+    trace = traces.read_itf(PINNED / "F4-paced-one-slack.itf.json")
+    assert trace.rules == "paced-one-slack" and trace.property == "P6"
+    assert trace.extra["chaos_steps"] <= 3 and trace.extra["persistent_censor"] == "late_censor"
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and "(7, 0)" in violation.reason
+    final = rep.worlds[-1].clients[7]
+    assert final.contributed == {0, 1} and final.released == 0
+
+
+def _fair_replay(trace, rules):
+    """The trace's chaos prefix, delivered by content, then the fair phase, under `rules`."""
+    from asfl.properties.minimize import by_content, replay_steps
+
+    chaos = trace.events[: trace.extra["fair_from"]]
+    steps = by_content(trace.worlds()[: len(chaos) + 1], chaos)
+    censor = trace.extra["persistent_censor"]
+    return replay_steps(Setup(trace.params, rules), trace.byzantine, steps, fair=True, censor=censor)[1]
+
+
+def test_f4_three_rounds_of_slack_balance_the_same_schedule() -> None:
+    """The same chaos prefix and fair phase (late censor kept): with the pace's three rounds of slack
+    (PACED, at R=4 the standard rule) and with STANDARD, every count reaches Q."""
+    from asfl.properties.checks import p5_liveness, p6_budget
+    from asfl.spec import PACED, STANDARD
+
+    trace = traces.read_itf(PINNED / "F4-paced-one-slack.itf.json")
+    for rules in (PACED, STANDARD):
+        run = _fair_replay(trace, rules)
+        assert p5_liveness(run) is None and p6_budget(run) is None, rules.name
+        assert run.world.clients[7].released == trace.params.Q
+
+
+def test_f4_at_six_rounds_the_schedule_that_starves_paced_starves_standard_too() -> None:
+    """What the audit's directed search found next (PACED, R=6, Q=2, aggregator 0 kept censoring)
+    is the limit F2 recorded, not the pace: client 3's round-0 contribution loses the round-0 race
+    and, carried over, the round-1 race; its trainings for rounds 2, 4 and 5 are preempted and
+    round 3 is its one release. The standard rule, on the same prefix and fair phase, ends with the
+    same count 1, Q=2: the audit's "newly violated" was not new (the baseline's own search had not
+    reached such a schedule)."""
+    from asfl.properties.checks import p6_budget
+    from asfl.spec import STANDARD
+
+    trace = traces.read_itf(PINNED / "F4-paced-R6.itf.json")
+    assert trace.rules == "paced" and trace.property == "P6" and trace.params.R == 6
+    assert trace.extra["chaos_steps"] <= 15 and trace.extra["persistent_censor"] is True
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and "(3, 1)" in violation.reason
+    client3 = rep.worlds[-1].clients[3]
+    assert client3.contributed == {0, 1, 3} and client3.released == 1 == trace.params.Q - 1
+    run = _fair_replay(trace, STANDARD)
+    standard = p6_budget(run)
+    assert standard is not None and "(3, 1)" in standard.reason

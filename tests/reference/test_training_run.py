@@ -163,3 +163,35 @@ def test_experiment_defaults_use_the_params_quota_and_fit_many_clients():
     many = setup(TrainConfig(n_c=1000, rounds=2, epochs=1, partition="dirichlet"))
     sizes = [len(p) for p in many.parts]
     assert len(sizes) == 1000 and min(sizes) >= 1 and sum(sizes) == len(many.data.y_train)
+
+
+def test_paced_quota_spreads_data_over_the_run_with_the_same_balance(small, runs):
+    """`asfl-paced` (the spec's PACED table): the standard rule spends the quota in the first rounds
+    and the late rounds average noise only; the paced one releases data in late rounds too, every
+    client still ends at Q, and the server step is eta per data contribution. Its record replays."""
+    from asfl.reference.experiment import run_params
+    from asfl.spec.inclusion import PACE_SLACK
+    from asfl.spec.rules import PACED
+
+    def data_rounds(rules):
+        seen: set[tuple[int, int]] = set()
+
+        def on_step(world, now):
+            for st in world.clients:
+                seen.update((st.c, r) for r, o in st.outstanding.items() if o.with_data)
+
+        res = run_asfl(small, rules, on_step=on_step)
+        return res, {r for _, r in seen}
+
+    standard, std_rounds = data_rounds(STANDARD)
+    paced, paced_rounds = data_rounds(PACED)
+    assert paced.finished and set(paced.releases.values()) == {SMALL.quota}
+    assert paced.epsilon_spread() == standard.epsilon_spread() == 0.0
+    late = set(range(SMALL.rounds // 2, SMALL.rounds))
+    assert not std_rounds & late  # Q=2 of 12 rounds: the standard rule is done by mid-run
+    assert len(paced_rounds & late) >= 3
+    slots = SMALL.rounds - PACE_SLACK
+    assert run_params(small, PACED).eta == pytest.approx(SMALL.eta * slots / SMALL.quota)
+    assert run_params(small, STANDARD) is small.params
+    rec = recording.record(SMALL, "paced", "silent", paced.extra["des"])
+    assert recording.check_replay(json.loads(json.dumps(rec))) == []
