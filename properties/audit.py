@@ -25,7 +25,7 @@ from .explorer import explore
 from .focus import UNDIRECTED, focus_of
 from .quorum import Setting, check_all
 from .quorum_expr import parse
-from .runner import PROPERTY_ORDER, Outcome, check_property
+from .runner import PROPERTY_ORDER, Outcome, check_property, judge_schedule
 from .variant_file import Variant, load, make_variant
 
 MUTANTS_DIR = Path(__file__).with_name("mutants")
@@ -111,6 +111,7 @@ class AuditResult:
             "properties": {
                 p: {
                     "baseline": "held" if self.baseline.properties[p].held else "violated",
+                    "baseline_same_schedule": bool(self.baseline.properties[p].extra.get("same_schedule")),
                     "variant": "held" if o.held else "violated",
                     "reason": o.violation.reason if o.violation else "",
                     "trace": str(self.trace_paths[p]) if p in self.trace_paths else None,
@@ -228,6 +229,26 @@ def aligned_baseline(
     return replace(baseline, properties=properties)
 
 
+def same_schedule_baseline(baseline: Side, changed: Side, base: Params) -> Side:
+    """The baseline judged on the variant's own counterexamples: where the variant fails a property
+    the baseline's search held, the variant's trace is replayed on the baseline (`judge_schedule`);
+    if the baseline fails that schedule too, its verdict is that violation (extra["same_schedule"])
+    and the property is not newly violated. The searches draw other runs for other rules, so a
+    held baseline verdict only says its own search found nothing (finding F4)."""
+    properties = dict(baseline.properties)
+    setup = Setup(BASELINE.apply(base), BASELINE.rules)
+    for prop, outcome in changed.properties.items():
+        if outcome.held or outcome.trace is None or not properties[prop].held:
+            continue
+        shared = judge_schedule(outcome.trace, setup)
+        if shared is not None:
+            before = properties[prop]
+            properties[prop] = replace(
+                before, held=False, violation=shared, extra={**before.extra, "same_schedule": True}
+            )
+    return replace(baseline, properties=properties)
+
+
 def audit(
     variant: Variant,
     base: Params,
@@ -241,6 +262,7 @@ def audit(
     traces.register_rules(variant.rules)
     changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress)
     baseline = aligned_baseline(baseline_side(base, max_examples, seed), changed, base, max_examples, seed)
+    baseline = same_schedule_baseline(baseline, changed, base)
     result = AuditResult(variant, variant.apply(base), baseline, changed, time.perf_counter() - start)
     if out_dir is not None:
         for prop, outcome in changed.properties.items():
@@ -291,6 +313,13 @@ def kill(variant: Variant, base: Params, max_examples: int | None = None, full: 
     )
 
 
+def baseline_verdict(outcome: Outcome) -> str:
+    """held / violated, and whether on the variant's own counterexample (`same_schedule_baseline`)."""
+    if outcome.held:
+        return "held"
+    return "violated (same schedule)" if outcome.extra.get("same_schedule") else "violated"
+
+
 def verdict(outcome: Outcome) -> str:
     """held / VIOLATED, naming the directed search's adversaries when only it found the violation."""
     if outcome.held:
@@ -326,7 +355,7 @@ def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
         "|---|---|---|---|",
     ]
     for prop, o in result.changed.properties.items():
-        b = "held" if result.baseline.properties[prop].held else "violated"
+        b = baseline_verdict(result.baseline.properties[prop])
         trace = result.trace_paths.get(prop)
         lines.append(
             f"| {prop} | {b} | {verdict(o)} | "

@@ -244,6 +244,22 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
     return judge(run)
 
 
+def judge_schedule(trace: traces.Trace, setup: Setup) -> Violation | None:
+    """The trace's property judged on the same schedule under another protocol (`setup`): its steps
+    delivered by content (`minimize.by_content`), those no longer possible skipped, then the fair
+    phase run again if the trace has one. This tells a variant's new violation from an old one:
+    the baseline may fail the very schedule the variant failed (finding F4)."""
+    from .minimize import by_content, replay_steps
+
+    fair = trace.extra.get("fair_from", -1)
+    fair_from = fair if isinstance(fair, int) and fair >= 0 else None
+    events = trace.events if fair_from is None else trace.events[:fair_from]
+    steps = by_content(trace.worlds()[: len(events) + 1], events)
+    censor = trace.extra.get("persistent_censor", False)
+    _events, run = replay_steps(setup, trace.byzantine, steps, fair_from is not None, censor)
+    return PROPERTIES[trace.property](run)
+
+
 def trace_filename(outcome: Outcome, rules_name: str) -> str:
     return f"{outcome.prop}-{rules_name}.itf.json"
 

@@ -82,7 +82,7 @@ def _print(result, audit_mod) -> None:
     for col in ("property", "baseline", "variant", "trace"):
         table.add_column(col)
     for prop, o in result.changed.properties.items():
-        base = "held" if result.baseline.properties[prop].held else "violated"
+        base = audit_mod.baseline_verdict(result.baseline.properties[prop])
         path = result.trace_paths.get(prop)
         shown = audit_mod.verdict(o)
         table.add_row(prop, base, shown if o.held else f"[red]{shown}[/]", str(path) if path else "")

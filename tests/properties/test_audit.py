@@ -127,3 +127,26 @@ def test_cli_bad_variant_is_one_line_with_file_and_line(tmp_path):
     assert f"{bad}:3: NameError" in line
     proc = _cli()
     assert proc.returncode == 2 and "give a variant file" in proc.stderr
+
+
+SAME_SCHEDULE = [("F2-limit-R6", True), ("F4-paced-R6", False), ("F4-paced-one-slack", False)]
+
+
+@pytest.mark.parametrize(("name", "shared"), SAME_SCHEDULE)
+def test_a_violation_the_baseline_shares_on_the_same_schedule_is_not_new(name, shared):
+    """`same_schedule_baseline`: a counterexample replayed on the baseline. F2's R=6 schedule starves
+    the standard rule itself, so P6 would not be newly violated; F4's two paced schedules do not
+    starve it, so P6 is."""
+    from asfl.properties.audit import AuditResult, Side, baseline_verdict, same_schedule_baseline
+    from asfl.properties.runner import Outcome
+    from asfl.properties.variant_file import make_variant
+
+    trace = traces.read_itf(Path(__file__).parent / "traces" / f"{name}.itf.json")
+    base = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=trace.params.R)
+    held = Side({}, {}, {"P6": Outcome("P6", True, 15, 1000, 1.0)}, {})
+    changed = Side({}, {}, {"P6": Outcome("P6", False, 15, 1000, 1.0, judge_trace(trace), trace)}, {})
+    baseline = same_schedule_baseline(held, changed, base)
+    assert held.properties["P6"].held  # the cached side is not mutated
+    result = AuditResult(make_variant(trace.rules, "F4"), base, baseline, changed)
+    assert result.newly_violated == ([] if shared else ["P6"])
+    assert baseline_verdict(baseline.properties["P6"]) == ("violated (same schedule)" if shared else "held")
