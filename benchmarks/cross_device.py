@@ -3,21 +3,22 @@
 The experiment defaults (C=0.5, lr 0.5, 5 local epochs, eta 2) were tuned at n_c=100, 13 samples
 per client. At n_c=1000 a client holds 1-2 samples and its clipped update is small, so every
 method wants a larger server step eta. Comparing the methods at eta=2 favoured ASFL: central DP
-gains about 5 points from a larger eta, ASFL less. This script tunes eta for each method on its
-own (everything else as the experiment defaults) and then compares them at their best:
+gains 6 points from a larger eta, ASFL 4. This script tunes eta for each method on its own
+(everything else as the experiment defaults) and then compares them at their best:
 
-  tune    eta grid per method at epsilon 8, seed 0, IID and label skew; the best eta is the one
-          with the highest mean accuracy over the two partitions
+  tune    eta grid per method at epsilon 8 (--epsilon), seed 0, IID and label skew; the best eta
+          is the one with the highest mean accuracy over the two partitions
   table   central DP, ASFL (I2 spends the quota first) and ASFL paced (the spec's `PACED` table:
           the same quota spread over the run) at their tuned eta, epsilon 4/8/16, both
           partitions, several seeds; gap to central DP in points, spread of the exact epsilons
 
-Figures only, nothing is asserted. About 10 minutes (tune) and 20 minutes (table, 3 seeds) on
-one core; `--jobs 2` halves both.
+Figures only, nothing is asserted. About 15 minutes (tune) and 25 minutes (table, 3 seeds, R=10)
+on one core; `--jobs 2` halves both; R=15 takes half as long again.
 
-    python benchmarks/cross_device.py tune [--jobs 2]
+    python benchmarks/cross_device.py tune [--epsilon 8] [--methods central-dp,asfl,asfl-paced]
+        [--rounds 10] [--jobs 2]
     python benchmarks/cross_device.py table [--eta central-dp=32,asfl=32,asfl-paced=24] [--seeds 0 1 2]
-        [--rounds 10] [--quota 4] [--jobs 2]
+        [--epsilons 4 8 16] [--rounds 10] [--quota 4] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -58,16 +59,19 @@ def _map(jobs: list, n_jobs: int) -> list:
         return pool.map(_run, jobs, chunksize=1)
 
 
-def tune(base: TrainConfig, n_jobs: int, methods: tuple[str, ...] = METHODS) -> None:
+def tune(base: TrainConfig, n_jobs: int, methods: tuple[str, ...] = METHODS, epsilon: float = 8.0) -> None:
     grids = {m: ETA_GRID[m] for m in methods}
     jobs = [
-        (method, replace(base, partition=part, epsilon=8.0, eta=eta))
+        (method, replace(base, partition=part, epsilon=epsilon, eta=eta))
         for method, grid in grids.items()
         for eta in grid
         for part in PARTITIONS
     ]
     acc = {(m, c.eta, c.partition): a for m, c, a, _, _ in _map(jobs, n_jobs)}
-    print(f"eta tuning: n_c={base.n_c}, Q={base.quota}, R={base.rounds}, epsilon 8, seed {base.seed}\n")
+    print(
+        f"eta tuning: n_c={base.n_c}, Q={base.quota}, R={base.rounds}, epsilon {epsilon:g}, "
+        f"seed {base.seed}\n"
+    )
     print("| method | eta | iid | dirichlet | mean |")
     print("|---|---|---|---|---|")
     for method, grid in grids.items():
@@ -79,8 +83,10 @@ def tune(base: TrainConfig, n_jobs: int, methods: tuple[str, ...] = METHODS) -> 
             print(f"| {method} | {eta:g}{mark} | {iid:.3f} | {skew:.3f} | {means[eta]:.3f} |")
 
 
-def table(base: TrainConfig, etas: dict[str, float], seeds: list[int], n_jobs: int) -> None:
-    cells = list(itertools.product(seeds, PARTITIONS, EPSILONS))
+def table(
+    base: TrainConfig, etas: dict[str, float], seeds: list[int], n_jobs: int, epsilons=EPSILONS
+) -> None:
+    cells = list(itertools.product(seeds, PARTITIONS, epsilons))
     methods = (*METHODS, "asfl-no-inclusion")
     eta_of = {**etas, "asfl-no-inclusion": etas["asfl"]}  # the same averaging as asfl
     jobs = [
@@ -135,6 +141,8 @@ def main() -> None:
     ap.add_argument("command", choices=("tune", "table"))
     ap.add_argument("--eta", default="", help="table: method=eta,... (default: the tuned values)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--epsilons", type=float, nargs="+", default=list(EPSILONS), help="table: the epsilons")
+    ap.add_argument("--epsilon", type=float, default=8.0, help="tune: the epsilon tuned at")
     ap.add_argument("--rounds", type=int, default=CROSS_DEVICE.rounds)
     ap.add_argument("--quota", type=int, default=CROSS_DEVICE.quota)
     ap.add_argument("--methods", default=",".join(METHODS), help="tune: which methods' grids to run")
@@ -142,9 +150,9 @@ def main() -> None:
     args = ap.parse_args()
     base = replace(CROSS_DEVICE, rounds=args.rounds, quota=args.quota)
     if args.command == "tune":
-        tune(replace(base, seed=args.seeds[0]), args.jobs, tuple(args.methods.split(",")))
+        tune(replace(base, seed=args.seeds[0]), args.jobs, tuple(args.methods.split(",")), args.epsilon)
     else:
-        table(base, _etas(args.eta), args.seeds, args.jobs)
+        table(base, _etas(args.eta), args.seeds, args.jobs, tuple(args.epsilons))
 
 
 if __name__ == "__main__":
