@@ -6,6 +6,6 @@ Not a mistake but a choice of ours, audited like one: `asfl audit properties/pol
 from asfl.spec.inclusion import i2_paced_releases_data
 
 NAME = "paced"
-DESCRIPTION = "I2 paced: the quota Q is spread evenly over rounds 0..R-2 instead of spent first"
+DESCRIPTION = "I2 paced: the quota Q is spread evenly over rounds 0..R-4 instead of spent first"
 
 RULES = {"i2_releases_data": i2_paced_releases_data}
