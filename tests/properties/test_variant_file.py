@@ -77,3 +77,17 @@ def test_make_variant_builds_the_same_thing_in_python():
     v = make_variant("wait-all", "average only with all n_a clusters", {"averaging_quorum": lambda p: p.n_a})
     assert v.rules.averaging_quorum(Params(n_c=8, t_c=1, n_a=4, t_a=1)) == 4
     assert v.changes == ["rule averaging_quorum"]
+
+
+def test_the_shipped_policy_file_is_the_spec_paced_table():
+    """properties/policies/paced.py (installed with the package) replaces exactly I2's release rule
+    with the spec's paced one, so `asfl audit` on it audits `PACED` (docs/protocol.md, deviation 12)."""
+    from pathlib import Path
+
+    import asfl.properties
+    from asfl.spec import PACED
+
+    variant = load(Path(asfl.properties.__file__).with_name("policies") / "paced.py")
+    assert variant.name == PACED.name and variant.changes == ["rule i2_releases_data"]
+    assert variant.rules.i2_releases_data is PACED.i2_releases_data
+    assert variant.rules.replaced() == PACED.replaced()
