@@ -7,7 +7,7 @@
                    Q releases meet (epsilon, delta) exactly (`accountant.calibrate_z`)
   asfl-paced       the protocol with the I2 quota paced over the run (the spec's `PACED` table):
                    the same z, the same cap Q, spent evenly, so every round averages data; the
-                   server step divides by the data fraction Q/(R-1) (`paced_data_fraction`), so
+                   server step divides by the data fraction Q/(R-3) (`paced_data_fraction`), so
                    eta stays a step per data contribution, as it is for the other methods
   asfl-no-inclusion the same protocol and noise without the inclusion mechanism, the
                    `NO_INCLUSION` rule table below
@@ -146,10 +146,10 @@ class RunResult:
 
 
 def run_params(s: Setup, rules: Rules) -> Params:
-    """The parameters a run of `rules` uses. With the paced quota a round's members carry data in
-    the proportion Q/(R-1), so the server step is eta divided by that fraction: eta stays a step
-    per data contribution, as in every other method (the averager knows Q and R, never who
-    carried data)."""
+    """The parameters a run of `rules` uses. With the paced quota, a paced round's members carry
+    data in the proportion Q/slots (`paced_data_fraction`, slots = R-3), so the server step is eta
+    divided by that fraction: eta stays a step per data contribution, as in every other method
+    (the averager knows Q and R, never who carried data)."""
     if rules.i2_releases_data is not PACED.i2_releases_data:
         return s.params
     assert s.params.Q is not None

@@ -38,13 +38,13 @@ def test_the_protocol_absorbs_a_persistent_censor(byzantine):
     assert run.world.clients[target].released == PARAMS.Q
 
 
-@pytest.mark.parametrize("rounds", [4, 6])
 @pytest.mark.parametrize("byzantine", range(PARAMS.n_a))
-def test_a_paced_quota_absorbs_the_persistent_censor_too(byzantine, rounds):
+def test_a_paced_quota_absorbs_the_persistent_censor_too(byzantine):
     """PACED (docs/protocol.md, deviation 12) delays releases to the pace: a client whose round-r
     slot is censored is then behind it and releases at its next contribution, so every client but
-    the target still reaches Q (R=4: Q=1, R=6: Q=2) and no round is left unfinished."""
-    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=rounds)
+    the target still reaches Q and no round is left unfinished. R=6 (Q=2, three paced rounds): at
+    R <= 4 PACED is the standard rule, which the test above covers."""
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=6)
     run = fair_run(PACED, byzantine, params=params)
     assert p5_liveness(run) is None and p6_budget(run) is None
     (target,) = targets(run.world)
