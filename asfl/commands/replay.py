@@ -20,12 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties import variants
     from asfl.properties.runner import judge_trace
     from asfl.properties.traces import read_itf, replay
     from asfl.spec.world import InvalidEvent
 
-    variants.register_all()
     try:
         trace = read_itf(args.file)
     except ValueError as e:

@@ -20,12 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from asfl.properties import variants
     from asfl.properties.swimlane import lanes, party_names, render_rich, render_svg
     from asfl.properties.traces import read_itf
     from asfl.spec.world import InvalidEvent
 
-    variants.register_all()
     if args.last is not None and args.last < 1:
         raise UsageError("--last must be at least 1")
     try:
