@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .aggregator import AggregatorState, aggregator_receive, initial_aggregator
 from .client import ClientState, client_receive, initial_client, on_train_done
@@ -154,7 +154,7 @@ def enabled(world: World, adversary: Adversary | None = None) -> list[Event]:
 def _post(world: World, src: Party, sends: Iterable[tuple[Party, Message]]) -> tuple[World, tuple[int, ...]]:
     envs = tuple(Envelope(world.next_id + k, src, dst, msg) for k, (dst, msg) in enumerate(sends))
     ids = tuple(e.id for e in envs)
-    return replace(world, in_flight=world.in_flight + envs, next_id=world.next_id + len(envs)), ids
+    return _evolve(world, in_flight=world.in_flight + envs, next_id=world.next_id + len(envs)), ids
 
 
 def forgery(world: World, sender: int, msg: Message) -> Sig | Contrib | None:
@@ -172,7 +172,7 @@ def _deliver(world: World, env: Envelope) -> tuple[World, tuple[int, ...], Proto
     if dst.role == "a" and dst.index in world.byzantine:
         seen = world.coalition_seen | frozenset(authenticated_parts(env.msg))
         return (
-            replace(world, coalition_inbox=world.coalition_inbox + (env,), coalition_seen=seen),
+            _evolve(world, coalition_inbox=world.coalition_inbox + (env,), coalition_seen=seen),
             (),
             None,
         )
@@ -181,16 +181,25 @@ def _deliver(world: World, env: Envelope) -> tuple[World, tuple[int, ...], Proto
     try:
         if dst.role == "c":
             cst, sends = client_receive(ctx, world.clients[dst.index], env.src, env.msg)
-            world = replace(world, clients=_put(world.clients, dst.index, cst))
+            world = _evolve(world, clients=_put(world.clients, dst.index, cst))
         else:
             ast = world.aggregators[dst.index]
             assert ast is not None
             new, sends = aggregator_receive(ctx, ast, env.src, env.msg)
-            world = replace(world, aggregators=_put(world.aggregators, dst.index, new))
+            world = _evolve(world, aggregators=_put(world.aggregators, dst.index, new))
     except ProtocolError as refusal:
         return world, (), refusal
     world, ids = _post(world, dst, sends)
     return world, ids, None
+
+
+def _evolve(world: World, **changes: object) -> World:
+    """`dataclasses.replace` for the world, without re-running `__init__` (it has no checks to
+    re-run): every step makes several worlds, and `replace` introspects the fields each time."""
+    new = object.__new__(World)
+    new.__dict__.update(world.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _envelope_id(env: Envelope) -> int:
@@ -212,20 +221,20 @@ def step(world: World, event: Event) -> World:
         if k == len(world.in_flight) or world.in_flight[k].id != event.msg_id:
             raise InvalidEvent(f"message {event.msg_id} is not in flight")
         env = world.in_flight[k]
-        world = replace(world, in_flight=world.in_flight[:k] + world.in_flight[k + 1 :])
+        world = _evolve(world, in_flight=world.in_flight[:k] + world.in_flight[k + 1 :])
         world, sent, refused = _deliver(world, env)
     elif isinstance(event, TrainDone):
         c = event.client
         if not 0 <= c < world.params.n_c or c in world.crashed or world.clients[c].training is None:
             raise InvalidEvent(f"client {c} is not training")
         cst, sends = on_train_done(world.ctx, world.clients[c])
-        world = replace(world, clients=_put(world.clients, c, cst))
+        world = _evolve(world, clients=_put(world.clients, c, cst))
         world, sent = _post(world, client(c), sends)
     elif isinstance(event, Crash):
         c = event.client
         if c in world.crashed or len(world.crashed) >= world.params.t_c or not 0 <= c < world.params.n_c:
             raise InvalidEvent(f"client {c} may not crash (t_c={world.params.t_c})")
-        world = replace(world, crashed=world.crashed | {c})
+        world = _evolve(world, crashed=world.crashed | {c})
     elif isinstance(event, Inject):
         if event.sender not in world.byzantine:
             raise InvalidEvent(f"aggregator {event.sender} is not Byzantine")
@@ -235,7 +244,7 @@ def step(world: World, event: Event) -> World:
         world, sent = _post(world, aggregator(event.sender), [(event.dst, event.msg)])
     else:
         raise InvalidEvent(f"unknown event {event!r}")
-    return replace(world, steps=world.steps + 1, last=Outcome(event, sent, refused))
+    return _evolve(world, steps=world.steps + 1, last=Outcome(event, sent, refused))
 
 
 def correct_aggregators(world: World) -> list[AggregatorState]:
