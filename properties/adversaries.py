@@ -23,6 +23,8 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   replay        re-sends messages it received earlier, to any correct party
   arbitrary     any well-typed message built from what the coalition knows
   serial_equivocation  a coordinator that equivocates one set per correct endorser, in turn (F1)
+  split_equivocation   a coordinator that gets one set endorsed by each group of T - t_a correct
+                aggregators (the attack on a threshold below Q2, at any size)
   outside_set   a coordinator that asks to unmask sets the endorse rule must refuse
   self_certified  MODELs whose every cluster result only the coalition certified (Q6)
 """
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from asfl.spec.aggregator import recompute_agg
 from asfl.spec.messages import (
@@ -55,6 +57,7 @@ from asfl.spec.messages import (
 )
 from asfl.spec.world import Inject, World
 
+from .memo import IdentityMemo
 from .symbolic import Form
 
 Adversary = Callable[[World], list[Inject]]
@@ -68,19 +71,112 @@ def inbox(world: World) -> Iterable[Message]:
     return (env.msg for env in world.coalition_inbox)
 
 
+_MEMO = IdentityMemo()
+
+
+class InboxView:
+    """What the coalition's inbox says, kept up to date incrementally: the inbox only grows along
+    a run, so each envelope is read once, not once per step (issue 12, the fast step).
+
+    `held[b][r][c]`: the first CONTRIB of cluster b the coalition received as its coordinator;
+    `sums` / `sigs`: the SHARE_SUMs and ENDORSEs it received as coordinator, by (b, r, S);
+    `answers[b]`: what b sends as endorser of correct coordinators and certifier of the CLUSTERs
+    it received (`_coordinate`), in inbox order."""
+
+    def __init__(self, world: World) -> None:
+        self.ctx = world.ctx
+        self.size = 0
+        self.last: object = None
+        self.held: dict[int, dict[int, dict[int, Contrib]]] = {b: {} for b in world.byzantine}
+        self.sums: dict[tuple, dict[int, ShareSum]] = {}
+        self.sigs: dict[tuple, dict[int, Sig]] = {}
+        self.answers: dict[int, list[Inject]] = {b: [] for b in world.byzantine}
+        self._endorsed: dict[int, dict[tuple, UnmaskReq]] = {b: {} for b in world.byzantine}
+
+    def follows(self, world: World) -> bool:
+        inbox = world.coalition_inbox
+        return (
+            world.ctx is self.ctx
+            and len(inbox) >= self.size
+            and (self.size == 0 or inbox[self.size - 1] is self.last)
+        )
+
+    def catch_up(self, world: World) -> None:
+        inbox = world.coalition_inbox
+        for env in inbox[self.size :]:
+            self._read(world, env)
+        self.size = len(inbox)
+        self.last = inbox[-1] if inbox else None
+
+    def _read(self, world: World, env) -> None:
+        msg, dst = env.msg, env.dst
+        params = world.params
+        if dst.role != "a" or dst.index not in world.byzantine:
+            return
+        b = dst.index
+        if isinstance(msg, Contrib) and env.src == client(msg.c):
+            if 0 <= msg.r < params.R and msg.c in world.ctx.clusters(msg.r)[b]:
+                self.held[b].setdefault(msg.r, {}).setdefault(msg.c, msg)
+        elif isinstance(msg, ShareSum) and msg.i == b:
+            self.sums.setdefault((b, msg.r, msg.members), {}).setdefault(msg.sender, msg)
+        elif isinstance(msg, Endorsement) and msg.i == b:
+            self.sigs.setdefault((b, msg.r, msg.members), {}).setdefault(msg.sender, msg.sig)
+        # every Byzantine aggregator answers what any of them received (the coalition colludes)
+        for x in sorted(world.byzantine):
+            self._answer(world, x, msg)
+
+    def _answer(self, world: World, b: int, msg: Message) -> None:
+        out, endorsed = self.answers[b], self._endorsed[b]
+        if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
+            endorsed[(msg.r, msg.i, msg.members)] = msg
+            sig = Sig(b, intent_payload(msg.r, msg.i, msg.members))
+            _candidate(b, [aggregator(msg.i)], Endorsement(msg.r, msg.i, msg.members, b, sig), out)
+            if world.rules.reveal_quorum(world.params) == 0:
+                share_sum = own_share_sum(world, b, msg.r, msg.i, msg.contribs)
+                _candidate(b, [aggregator(msg.i)], share_sum, out)
+        elif isinstance(msg, Reveal) and (msg.r, msg.i, msg.members) in endorsed:
+            req = endorsed[(msg.r, msg.i, msg.members)]
+            _candidate(b, [aggregator(msg.i)], own_share_sum(world, b, msg.r, msg.i, req.contribs), out)
+        elif isinstance(msg, Cluster) and _agg_of(world, msg) is not None:
+            correct = [aggregator(j) for j in correct_aggregators(world)]
+            _candidate(b, correct + _clients_of(world, msg.r, msg.i), _certify(world, b, msg), out)
+
+
+_VIEWS: list[InboxView] = []
+
+
+def inbox_view(world: World) -> InboxView:
+    """The coalition's inbox of `world`, read incrementally (the views of the last few runs)."""
+    view = next((v for v in _VIEWS if v.follows(world)), None)
+    if view is None:
+        view = InboxView(world)
+        _VIEWS.insert(0, view)
+        del _VIEWS[4:]
+    view.catch_up(world)
+    return view
+
+
 def held_contribs(world: World, b: int) -> dict[int, dict[int, Contrib]]:
-    """Round -> client -> the first CONTRIB of cluster b the coalition received as its coordinator."""
-    out: dict[int, dict[int, Contrib]] = {}
-    for env in world.coalition_inbox:
-        msg = env.msg
-        if isinstance(msg, Contrib) and env.dst == aggregator(b) and env.src == client(msg.c):
-            if 0 <= msg.r < world.params.R and msg.c in world.ctx.clusters(msg.r)[b]:
-                out.setdefault(msg.r, {}).setdefault(msg.c, msg)
-    return out
+    """Round -> client -> the first CONTRIB of cluster b the coalition received as its coordinator
+    (read only: the view's own table)."""
+    return inbox_view(world).held.get(b, {})
 
 
 def own_share_sum(world: World, b: int, r: int, i: int, contribs: Sequence[Contrib]) -> ShareSum:
     """The share-sum Byzantine aggregator b would honestly compute over `contribs`."""
+    return _MEMO.get(
+        ("share-sum", world.ctx, b, r, i, *contribs), lambda: _own_share_sum(world, b, r, i, contribs)
+    )
+
+
+def coalition_share_sums(world: World, r: int, i: int, contribs: Sequence[Contrib]) -> dict[int, ShareSum]:
+    """The share-sum of every Byzantine aggregator over `contribs`: the coalition reads the shares
+    sealed to each of its members, so a Byzantine coordinator counts all t_a of them towards T, not
+    only its own (at t_a >= 2 counting one left it a share-sum short of every attack)."""
+    return {x: own_share_sum(world, x, r, i, contribs) for x in sorted(world.byzantine)}
+
+
+def _own_share_sum(world: World, b: int, r: int, i: int, contribs: Sequence[Contrib]) -> ShareSum:
     dom = world.domain
     total = dom.zero()
     for c in contribs:
@@ -90,25 +186,13 @@ def own_share_sum(world: World, b: int, r: int, i: int, contribs: Sequence[Contr
 
 
 def received_sums(world: World, b: int, r: int, members: frozenset[int]) -> dict[int, ShareSum]:
-    out: dict[int, ShareSum] = {}
-    for env in world.coalition_inbox:
-        m = env.msg
-        if isinstance(m, ShareSum) and env.dst == aggregator(b) and (m.r, m.i, m.members) == (r, b, members):
-            out.setdefault(m.sender, m)
-    return out
+    """Sender -> the first SHARE_SUM of (r, b, S) that Byzantine coordinator b received (a copy)."""
+    return dict(inbox_view(world).sums.get((b, r, members), {}))
 
 
 def received_endorsements(world: World, b: int, r: int, members: frozenset[int]) -> dict[int, Sig]:
-    out: dict[int, Sig] = {}
-    for env in world.coalition_inbox:
-        m = env.msg
-        if (
-            isinstance(m, Endorsement)
-            and env.dst == aggregator(b)
-            and (m.r, m.i, m.members) == (r, b, members)
-        ):
-            out.setdefault(m.sender, m.sig)
-    return out
+    """Sender -> the signature of the first ENDORSE of (r, b, S) that b received (a copy)."""
+    return dict(inbox_view(world).sigs.get((b, r, members), {}))
 
 
 def correct_aggregators(world: World) -> list[int]:
@@ -116,13 +200,28 @@ def correct_aggregators(world: World) -> list[int]:
 
 
 def _in_flight(world: World, dst: Party, msg: Message) -> bool:
-    return any(e.dst == dst and e.msg == msg for e in world.in_flight)
+    """Whether the coalition's `msg` to `dst` is still in flight (nothing is offered twice)."""
+    sent = _MEMO.get(("in-flight", world.in_flight), lambda: _coalition_in_flight(world)).get(dst, ())
+    return any(m is msg or m == msg for m in sent)
+
+
+def _coalition_in_flight(world: World) -> dict[Party, list[Message]]:
+    """Destination -> the messages Byzantine aggregators sent it that are still in flight."""
+    out: dict[Party, list[Message]] = {}
+    for e in world.in_flight:
+        if e.src.role == "a" and e.src.index in world.byzantine:
+            out.setdefault(e.dst, []).append(e.msg)
+    return out
 
 
 def _offer(world: World, b: int, dsts: Iterable[Party], msg: Message, out: list[Inject]) -> None:
     for dst in dsts:
         if not _in_flight(world, dst, msg):
             out.append(Inject(b, dst, msg))
+
+
+def _candidate(b: int, dsts: Iterable[Party], msg: Message, out: list[Inject]) -> None:
+    out.extend(Inject(b, dst, msg) for dst in dsts)
 
 
 def _bounded(offers: list[Inject]) -> list[Inject]:
@@ -134,58 +233,52 @@ def _coordinate(
     world: World, sets: Callable[[World, dict[int, Contrib]], list[frozenset[int]]]
 ) -> list[Inject]:
     """Act as coordinator of every Byzantine cluster for the sets `sets` picks, as endorser for
-    correct coordinators, and as certifier of every CLUSTER received; each offer per destination."""
+    correct coordinators, and as certifier of every CLUSTER received; each offer per destination.
+    The endorser's and certifier's answers are read once per message (`InboxView`); the offers are
+    the first MAX_OFFERS of them, in priority order, that are not already in flight."""
+    view = inbox_view(world)
+
+    def candidates() -> Iterator[Inject]:
+        for b in sorted(world.byzantine):
+            yield from _lead(world, view, b, sets)
+            yield from view.answers[b]
+
+    fresh = (o for o in candidates() if not _in_flight(world, o.dst, o.msg))
+    return list(itertools.islice(fresh, MAX_OFFERS))
+
+
+def _lead(
+    world: World, view: InboxView, b: int, sets: Callable[[World, dict[int, Contrib]], list[frozenset[int]]]
+) -> list[Inject]:
+    """Byzantine b as coordinator of its own clusters: UNMASK_REQ of the sets `sets` picks and of
+    every set it asked for before that correct aggregators endorsed, REVEAL once T endorse one,
+    and CLUSTER with the coalition's CERTIFY once T share-sums of one are held."""
     params = world.params
     out: list[Inject] = []
     correct = [aggregator(j) for j in correct_aggregators(world)]
-    for b in sorted(world.byzantine):
-        for r, held in sorted(held_contribs(world, b).items()):
-            # the sets it picks now, and every set it asked for before that correct aggregators endorsed
-            endorsed_before = {
-                env.msg.members
-                for env in world.coalition_inbox
-                if isinstance(env.msg, Endorsement)
-                and (env.msg.r, env.msg.i) == (r, b)
-                and env.msg.members <= set(held)
-            }
-            for members in sorted(set(sets(world, held)) | endorsed_before, key=sorted):
-                contribs = tuple(held[c] for c in sorted(members))
-                _offer(world, b, correct, UnmaskReq(r, b, members, contribs), out)
-                sigs = received_endorsements(world, b, r, members)
-                sigs[b] = Sig(b, intent_payload(r, b, members))
-                if len(sigs) >= params.T:
-                    _offer(
-                        world, b, correct, Reveal(r, b, members, tuple(sigs[k] for k in sorted(sigs))), out
-                    )
-                sums = received_sums(world, b, r, members)
-                sums[b] = own_share_sum(world, b, r, b, contribs)
-                if len(sums) >= params.T:
-                    chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
-                    own = Cluster(r, b, members, contribs, chosen)
-                    _offer(world, b, correct, own, out)
-                    _offer(world, b, correct + _clients_of(world, r, b), _certify(world, b, own), out)
-        endorsed: dict[tuple[int, int, frozenset[int]], UnmaskReq] = {}
-        for msg in inbox(world):
-            if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
-                endorsed[(msg.r, msg.i, msg.members)] = msg
-                sig = Sig(b, intent_payload(msg.r, msg.i, msg.members))
-                _offer(world, b, [aggregator(msg.i)], Endorsement(msg.r, msg.i, msg.members, b, sig), out)
-                if world.rules.reveal_quorum(params) == 0:
-                    _offer(
-                        world,
-                        b,
-                        [aggregator(msg.i)],
-                        own_share_sum(world, b, msg.r, msg.i, msg.contribs),
-                        out,
-                    )
-            elif isinstance(msg, Reveal) and (msg.r, msg.i, msg.members) in endorsed:
-                req = endorsed[(msg.r, msg.i, msg.members)]
-                _offer(
-                    world, b, [aggregator(msg.i)], own_share_sum(world, b, msg.r, msg.i, req.contribs), out
+    for r, held in sorted(view.held.get(b, {}).items()):
+        endorsed_before = {
+            members for (x, r2, members) in view.sigs if x == b and r2 == r and members <= held.keys()
+        }
+        for members in sorted(set(sets(world, held)) | endorsed_before, key=sorted):
+            contribs = tuple(held[c] for c in sorted(members))
+            _candidate(b, correct, UnmaskReq(r, b, members, contribs), out)
+            sigs = dict(view.sigs.get((b, r, members), {}))
+            sigs[b] = Sig(b, intent_payload(r, b, members))
+            if len(sigs) >= params.T:
+                _candidate(b, correct, Reveal(r, b, members, tuple(sigs[k] for k in sorted(sigs))), out)
+            sums = dict(view.sums.get((b, r, members), {}))
+            sums.update(coalition_share_sums(world, r, b, contribs))
+            if len(sums) >= params.T:
+                chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
+                # the same CLUSTER object while its parts are the same, so its CERTIFY is memoised
+                own = _MEMO.get(
+                    ("own-cluster", world.ctx, r, b, members, *contribs, *chosen),
+                    lambda: Cluster(r, b, members, contribs, chosen),  # noqa: B023 (used at once)
                 )
-            elif isinstance(msg, Cluster) and _agg_of(world, msg) is not None:
-                _offer(world, b, correct + _clients_of(world, msg.r, msg.i), _certify(world, b, msg), out)
-    return _bounded(out)
+                _candidate(b, correct, own, out)
+                _candidate(b, correct + _clients_of(world, r, b), _certify(world, b, own), out)
+    return out
 
 
 def _clients_of(world: World, r: int, i: int) -> list[Party]:
@@ -194,7 +287,11 @@ def _clients_of(world: World, r: int, i: int) -> list[Party]:
 
 def _certify(world: World, b: int, msg: Cluster) -> Certify:
     """Byzantine aggregator b's CERTIFY of the result a CLUSTER describes."""
-    digest = world.domain.digest(recompute_agg(world.ctx, msg))
+    return _MEMO.get(("certify", world.ctx, b, msg), lambda: _make_certify(world, b, msg))
+
+
+def _make_certify(world: World, b: int, msg: Cluster) -> Certify:
+    digest = world.domain.digest(_recompute(world, msg))
     return Certify(
         msg.r, msg.i, msg.members, digest, Sig(b, certify_payload(msg.r, msg.i, msg.members, digest))
     )
@@ -330,7 +427,12 @@ def _agg_of(world: World, msg: Cluster):
     """agg of a CLUSTER the coalition received, or None for a malformed one (its own arbitrary sends)."""
     if len({s.sender for s in msg.sums}) != len(msg.sums):
         return None
-    return recompute_agg(world.ctx, msg)
+    return _recompute(world, msg)
+
+
+def _recompute(world: World, msg: Cluster):
+    """agg = sum(ys) - interpolate(sums) of a CLUSTER (section 6), once per message."""
+    return _MEMO.get(("agg", world.ctx, msg), lambda: recompute_agg(world.ctx, msg))
 
 
 def _known_results(world: World) -> dict[tuple[int, int], CertifiedResult]:
@@ -537,7 +639,7 @@ def _publish_unmaskable(world: World, b: int, r: int, held: dict[int, Contrib], 
     for members in _candidate_sets(world, held):
         contribs = tuple(held[c] for c in sorted(members))
         sums = received_sums(world, b, r, members)
-        sums[b] = own_share_sum(world, b, r, b, contribs)
+        sums.update(coalition_share_sums(world, r, b, contribs))
         if len(sums) >= world.params.T:
             own = Cluster(r, b, members, contribs, tuple(sums[k] for k in sorted(sums)[: world.params.T]))
             _offer(world, b, correct, own, out)
@@ -627,6 +729,28 @@ def serial_equivocation(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+def split_equivocation(world: World) -> list[Inject]:
+    """A coordinator that splits the correct aggregators into groups of T - t_a (the correct
+    endorsements one set needs besides the coalition's) and gets a different set of one (round,
+    cluster) endorsed, revealed and published by each group, every endorser endorsing once. Q2
+    (2 T > n_a + t_a) leaves room for one group only; a T below it gives two groups two sets
+    certified (P2) and two unmaskable sums (P3, P6). Unlike `serial_equivocation`, no endorser is
+    asked twice, so write-once does not stop it: it is the attack on the threshold, at any n_a
+    (issue 12: found at n_a = 7 where a random equivocation drowns)."""
+    out: list[Inject] = []
+    correct = correct_aggregators(world)
+    size = max(1, world.params.T - len(world.byzantine))
+    groups = len(correct) // size
+    for b in sorted(world.byzantine):
+        for r, held in sorted(held_contribs(world, b).items()):
+            sets = _candidate_sets(world, held) or ([frozenset(held)] if len(held) >= world.params.m else [])
+            for k, members in enumerate(sets[: max(groups, 1)]):
+                contribs = tuple(held[c] for c in sorted(members))
+                _get_revealed(world, b, (r, b), members, contribs, correct[k * size], out, True)
+            _publish_unmaskable(world, b, r, held, out)
+    return _bounded(out)
+
+
 def outside_set(world: World) -> list[Inject]:
     """A coordinator that asks to unmask sets the endorse rule must refuse (S a subset of S_i^r
     with |S| >= m): fewer than m members; each of its members alone, under the (round, cluster)
@@ -710,6 +834,7 @@ ADVERSARIES: dict[str, Adversary] = {
     "replay": replay,
     "arbitrary": arbitrary,
     "serial_equivocation": serial_equivocation,
+    "split_equivocation": split_equivocation,
     "outside_set": outside_set,
     "self_certified": self_certified,
 }
@@ -722,7 +847,7 @@ OPT_IN = frozenset({"late_censor"})
 
 #: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
 COORDINATOR_STRATEGIES = frozenset(
-    {"coordinator", "equivocating", "censoring", "serial_equivocation", "late_censor"}
+    {"coordinator", "equivocating", "censoring", "serial_equivocation", "split_equivocation", "late_censor"}
 )
 
 

@@ -25,7 +25,7 @@ from .explorer import explore
 from .focus import UNDIRECTED, focus_of
 from .quorum import Setting, check_all
 from .quorum_expr import parse
-from .runner import PROPERTY_ORDER, Outcome, check_property, judge_schedule
+from .runner import PROPERTY_ORDER, Outcome, judge_schedule, search
 from .variant_file import Variant, load, make_variant
 
 MUTANTS_DIR = Path(__file__).with_name("mutants")
@@ -133,32 +133,42 @@ def _quorum(variant: Variant) -> dict[str, str]:
     return {v.name: v.status for v in check_all(setting)}
 
 
-#: seconds of shrinking per violation an audit spends
-SHRINK_BUDGET = 3.0
+#: steps replayed, at most, to minimise each violation an audit finds (work, not seconds)
+SHRINK_WORK = 10_000
 
 
-def _explore(prop: str, setup: Setup, max_examples: int | None, seed: int | None) -> Outcome:
-    return check_property(
-        prop, setup, max_examples=max_examples, seed_value=seed, shrink_budget=SHRINK_BUDGET
-    )
+def _explore(
+    props: Iterable[str], setup: Setup, max_examples: int | None, seed: int | None
+) -> dict[str, Outcome]:
+    return search(setup, props, max_examples=max_examples, seed_value=seed, shrink_work=SHRINK_WORK)
 
 
-def _search(prop: str, params: Params, rules: Rules, max_examples: int | None, seed: int | None) -> Outcome:
-    """The swarm search of `prop`; where it held and the rule table has a focus, the directed search
-    with the focus's adversaries alone (focus.py). A directed outcome names them in extra["directed"]
-    and counts the swarm's examples, steps and seconds with its own."""
-    swarm = _explore(prop, Setup(params, rules), max_examples, seed)
+def _search(
+    props: Iterable[str], params: Params, rules: Rules, max_examples: int | None, seed: int | None
+) -> dict[str, Outcome]:
+    """One swarm search judging every property of `props`; where a property held and the rule table
+    has a focus, one directed search with the focus's adversaries alone judges those properties
+    (focus.py). A directed outcome names them in extra["directed"] and counts the swarm's
+    examples, steps and seconds with its own."""
+    props = list(props)
+    swarm = _explore(props, Setup(params, rules), max_examples, seed)
     focus = focus_of(rules)
-    if not swarm.held or not focus or prop in UNDIRECTED:
+    held = [p for p in props if swarm[p].held and p not in UNDIRECTED]
+    if not focus or not held:
         return swarm
-    directed = _explore(prop, Setup(params, rules, adversaries=focus), max_examples, seed)
-    directed.extra["directed"] = list(focus)
-    if "first_failure_seconds" in directed.extra:
-        directed.extra["first_failure_seconds"] += swarm.seconds
-    directed.examples += swarm.examples
-    directed.steps += swarm.steps
-    directed.seconds += swarm.seconds
-    return directed
+    directed = _explore(held, Setup(params, rules, adversaries=focus), max_examples, seed)
+    out = dict(swarm)
+    for p in held:
+        d = directed[p]
+        d.extra["directed"] = list(focus)
+        if "first_failure_seconds" in d.extra:
+            d.extra["first_failure_seconds"] += swarm[p].seconds
+        d.examples += swarm[p].examples
+        d.exercised += swarm[p].exercised
+        d.steps += swarm[p].steps
+        d.seconds += swarm[p].seconds
+        out[p] = d
+    return out
 
 
 def _side(
@@ -167,17 +177,12 @@ def _side(
     properties: Iterable[str],
     max_examples: int | None,
     seed: int | None,
-    stop_at_first: bool,
     progress: Callable[[str], None] | None,
 ) -> Side:
     params = variant.apply(base)
-    outcomes: dict[str, Outcome] = {}
-    for prop in properties:
-        if progress:
-            progress(f"{variant.name}: {prop}")
-        outcomes[prop] = _search(prop, params, variant.rules, max_examples, seed)
-        if stop_at_first and not outcomes[prop].held:
-            break
+    if progress:
+        progress(f"{variant.name}: {', '.join(properties)}")
+    outcomes = _search(properties, params, variant.rules, max_examples, seed)
     explored: dict[str, bool] = {}
     states = 0
     try:
@@ -203,11 +208,11 @@ _BASELINE_CACHE: dict[tuple, Side] = {}
 def baseline_side(base: Params, max_examples: int | None, seed: int | None) -> Side:
     key = (base, max_examples, seed)
     if key not in _BASELINE_CACHE:
-        _BASELINE_CACHE[key] = _side(BASELINE, base, PROPERTY_ORDER, max_examples, seed, False, None)
+        _BASELINE_CACHE[key] = _side(BASELINE, base, PROPERTY_ORDER, max_examples, seed, None)
     return _BASELINE_CACHE[key]
 
 
-_DIRECTED_CACHE: dict[tuple, Outcome] = {}
+_DIRECTED_CACHE: dict[tuple, dict[str, Outcome]] = {}
 
 
 def aligned_baseline(
@@ -217,15 +222,18 @@ def aligned_baseline(
     from a directed search, the baseline's comes from the same directed search, so a violation
     the directed adversaries find counts against the variant only if the baseline holds there."""
     properties = dict(baseline.properties)
+    directed_props = [p for p in PROPERTY_ORDER if p not in UNDIRECTED]
     for prop, outcome in changed.properties.items():
         focus = tuple(outcome.extra.get("directed", ()))
         if not focus or outcome.held or not properties[prop].held:
             continue
-        key = (base, prop, focus, max_examples, seed)
+        # one directed search of the baseline judges every property it can (its runs do not depend
+        # on which properties it judges: only P9 adds silent runs, and P9 is never directed)
+        key = (base, focus, max_examples, seed)
         if key not in _DIRECTED_CACHE:
             setup = Setup(BASELINE.apply(base), BASELINE.rules, adversaries=focus)
-            _DIRECTED_CACHE[key] = _explore(prop, setup, max_examples, seed)
-        properties[prop] = _DIRECTED_CACHE[key]
+            _DIRECTED_CACHE[key] = _explore(directed_props, setup, max_examples, seed)
+        properties[prop] = _DIRECTED_CACHE[key][prop]
     return replace(baseline, properties=properties)
 
 
@@ -260,7 +268,7 @@ def audit(
     """Baseline against variant on the configuration `base`; traces of new violations go to out_dir."""
     start = time.perf_counter()
     traces.register_rules(variant.rules)
-    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, False, progress)
+    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, progress)
     baseline = aligned_baseline(baseline_side(base, max_examples, seed), changed, base, max_examples, seed)
     baseline = same_schedule_baseline(baseline, changed, base)
     result = AuditResult(variant, variant.apply(base), baseline, changed, time.perf_counter() - start)
@@ -286,20 +294,21 @@ class Kill:
     trace_steps: int | None
 
 
-def kill(variant: Variant, base: Params, max_examples: int | None = None, full: bool = True) -> Kill:
-    """Run the property suite on a mutant (all properties when `full`, else up to the first kill)."""
+def kill(variant: Variant, base: Params, max_examples: int | None = None) -> Kill:
+    """Run the property suite on a mutant: one search judges every property (and one directed
+    search, where the mutant replaces a rule with a focus); a property kills it only where the
+    baseline holds that property under the same search, and on the mutant's own schedule."""
     traces.register_rules(variant.rules)
-    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, not full, None)
+    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, None)
     baseline = aligned_baseline(baseline_side(base, max_examples, None), side, base, max_examples, None)
-    # a property kills a mutant only where the baseline held it under the same budget
+    baseline = same_schedule_baseline(baseline, side, base)
+    # a property kills a mutant only where the baseline held it under the same budget, and does not
+    # fail the mutant's own counterexample too
     side.properties = {p: o for p, o in side.properties.items() if baseline.properties[p].held}
     side.explored = {p: h for p, h in side.explored.items() if baseline.explored.get(p, True)}
-    first = next((o for o in side.properties.values() if not o.held), None)
-    to_kill = None
-    if first is not None:
-        before = PROPERTY_ORDER.index(first.prop)
-        to_kill = sum(o.seconds for p, o in side.properties.items() if PROPERTY_ORDER.index(p) < before)
-        to_kill += first.extra.get("first_failure_seconds", first.seconds)
+    violated = [o for o in side.properties.values() if not o.held]
+    first = min(violated, key=lambda o: o.extra.get("first_failure_seconds", o.seconds), default=None)
+    to_kill = first.extra.get("first_failure_seconds", first.seconds) if first is not None else None
     baseline_quorum = _quorum(BASELINE)
     return Kill(
         mutant=variant.name,

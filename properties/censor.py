@@ -31,7 +31,7 @@ from collections.abc import Callable
 from asfl.spec.messages import Contrib
 from asfl.spec.world import Inject, World
 
-from .adversaries import _coordinate, late_censor, late_victims
+from .adversaries import _coordinate, late_censor, late_victims, split_equivocation
 
 #: a plan's or a trace's persistent strategy: its name, True for `censoring` (older traces), or off
 Censor = bool | str | None
@@ -65,6 +65,8 @@ def persistent_censor(world: World) -> list[Inject]:
 PERSISTENT: dict[str, Callable[[World], list[Inject]]] = {
     "censoring": persistent_censor,
     "late_censor": late_censor,
+    # an equivocating coordinator keeps equivocating: the groups it split finish what the chaos began
+    "split_equivocation": split_equivocation,
 }
 
 

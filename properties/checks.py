@@ -52,6 +52,8 @@ class Run:
     fair_start_round: int = 0
     #: the targets of a persistent censor (censor.py), whom nothing bounded can balance
     censored: frozenset[int] = frozenset()
+    #: the coalition sent nothing in the whole run (t_a silent aggregators): P9 is judged on it
+    silent: bool = False
 
     @property
     def params(self):
@@ -313,13 +315,44 @@ def p8_approximate_agreement(run: Run) -> Violation | None:
 
 def p9_no_agreement(run: Run) -> Violation | None:
     """P9 no agreement: no correct party needs more than n_a - t_a aggregators to progress; with
-    t_a silent aggregators (the exploration of P9 keeps the coalition silent) and fair delivery,
+    t_a silent aggregators (judged on the runs whose coalition sent nothing) and fair delivery,
     every correct party still completes round R."""
+    if not run.silent:
+        return None
     v = p5_liveness(run)
     return Violation("P9", v.reason + " with the coalition silent") if v else None
 
 
 Check = Callable[[Run], Violation | None]
+
+
+# -- which runs exercise a property -------------------------------------------------------------
+def exercised(prop: str, run: Run) -> bool:
+    """Whether `run` reached the state `prop` speaks about, so that its holding there says something:
+    a certified result (P1, P2), something the coalition's view reveals (P3), an accepted model
+    (P4), a complete fair phase (P5; P9 on a silent coalition), a release the adversary can unmask
+    or a judged balance (P6), an unmaskable set (P7), two correct models of one round (P8)."""
+    mon = run.monitor
+    if prop in ("P1", "P2"):
+        return bool(certified_results(run)) if prop == "P2" else bool(mon.certified_by)
+    if prop == "P3":
+        return bool(mon.view.rows) and bool(mon.revealed())
+    if prop == "P4":
+        return bool(mon.accepted)
+    if prop == "P5":
+        return run.fair_complete
+    if prop == "P9":
+        return run.silent and run.fair_complete
+    if prop == "P6":
+        balance = run.fair_complete and finished(run.world) and run.fair_start_round == 0
+        return balance or any(s.with_data for s in mon.contributions.values()) and bool(unmaskable_sets(run))
+    if prop == "P7":
+        return bool(unmaskable_sets(run))
+    if prop == "P8":
+        models = [len(a.proof) for a in run.world.aggregators if a is not None]
+        return sum(1 for n in models if n > 0) >= 2
+    raise KeyError(prop)
+
 
 PROPERTIES: dict[str, Check] = {
     "P1": p1_mask_correctness,

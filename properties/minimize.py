@@ -5,16 +5,19 @@ later choice, so it rarely manages to. Here a schedule is replayed by content in
 names its message (sender, receiver, message), not its id, so deleting a step leaves the later
 ones meaningful; steps that are no longer possible are skipped. Chunks of halving size are
 deleted while the property keeps failing (delta debugging); the result is re-recorded with ids.
+
+The minimisation is bounded by work, never by time: at most `work` steps are replayed in all, so
+the trace a command prints depends on the command alone, not on how loaded the machine is (issue
+12: a wall-clock budget once gave another P2 trace on a busy machine in 1 run of 5).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asfl.spec.messages import Message, Party
-from asfl.spec.world import Deliver, Event, InvalidEvent, World, step
+from asfl.spec.world import Deliver, Event, Inject, InvalidEvent, World, step
 
 from .censor import Censor, targets
 from .checks import Run, Violation, completed_round
@@ -46,7 +49,12 @@ def by_content(worlds: Sequence[World], events: Sequence[Event]) -> list[Step]:
 
 
 def replay_steps(
-    setup: Setup, byzantine: Sequence[int], steps: Sequence[Step], fair: bool, censor: Censor = False
+    setup: Setup,
+    byzantine: Sequence[int],
+    steps: Sequence[Step],
+    fair: bool,
+    censor: Censor = False,
+    silent: bool = False,
 ) -> tuple[list[Event], Run]:
     """Apply the steps that are still possible; then, if `fair`, the FIFO fair phase (with the
     persistent strategy the run's plan drew, if any)."""
@@ -76,13 +84,14 @@ def replay_steps(
                 apply(Deliver(env.id))
         else:
             apply(s)
+    silent = silent and not any(isinstance(e, Inject) for e in events)
     if not fair:
-        return events, Run(world, mon)
+        return events, Run(world, mon, silent=silent)
     fair_from = len(events)
     fair_start_round = completed_round(world)
     stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), censor)
     censored = targets(world, censor)
-    return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored)
+    return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored, silent)
 
 
 def minimize(
@@ -92,26 +101,26 @@ def minimize(
     events: Sequence[Event],
     judge: Callable[[Run], Violation | None],
     fair: bool,
-    budget: float = 10.0,
+    work: int = 20_000,
     censor: Censor = False,
+    silent: bool = False,
 ) -> tuple[list[Event], Run, Violation] | None:
-    """Delete chunks of steps while `judge` still finds a violation; None if the run does not
-    fail when replayed by content (then the caller keeps its trace)."""
-    deadline = time.perf_counter() + budget
+    """Delete chunks of steps while `judge` still finds a violation, replaying at most `work` steps
+    in all (the fair phase of a liveness run is re-derived on each replay and counts too); None if
+    the run does not fail when replayed by content (then the caller keeps its trace)."""
     steps = by_content(worlds, events)
-    if fair:
-        # the fair phase is re-derived; only the chaos steps are shrunk
-        pass
-    best_events, run = replay_steps(setup, byzantine, steps, fair, censor)
+    best_events, run = replay_steps(setup, byzantine, steps, fair, censor, silent)
+    spent = run.monitor.steps
     violation = judge(run)
     if violation is None:
         return None
     chunk = max(1, len(steps) // 2)
-    while chunk >= 1 and time.perf_counter() < deadline:
+    while chunk >= 1 and spent < work:
         i = 0
-        while i < len(steps) and time.perf_counter() < deadline:
+        while i < len(steps) and spent < work:
             candidate = steps[:i] + steps[i + chunk :]
-            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair, censor)
+            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair, censor, silent)
+            spent += cand_run.monitor.steps
             v = judge(cand_run)
             if v is not None:
                 steps, best_events, run, violation = candidate, cand_events, cand_run, v

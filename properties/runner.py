@@ -1,47 +1,56 @@
-"""Check one property by adversarial exploration; shrink a failure to a short, replayable trace.
+"""The search: one Hypothesis exploration judges every selected property on every run.
 
-`check_property` runs a Hypothesis search (one example = one explored run, `explore.py`) and
-judges the property on each run. A failing run is shrunk by Hypothesis; a safety trace is then
-cut at the first step where the property fails, a liveness trace keeps its fair phase (its last
-state loops on itself when nothing was left to do). `judge_trace` re-judges a recorded trace.
+`search(setup, properties)` runs one Hypothesis search (one example = one explored run,
+`explore.py`) and judges each selected property on each run (`checks.py`, the one judgement), so
+a check of P1-P9 is one search, not nine. P9 speaks of a coalition silent from the start: when it
+is selected, the search has a second pass of the same budget whose coalition never sends (such
+runs are cheap, and a swarm draw of "silent" would take a fixed share of the adversarial runs),
+and every property is judged on those runs too. Each property counts the runs it was judged on
+and the runs that exercised it (reached the state it speaks about, `checks.exercised`).
+
+The first run that violates a property is kept for it; after the search, each violated property
+gets its own counterexample: a safety trace is cut at the first step where the property fails, a
+liveness trace keeps its fair phase, and both are minimised by deleting steps (`minimize.py`),
+bounded by work (steps replayed), never by time, so that a verdict and its trace depend on the
+command alone. Hypothesis generates; it does not shrink (its shrinker would have to be told which
+of several failing properties to keep, and a deletion of steps by content shrinks a schedule
+further than a shrink of the choices that drew it). `judge_trace` re-judges a recorded trace.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from asfl.spec.world import World, finished
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings, target
 from hypothesis import strategies as st
 
 from . import traces
 from .censor import Censor, targets
-from .checks import PROPERTIES, Run, Violation, completed_round
+from .checks import PROPERTIES, Run, Violation, completed_round, exercised, unmaskable_sets
 from .explore import Explored, Setup, explore_once, fifo_choice
 from .monitor import Monitor, monitor_worlds
 from .profiles import PROFILES, stable_draws
-from .symbolic import SymbolicDomain  # noqa: F401  (registers the "symbolic" domain for traces)
 
 LIVENESS = frozenset({"P5", "P9"})
 PROPERTY_ORDER = list(PROPERTIES)
 #: properties judged on the fair phase too (their trace keeps it)
 NEEDS_FAIR = frozenset({"P5", "P6", "P9"})
 
+#: steps replayed, at most, to minimise one counterexample (work, not seconds: issue 12)
+SHRINK_WORK = 30_000
 
-class _Failed(Exception):
+
+class _Found(Exception):
     pass
 
 
-class _ShrinkBudgetSpent(BaseException):
-    """Raised through Hypothesis (not an Exception, so it is not a failure) when shrinking has used
-    its time budget: the smallest failing run found so far is kept."""
-
-
-#: seconds of shrinking after the first failure, by default
-SHRINK_BUDGET = 20.0
+class _AllViolated(BaseException):
+    """Raised through Hypothesis (not an Exception, so not a failure) once every selected property
+    has a violation: the rest of the budget could only find more of the same."""
 
 
 @dataclass
@@ -50,21 +59,140 @@ class Outcome:
 
     prop: str
     held: bool
-    examples: int
-    steps: int
+    examples: int  # runs the property was judged on
+    steps: int  # steps of the search (shared by every property of one search)
     seconds: float
     violation: Violation | None = None
     trace: traces.Trace | None = None
     trace_path: Path | None = None
     seed: int | None = None
     extra: dict = field(default_factory=dict)
+    exercised: int = 0  # judged runs that reached the state the property speaks about
 
 
-def setup_for(prop: str, setup: Setup) -> Setup:
-    """P9 is judged with the coalition silent from the start (t_a silent aggregators)."""
-    if prop == "P9":
-        return replace(setup, adversaries=(), swarm=False)
-    return setup
+@dataclass
+class _Search:
+    """What one search gathered: per property, runs judged and exercised, the first violation."""
+
+    props: tuple[str, ...]
+    examples: int = 0
+    steps: int = 0
+    judged: dict[str, int] = field(default_factory=dict)
+    exercised: dict[str, int] = field(default_factory=dict)
+    #: property -> (its first failing run, the violation, seconds to it, runs to it, the pass's setup)
+    failures: dict[str, tuple[Explored, Violation, float, int, Setup]] = field(default_factory=dict)
+
+    def observe(self, ex: Explored, started: float, setup: Setup) -> None:
+        self.examples += 1
+        self.steps += len(ex.events)
+        for prop in self.props:
+            if prop == "P9" and not ex.run.silent:
+                continue  # P9 speaks of a coalition silent from the start
+            self.judged[prop] = self.judged.get(prop, 0) + 1
+            if exercised(prop, ex.run):
+                self.exercised[prop] = self.exercised.get(prop, 0) + 1
+            if prop not in self.failures:
+                v = PROPERTIES[prop](ex.run)
+                if v is not None:
+                    self.failures[prop] = (ex, v, time.perf_counter() - started, self.examples, setup)
+
+
+def search_passes(setup: Setup, props: Iterable[str]) -> list[Setup]:
+    """The passes one search explores for `props`: the adversarial swarm unless P9 is alone, and,
+    when P9 is selected, the same configuration with the coalition silent (t_a silent aggregators,
+    the same crashes and asynchrony). Every run has its fair phase, safety-only searches too: the
+    protocol's own completion after the faults is where a broken rule shows (a CLUSTER certified
+    with the wrong sum, P1), not only liveness."""
+    props = set(props)
+    passes = [] if props == {"P9"} else [setup]
+    if "P9" in props:
+        passes.append(replace(setup, adversaries=(), swarm=False))
+    return passes
+
+
+def search(
+    setup: Setup,
+    props: Iterable[str] = PROPERTY_ORDER,
+    profile: str = "ci",
+    max_examples: int | None = None,
+    seed_value: int | None = None,
+    on_example: Callable[[], None] | None = None,
+    shrink_work: int = SHRINK_WORK,
+    stop_when_all_violated: bool = True,
+) -> dict[str, Outcome]:
+    """Explore `setup` once, judging every property of `props` on every run; a counterexample,
+    minimised, for each violated one. Deterministic: the same arguments give the same verdicts and
+    traces (the `ci` profile derandomizes; `seed_value` picks another fixed seed)."""
+    props = tuple(p for p in PROPERTY_ORDER if p in set(props))
+    state = _Search(props)
+    base = PROFILES[profile]
+    conf = settings(
+        base,
+        max_examples=max_examples or base.max_examples,
+        verbosity=Verbosity.quiet,
+        derandomize=False,
+        # generation (and target-guided generation) only: nothing is raised, so nothing is shrunk
+        phases=[Phase.explicit, Phase.generate, Phase.target],
+        suppress_health_check=list(HealthCheck),
+    )
+    started = time.perf_counter()
+    for local in search_passes(setup, props):
+
+        @conf
+        @given(st.data())
+        def explore(data: st.DataObject) -> None:
+            ex = explore_once(data, local)  # noqa: B023 (each pass runs before the next is built)
+            state.observe(ex, started, local)  # noqa: B023
+            if on_example is not None:
+                on_example()
+            _aim(ex)
+            if stop_when_all_violated and len(state.failures) == len(props):
+                raise _AllViolated()
+
+        # one fixed seed per command (derived from --seed, or 0 under a derandomized profile)
+        if seed_value is not None or base.derandomize:
+            explore = seed(seed_value or 0)(explore)
+        try:
+            with stable_draws():
+                explore()
+        except _AllViolated:
+            break
+    elapsed = time.perf_counter() - started
+    outcomes: dict[str, Outcome] = {}
+    for prop in props:
+        common = dict(
+            examples=state.judged.get(prop, 0),
+            steps=state.steps,
+            seed=seed_value,
+            exercised=state.exercised.get(prop, 0),
+        )
+        if prop not in state.failures:
+            outcomes[prop] = Outcome(prop, True, seconds=elapsed, **common)
+            continue
+        ex, violation, at, nth, pass_setup = state.failures[prop]
+        shrink_start = time.perf_counter()
+        trace, violation = counterexample(prop, pass_setup, ex, violation, work=shrink_work)
+        extra = {
+            "first_failure_seconds": at,
+            "examples_to_first_failure": nth,
+            "shrink_seconds": time.perf_counter() - shrink_start,
+            "search_examples": state.examples,
+        }
+        if seed_value is not None:
+            trace.seed = seed_value
+        outcomes[prop] = Outcome(
+            prop, False, seconds=elapsed, violation=violation, trace=trace, extra=extra, **common
+        )
+    return outcomes
+
+
+def _aim(ex: Explored) -> None:
+    """Hypothesis `target`: steer generation towards runs that got further into an attack, the
+    number of sets the coalition can unmask and the rank of what its view reveals (P2, P3, P6)."""
+    mon = ex.run.monitor
+    sets = sum(len(s) for s in unmaskable_sets(ex.run).values())
+    target(float(sets), label="unmaskable sets")
+    target(float(len(mon.view.rows)), label="rank of the coalition's view")
 
 
 def check_property(
@@ -74,94 +202,30 @@ def check_property(
     max_examples: int | None = None,
     seed_value: int | None = None,
     on_example: Callable[[], None] | None = None,
-    shrink_budget: float = SHRINK_BUDGET,
+    shrink_work: int = SHRINK_WORK,
 ) -> Outcome:
-    """Explore `setup` and judge property `prop` on every run; shrink the first violation."""
-    judge = PROPERTIES[prop]
-    local = setup_for(prop, setup)
-    state: dict = {"examples": 0, "steps": 0, "failure": None, "first_failure_at": None}
-    base = PROFILES[profile]
-    conf = settings(
-        base,
-        max_examples=max_examples or base.max_examples,
-        verbosity=Verbosity.quiet,
-        # a fixed seed per property (derived from --seed, or 0 under a derandomized profile), so the
-        # nine properties explore different runs and every verdict is reproducible
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-    )
-
-    @conf
-    @given(st.data())
-    def search(data: st.DataObject) -> None:
-        first = state["first_failure_at"]
-        if first is not None and time.perf_counter() - first > shrink_budget:
-            raise _ShrinkBudgetSpent()
-        ex = explore_once(data, local)
-        state["examples"] += 1
-        state["steps"] += len(ex.events)
-        if on_example is not None:
-            on_example()
-        v = judge(ex.run)
-        if v is not None:
-            best = state["failure"]
-            if best is None or len(ex.events) <= len(best[0].events):
-                state["failure"] = (ex, v)
-            if first is None:
-                state["first_failure_at"] = time.perf_counter()
-                state["examples_to_first_failure"] = state["examples"]
-            raise _Failed(str(v))
-
-    if seed_value is not None or base.derandomize:
-        search = seed((seed_value or 0) * 1000 + PROPERTY_ORDER.index(prop))(search)
-    start = time.perf_counter()
-    try:
-        with stable_draws():
-            search()
-    except (_Failed, _ShrinkBudgetSpent):
-        pass
-    except Exception:
-        if state["failure"] is None:
-            raise
-    elapsed = time.perf_counter() - start
-    if state["failure"] is None:
-        return Outcome(prop, True, state["examples"], state["steps"], elapsed, seed=seed_value)
-    ex, violation = state["failure"]
-    trace, violation = counterexample(prop, local, ex, violation, budget=shrink_budget)
-    extra = {
-        "first_failure_seconds": state["first_failure_at"] - start,
-        "examples_to_first_failure": state["examples_to_first_failure"],
-    }
-    return Outcome(
-        prop,
-        False,
-        state["examples"],
-        state["steps"],
-        elapsed,
-        violation,
-        trace,
-        seed=seed_value,
-        extra=extra,
-    )
+    """The search for one property (`search` with that property alone)."""
+    return search(setup, (prop,), profile, max_examples, seed_value, on_example, shrink_work)[prop]
 
 
 def counterexample(
-    prop: str, setup: Setup, ex: Explored, violation: Violation, budget: float = 10.0
+    prop: str, setup: Setup, ex: Explored, violation: Violation, work: int = SHRINK_WORK
 ) -> tuple[traces.Trace, Violation]:
-    """The trace of a shrunk failing run, minimized further by deleting steps (`minimize.py`).
-    A safety trace is cut at its first violating step; a liveness trace keeps its fair phase
-    (its last state loops on itself when nothing was left to do)."""
+    """The trace of a failing run, minimized by deleting steps (`minimize.py`, at most `work` steps
+    replayed). A safety trace is cut at its first violating step; a liveness trace keeps its fair
+    phase (its last state loops on itself when nothing was left to do)."""
     from .explore import replay_events
     from .minimize import minimize
 
     judge = PROPERTIES[prop]
     events = list(ex.events)
     run = ex.run
+    silent = ex.plan.silent
     cut = first_violation(prop, setup, ex.plan.byzantine, events)
     if cut is not None:
         events = events[:cut]
         worlds = replay_events(setup, ex.plan.byzantine, events)
-        smaller = minimize(setup, ex.plan.byzantine, worlds, events, judge, fair=False, budget=budget)
+        smaller = minimize(setup, ex.plan.byzantine, worlds, events, judge, fair=False, work=work)
         if smaller is not None:
             events, run, violation = smaller
             events = events[: first_violation(prop, setup, ex.plan.byzantine, events) or len(events)]
@@ -170,7 +234,15 @@ def counterexample(
         chaos = events[: run.fair_from]
         worlds = replay_events(setup, ex.plan.byzantine, chaos)
         smaller = minimize(
-            setup, ex.plan.byzantine, worlds, chaos, judge, fair=True, budget=budget, censor=ex.plan.censor
+            setup,
+            ex.plan.byzantine,
+            worlds,
+            chaos,
+            judge,
+            fair=True,
+            work=work,
+            censor=ex.plan.censor,
+            silent=silent,
         )
         if smaller is not None:
             events, run, violation = smaller
@@ -192,6 +264,8 @@ def counterexample(
             "crashes": ex.plan.crashes,
             "slow_clients": {"#tup": list(ex.plan.slow)},
             "persistent_censor": ex.plan.censor,
+            "coalition_silent": silent,
+            "run_seed": ex.run_seed if ex.run_seed is not None else -1,
             "chaos_steps": fair_from if fair_from is not None else len(events),
             "fair_from": fair_from if fair_from is not None else -1,
             "stuck": run.stuck,
@@ -202,12 +276,17 @@ def counterexample(
 
 
 def _run_of(
-    worlds: list[World], mon: Monitor, fair_from: int | None, bound_hit: bool, censor: Censor = False
+    worlds: list[World],
+    mon: Monitor,
+    fair_from: int | None,
+    bound_hit: bool,
+    censor: Censor = False,
+    silent: bool = False,
 ) -> Run:
     final = worlds[-1]
     stuck = fair_from is not None and not finished(final) and fifo_choice(final) is None
     start = completed_round(worlds[fair_from]) if fair_from is not None else 0
-    return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final, censor))
+    return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final, censor), silent)
 
 
 def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
@@ -215,6 +294,8 @@ def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
     (judged without a fair phase), or None when it fails only as liveness."""
     from .explore import replay_events
 
+    if prop in LIVENESS:
+        return None  # judged only once the fair phase ends
     worlds = replay_events(setup, byzantine, events)
     mon = Monitor(worlds[0])
     judge = PROPERTIES[prop]
@@ -223,6 +304,17 @@ def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
         if judge(Run(worlds[k], mon)) is not None:
             return k
     return None
+
+
+def trace_is_silent(trace: traces.Trace) -> bool:
+    """Whether the coalition of a recorded run sent nothing (P9 is judged on such runs): recorded in
+    `coalition_silent`, or, for traces written before that, a run with no adversary."""
+    recorded = trace.extra.get("coalition_silent")
+    if isinstance(recorded, bool):
+        return recorded
+    advs = trace.extra.get("adversaries", {})
+    names = advs.get("#tup", []) if isinstance(advs, dict) else advs
+    return not names
 
 
 def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Violation | None:
@@ -237,6 +329,7 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
         fair_from,
         bool(trace.extra.get("bound_hit", False)),
         trace.extra.get("persistent_censor", False),
+        trace_is_silent(trace),
     )
     judge = PROPERTIES.get(trace.property)
     if judge is None:
@@ -256,7 +349,9 @@ def judge_schedule(trace: traces.Trace, setup: Setup) -> Violation | None:
     events = trace.events if fair_from is None else trace.events[:fair_from]
     steps = by_content(trace.worlds()[: len(events) + 1], events)
     censor = trace.extra.get("persistent_censor", False)
-    _events, run = replay_steps(setup, trace.byzantine, steps, fair_from is not None, censor)
+    _events, run = replay_steps(
+        setup, trace.byzantine, steps, fair_from is not None, censor, trace_is_silent(trace)
+    )
     return PROPERTIES[trace.property](run)
 
 
@@ -281,16 +376,16 @@ def find_run(
 
     @conf
     @given(st.data())
-    def search(data: st.DataObject) -> None:
+    def explore(data: st.DataObject) -> None:
         ex = explore_once(data, setup)
         if goal(ex):
             found.append(ex)
-            raise _Failed("found")
+            raise _Found("found")
 
     try:
         with stable_draws():
-            search()
-    except _Failed:
+            explore()
+    except _Found:
         pass
     return found[0] if found else None
 

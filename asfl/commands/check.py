@@ -1,7 +1,9 @@
 """`asfl check`: explore the protocol adversarially and judge P1-P9 (PROTOCOL.md section 7).
 
-One row per property: held or violated, examples run, time, and the counterexample trace when
-violated. Exit 0 when every property held, 1 when one was violated, 2 on bad input.
+One search judges every selected property on every run (`properties/runner.py`). One row per
+property: held or violated, the runs it was judged on and the runs that exercised it, and the
+counterexample trace when violated. Exit 0 when every property held, 1 when one was violated,
+2 on bad input.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="explore adversarially and check the properties P1-P9")
     add_config_options(p)
     p.add_argument(
-        "--max-examples", type=int, default=None, help="examples per property (default: profile's)"
+        "--max-examples", type=int, default=None, help="runs of the search (default: the profile's)"
     )
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomized)")
     p.add_argument(
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--rules", default="asfl", help="rule table: asfl (the protocol) or a registered variant")
     p.add_argument(
-        "--max-chaos", type=int, default=200, help="chaos steps per example, at most (default 200)"
+        "--max-chaos", type=int, default=None, help="chaos steps per run, at most (default 25 per client)"
     )
     p.add_argument("--out", default="traces", help="directory for counterexample traces (default ./traces)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
@@ -43,31 +45,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties import variants
     from asfl.properties.checks import PROPERTIES, TITLES
     from asfl.properties.explore import Setup
-    from asfl.properties.runner import check_property, trace_filename
-    from asfl.properties.traces import RULESETS, write_itf
+    from asfl.properties.runner import search, trace_filename
+    from asfl.properties.traces import rule_tables, write_itf
 
     params = params_from(args)
-    variants.register_all()
     wanted = [p.strip().upper() for p in args.properties.split(",") if p.strip()]
     unknown = [p for p in wanted if p not in PROPERTIES]
     if unknown or not wanted:
         raise UsageError(f"unknown properties {unknown}; choose among {', '.join(PROPERTIES)}")
-    if args.rules not in RULESETS:
-        raise UsageError(f"unknown rule table {args.rules!r}; known: {', '.join(sorted(RULESETS))}")
+    tables = rule_tables()
+    if args.rules not in tables:
+        raise UsageError(f"unknown rule table {args.rules!r}; known: {', '.join(sorted(tables))}")
     if args.max_examples is not None and args.max_examples < 1:
         raise UsageError("--max-examples must be at least 1")
-    if args.max_chaos < 0:
+    if args.max_chaos is not None and args.max_chaos < 0:
         raise UsageError("--max-chaos must be at least 0")
     profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
     if profile not in ("ci", "deep"):
         raise UsageError(f"unknown profile {profile!r} (ci or deep)")
-    setup = Setup(params, RULESETS[args.rules], max_chaos=args.max_chaos)
+    setup = Setup(params, tables[args.rules], max_chaos=args.max_chaos)
     out_dir = Path(args.out)
 
-    outcomes = []
     progress = None
     if not args.json and not args.no_progress and sys.stderr.isatty():
         from rich.progress import Progress
@@ -75,35 +75,30 @@ def run(args: argparse.Namespace) -> int:
         progress = Progress(transient=True)
         progress.start()
     try:
-        for prop in wanted:
-            task = None
-            if progress is not None:
-                total = args.max_examples or None
-                task = progress.add_task(f"{prop} {TITLES[prop]}", total=total)
+        task = None
+        if progress is not None:
+            task = progress.add_task(f"{','.join(wanted)}: runs", total=args.max_examples or None)
 
-            def tick(task=task) -> None:
-                if progress is not None and task is not None:
-                    progress.advance(task)
-
-            outcome = check_property(prop, setup, profile, args.max_examples, args.seed, on_example=tick)
-            if outcome.trace is not None:
-                outcome.trace.extra["hypothesis_seed"] = (
-                    args.seed if args.seed is not None else "derandomized"
-                )
-                outcome.trace.extra["profile"] = profile
-                try:
-                    out_dir.mkdir(parents=True, exist_ok=True)
-                    outcome.trace_path = write_itf(
-                        out_dir / trace_filename(outcome, setup.rules.name), outcome.trace
-                    )
-                except OSError as e:
-                    raise UsageError(f"cannot write the trace to {out_dir}: {e.strerror or e}") from e
-            outcomes.append(outcome)
+        def tick() -> None:
             if progress is not None and task is not None:
-                progress.remove_task(task)
+                progress.advance(task)
+
+        found = search(setup, wanted, profile, args.max_examples, args.seed, on_example=tick)
     finally:
         if progress is not None:
             progress.stop()
+    outcomes = [found[prop] for prop in wanted]
+    for outcome in outcomes:
+        if outcome.trace is not None:
+            outcome.trace.extra["hypothesis_seed"] = args.seed if args.seed is not None else "derandomized"
+            outcome.trace.extra["profile"] = profile
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                outcome.trace_path = write_itf(
+                    out_dir / trace_filename(outcome, setup.rules.name), outcome.trace
+                )
+            except OSError as e:
+                raise UsageError(f"cannot write the trace to {out_dir}: {e.strerror or e}") from e
 
     failed = [o for o in outcomes if not o.held]
     if args.json:
@@ -129,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
                             "title": TITLES[o.prop],
                             "held": o.held,
                             "examples": o.examples,
+                            "exercised": o.exercised,
                             "steps": o.steps,
                             "seconds": round(o.seconds, 3),
                             "violation": str(o.violation) if o.violation else None,
@@ -158,19 +154,30 @@ def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
         highlight=False,
     )
     table = Table(show_header=True, header_style="bold")
-    for col in ("property", "verdict", "examples", "steps", "time", "trace"):
+    for col in ("property", "verdict", "runs judged", "exercised", "trace"):
         table.add_column(col)
     for o in outcomes:
         verdict = "[green]held[/green]" if o.held else "[red]VIOLATED[/red]"
+        if o.held and o.exercised == 0:
+            verdict = "[yellow]held (vacuous)[/yellow]"
         table.add_row(
             f"{o.prop} {titles[o.prop]}",
             verdict,
             str(o.examples),
-            str(o.steps),
-            f"{o.seconds:.1f}s",
+            str(o.exercised),
             "" if o.held else f"{o.trace_path.name} ({len(o.trace.events)} steps)",
         )
     console.print(table)
+    if outcomes:
+        first = outcomes[0]
+        runs = max((o.extra.get("search_examples", 0) for o in outcomes), default=0) or max(
+            o.examples for o in outcomes
+        )
+        console.print(
+            f"one search: {runs} runs, {first.steps} steps, {first.seconds:.1f}s "
+            f"({first.steps / max(first.seconds, 1e-9):.0f} steps/s)",
+            highlight=False,
+        )
     for o in outcomes:
         if not o.held:
             console.print(f"{o.violation}", highlight=False)

@@ -27,14 +27,12 @@ KILLS = [
 
 @cache
 def baseline_holds(prop: str) -> bool:
-    return check_property(prop, Setup(BASE, BASELINE.rules), max_examples=BUDGET, shrink_budget=0.5).held
+    return check_property(prop, Setup(BASE, BASELINE.rules), max_examples=BUDGET).held
 
 
 @pytest.mark.parametrize(("mutant", "prop"), KILLS, ids=[m for m, _ in KILLS])
 def test_property_kills_the_mutant_where_the_baseline_holds(mutant: str, prop: str) -> None:
     variant = load(MUTANTS_DIR / f"{mutant}.py")
-    outcome = check_property(
-        prop, Setup(variant.apply(BASE), variant.rules), max_examples=BUDGET, shrink_budget=0.5
-    )
+    outcome = check_property(prop, Setup(variant.apply(BASE), variant.rules), max_examples=BUDGET)
     assert not outcome.held, f"{variant.name} survived {prop}"
     assert baseline_holds(prop), f"the baseline fails {prop} at {BUDGET} examples: not a kill"

@@ -122,7 +122,7 @@ def test_f1_is_found_by_the_exploration_with_the_serial_equivocation() -> None:
         adversaries=("serial_equivocation",),
         swarm=False,
     )
-    outcome = check_property("P3", setup, shrink_budget=3.0)
+    outcome = check_property("P3", setup)
     assert not outcome.held and len(outcome.trace.events) <= 30
 
 
@@ -138,7 +138,7 @@ def test_f3_is_found_by_the_exploration_with_a_selective_coordinator() -> None:
         VARIANTS["no-cluster-relay"].rules,
         adversaries=("coordinator",),
     )
-    outcome = check_property("P5", setup, max_examples=200, shrink_budget=3.0)
+    outcome = check_property("P5", setup, max_examples=200)
     assert not outcome.held and "did not reach round R" in outcome.violation.reason
 
 

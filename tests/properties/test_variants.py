@@ -42,7 +42,7 @@ def test_variant_is_caught_and_replays(name: str, tmp_path) -> None:
     variant = VARIANTS[name]
     params, chaos, examples, longest = PLAN[name]
     setup = Setup(params, variant.rules, adversaries=variant.adversaries, max_chaos=chaos, swarm=False)
-    outcome = check_property(variant.breaks, setup, max_examples=examples, shrink_budget=5.0)
+    outcome = check_property(variant.breaks, setup, max_examples=examples)
     assert not outcome.held, f"{name} was not caught by {variant.breaks}"
     trace = outcome.trace
     assert trace is not None and trace.rules == name and trace.property == variant.breaks
@@ -63,7 +63,7 @@ def test_unsafe_threshold_breaks_set_uniqueness() -> None:
     (round, cluster) revealed and certified, on the standard rules (P2)."""
     params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=1, T=2, allow_unsafe=True)
     setup = Setup(params, adversaries=("equivocating",), max_chaos=200, swarm=False)
-    outcome = check_property("P2", setup, max_examples=60, shrink_budget=5.0)
+    outcome = check_property("P2", setup, max_examples=60)
     assert not outcome.held and outcome.trace is not None
     assert len(outcome.trace.events) <= 40
     assert judge_trace(outcome.trace) is not None
