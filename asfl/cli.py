@@ -13,9 +13,11 @@ from asfl.spec.errors import ParamsError
 
 from .commands import audit as audit_cmd
 from .commands import check as check_cmd
+from .commands import cluster as cluster_cmd
 from .commands import explore as explore_cmd
 from .commands import quorum as quorum_cmd
 from .commands import replay as replay_cmd
+from .commands import serve as serve_cmd
 from .commands import show as show_cmd
 from .commands import simulate as simulate_cmd
 from .commands import train as train_cmd
@@ -30,6 +32,8 @@ COMMANDS = [
     explore_cmd,
     simulate_cmd,
     train_cmd,
+    cluster_cmd,
+    serve_cmd,
 ]
 
 
