@@ -206,6 +206,8 @@ class Node:
         self._train: asyncio.TimerHandle | None = None
         self._rng = random.Random(f"{cfg.seed}/{party}/{os.getpid()}")
         self.store: Store | None = None
+        self.listening = asyncio.Event()
+        self.stopping = asyncio.Event()
 
     # -- logging and status ------------------------------------------------------------------
     def dropped(self, why: str) -> None:
@@ -448,23 +450,27 @@ class Node:
             if self.dirty:
                 self.write_status()
 
-    async def run(self) -> None:
+    async def run(self, signals: bool = True) -> None:
+        """Recover from the store, listen, re-send what recovery caused, and serve until SIGTERM
+        (or `stop()`, for a party run inside another program)."""
         self.store = Store(self.cfg.store_path(self.party))
         self._initial()
         resend = self.recover()
         pc = self.cfg.parties[self.party]
         server = await asyncio.start_server(self._on_connection, pc.host, pc.port)
-        stop = asyncio.Event()
+        self.stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        loop.set_exception_handler(_quiet_cancellation)
+        if signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stopping.set)
+            loop.set_exception_handler(_quiet_cancellation)
         self.write_status()
         self.send_all(resend)
         self._schedule_training()
         house = asyncio.ensure_future(self._housekeeping())
+        self.listening.set()
         try:
-            await stop.wait()
+            await self.stopping.wait()
         finally:
             house.cancel()
             server.close()
@@ -472,6 +478,9 @@ class Node:
                 link.task.cancel()
             self.write_status()
             self.store.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
 
 
 def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
