@@ -46,6 +46,8 @@ class Proxy:
             writer.close()
             return
         back = asyncio.ensure_future(self._pipe(up_reader, writer))
+        # the party went away (killed): close the sender's side too, so its link reconnects
+        back.add_done_callback(lambda _: writer.close())
         loop = asyncio.get_running_loop()
 
         def forward(frame: bytes) -> None:
