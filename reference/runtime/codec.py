@@ -244,18 +244,22 @@ class Codec:
         self.sigs: dict[tuple[int, bytes], bytes] = {}  # (signer, canonical payload) -> signature
         self.contribs: dict[Contrib, list] = {}  # contrib -> its wire form (sealed boxes, client signature)
         self._decoded_contribs: dict[bytes, Contrib] = {}  # client signature -> decoded contrib
+        self._elem, self._width = ("<u4", 4) if params.q <= 2**32 else ("<u8", 8)
 
-    # values
+    # values: field elements of q <= 2^32 travel as 4 bytes (unsigned, little endian)
+    def _elems(self, a: np.ndarray) -> bytes:
+        return np.asarray(a).astype(self._elem).tobytes()
+
     def _value(self, v: Any) -> list:
         if isinstance(v, TaggedVec):
-            return ["t", np.asarray(v.a, dtype="<i8").tobytes(), np.asarray(v.tags, dtype="<i8").tobytes()]
-        return ["v", np.asarray(v.a, dtype="<i8").tobytes()]
+            return ["t", self._elems(v.a), self._elems(v.tags)]
+        return ["v", self._elems(v.a)]
 
     def _int_array(self, raw: Any, n: int) -> np.ndarray:
-        if not isinstance(raw, bytes) or len(raw) != 8 * n:
+        if not isinstance(raw, bytes) or len(raw) != self._width * n:
             raise DecodeError(f"expected {n} field elements")
-        a = np.frombuffer(raw, dtype="<i8").astype(np.int64)
-        if a.size and (a.min() < 0 or a.max() >= self.params.q):
+        a = np.frombuffer(raw, dtype=self._elem).astype(np.int64)
+        if a.size and a.max() >= self.params.q:
             raise DecodeError("field element out of range")
         return a
 
@@ -317,9 +321,7 @@ class Codec:
                 raise CannotSign(f"{self.me} holds no signed contribution of c{msg.c} for round {msg.r}")
             boxes = []
             for s in msg.sealed:
-                plain = msgpack.packb(
-                    [np.asarray(s.share.a, "<i8").tobytes(), np.asarray(s.share.tags, "<i8").tobytes()]
-                )
+                plain = msgpack.packb([self._elems(s.share.a), self._elems(s.share.tags)])
                 boxes.append(seal(self.keys.kx[s.to], msg.r, msg.c, s.to, plain))
             head = [msg.r, msg.c, msg.r_model, self._value(msg.y), boxes]
             sig = self.sign_key.sign(b"asfl-contrib/1" + msgpack.packb(head))
