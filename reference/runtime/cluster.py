@@ -10,13 +10,15 @@ process with SIGTERM and reads their final status.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import signal
 import socket
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,7 +155,8 @@ class Cluster:
         proc = self.mp.Process(
             target=_party_main, args=(self.target, str(self.cfg.path), party.role, party.index)
         )
-        proc.start()
+        with _main_module_hidden():
+            proc.start()
         self.procs[party] = proc
 
     def start(self) -> None:
@@ -280,6 +283,23 @@ class Cluster:
 
 def _party(name: str) -> Party:
     return Party(name[0], int(name[1:]))
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """multiprocessing re-imports the parent's `__main__` in every child it starts (`spawn.prepare`):
+    under the `asfl` console script that is the whole CLI (scikit-learn, z3...), seconds of CPU per
+    party, which made a cluster take a minute to start on two busy cores. A party needs none of it:
+    `target` and `_party_main` are importable by name."""
+    main = sys.modules["__main__"]
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def _party_main(target: Callable[[str, str, int], None], config: str, role: str, index: int) -> None:
