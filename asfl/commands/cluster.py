@@ -194,10 +194,11 @@ def print_table(s: dict, faulty: list[str]) -> None:
     for r in rows:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
     ratio = s["upload_per_contribution_over_model"]
+    print(f"bytes on the wire: {s['bytes_on_wire']} ({s['bytes_retransmitted']} re-sent by the links)")
     print(
-        f"bytes on the wire: {s['bytes_on_wire']}; upload per client {s['upload_bytes_per_client']} B "
-        f"= {ratio}x the model ({s['model_bytes']} B) per contribution, the simulator's accounting "
-        f"{s['simulator_upload_over_model']}x (n={p['n_a']} shares + y, no signatures or framing)"
+        f"upload per client: {s['upload_bytes_per_client']} B; per contribution {ratio}x the model "
+        f"({s['model_bytes']} B), the simulator's accounting {s['simulator_upload_over_model']}x "
+        f"(y and n_a={p['n_a']} shares with MAC tags; no signatures, sealing or framing)"
     )
     if s.get("killed"):
         print(

@@ -59,6 +59,8 @@ class Outcome:
         p = self.params
         clients = self.correct("c")
         sent = {name: s.get("stats", {}).get("bytes_sent", 0) for name, s in self.statuses.items()}
+        # first transmissions only: what the protocol costs, without the links' retransmissions
+        first = {name: s.get("stats", {}).get("bytes_first_sent", 0) for name, s in self.statuses.items()}
         upload = sum(sent[f"c{c}"] for c in range(p.n_c)) / p.n_c
         contributions = sum(s.get("stats", {}).get("contributions", 0) for s in clients) or None
         model_bytes = 4 * p.d  # one field element of q < 2^31 per coordinate, as bench_reference counts
@@ -71,10 +73,11 @@ class Outcome:
             "byzantine": {f"a{j}": s for j, s in self.byzantine.items()},
             "killed": self.killed,
             "bytes_on_wire": sum(sent.values()),
+            "bytes_retransmitted": sum(sent.values()) - sum(first.values()),
             "upload_bytes_per_client": round(upload),
             "model_bytes": model_bytes,
             "upload_per_contribution_over_model": (
-                round(sum(sent[f"c{s['party'][1:]}"] for s in clients) / contributions / model_bytes, 2)
+                round(sum(first[s["party"]] for s in clients) / contributions / model_bytes, 2)
                 if contributions
                 else None
             ),

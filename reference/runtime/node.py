@@ -7,7 +7,8 @@ re-applies the log and re-sends what it causes, which the asynchronous model all
 and receivers drop exact duplicates (`message_key`).
 
 Links are reliable (section 1): every frame waits in its link's buffer until the receiver
-acknowledges it (after committing), and is re-sent on reconnection or after `RETRANSMIT` seconds,
+acknowledges it (after committing), and is re-sent on reconnection or after `RETRANSMIT` seconds
+(doubling),
 so drops by the network, a proxy, or a receiver's crash lose nothing. Messages a party sends itself
 (an aggregator is among "all aggregators") go through the same log, not the socket.
 
@@ -61,7 +62,8 @@ from .config import RULES, ClusterConfig, load_private
 from .store import Store, StoreError
 
 Strategy = Callable[[World, Envelope], list[Inject]]
-RETRANSMIT = 1.0  # seconds before an unacknowledged frame is sent again
+RETRANSMIT = 1.0  # seconds before an unacknowledged frame is first sent again
+RETRANSMIT_MAX = 16.0
 STATUS_EVERY = 0.1
 
 log = logging.getLogger("asfl.runtime")
@@ -124,7 +126,8 @@ class Link:
         self.task = asyncio.ensure_future(self.run())
 
     def send(self, frame: bytes, nonce: bytes) -> None:
-        self.unacked[nonce] = [frame, time.monotonic()]
+        self.unacked[nonce] = [frame, time.monotonic() + RETRANSMIT, RETRANSMIT]
+        self.node.stats["bytes_first_sent"] += len(frame)
         if self.writer is not None:
             self._write(frame)
 
@@ -135,11 +138,14 @@ class Link:
         self.node.stats["frames_sent"] += 1
 
     def retransmit(self, now: float) -> None:
+        """Re-send each frame still unacknowledged at its due time, doubling its wait each time (a
+        live connection loses nothing, a proxy may: do not flood a slow receiver)."""
         if self.writer is None:
             return
         for entry in self.unacked.values():
-            if now - entry[1] > RETRANSMIT:
-                entry[1] = now
+            if now >= entry[1]:
+                entry[2] = min(2 * entry[2], RETRANSMIT_MAX)
+                entry[1] = now + entry[2]
                 self._write(entry[0])
                 self.node.stats["retransmitted"] += 1
 
@@ -156,7 +162,7 @@ class Link:
             self.writer = writer
             now = time.monotonic()
             for entry in list(self.unacked.values()):
-                entry[1] = now
+                entry[1] = now + entry[2]
                 self._write(entry[0])
             try:
                 while True:
