@@ -210,7 +210,7 @@ class Cluster:
         restarts: list[tuple[float, Party]] = []
         start = time.monotonic()
         self.start()
-        shown = -1
+        shown = 0
         finished = False
         try:
             while time.monotonic() - start < timeout:
