@@ -73,7 +73,9 @@ class Outcome:
             "byzantine": {f"a{j}": s for j, s in self.byzantine.items()},
             "killed": self.killed,
             "bytes_on_wire": sum(sent.values()),
-            "bytes_retransmitted": sum(sent.values()) - sum(first.values()),
+            "bytes_retransmitted": sum(
+                s.get("stats", {}).get("bytes_resent", 0) for s in self.statuses.values()
+            ),
             "upload_bytes_per_client": round(upload),
             "model_bytes": model_bytes,
             "upload_per_contribution_over_model": (

@@ -126,16 +126,21 @@ class Link:
         self.task = asyncio.ensure_future(self.run())
 
     def send(self, frame: bytes, nonce: bytes) -> None:
-        self.unacked[nonce] = [frame, time.monotonic() + RETRANSMIT, RETRANSMIT]
+        entry = [frame, time.monotonic() + RETRANSMIT, RETRANSMIT, False]  # frame, due, wait, written
+        self.unacked[nonce] = entry
         self.node.stats["bytes_first_sent"] += len(frame)
         if self.writer is not None:
-            self._write(frame)
+            self._write(entry)
 
-    def _write(self, frame: bytes) -> None:
+    def _write(self, entry: list) -> None:
         assert self.writer is not None
+        frame = entry[0]
         self.writer.write(frame)
         self.node.stats["bytes_sent"] += len(frame)
         self.node.stats["frames_sent"] += 1
+        if entry[3]:
+            self.node.stats["bytes_resent"] += len(frame)
+        entry[3] = True
 
     def retransmit(self, now: float) -> None:
         """Re-send each frame still unacknowledged at its due time, doubling its wait each time (a
@@ -146,7 +151,7 @@ class Link:
             if now >= entry[1]:
                 entry[2] = min(2 * entry[2], RETRANSMIT_MAX)
                 entry[1] = now + entry[2]
-                self._write(entry[0])
+                self._write(entry)
                 self.node.stats["retransmitted"] += 1
 
     async def run(self) -> None:
@@ -163,7 +168,7 @@ class Link:
             now = time.monotonic()
             for entry in list(self.unacked.values()):
                 entry[1] = now + entry[2]
-                self._write(entry[0])
+                self._write(entry)
             try:
                 while True:
                     payload = await read_payload(reader, self.node.cfg.max_frame)

@@ -225,14 +225,17 @@ def check(rec: dict[str, Any]) -> tuple[World, list[str]]:
     if fingerprint(world) != rec["fingerprint"]:
         problems.append("fingerprint differs from the record")
     wm = models(world)
-    runtime_certified: set[tuple] = set()
     for name, s in rec.get("runtime", {}).items():
-        if name in wm and [s.get("model_round"), s.get("model_digest")] != wm[name][:2]:
-            problems.append(f"{name}: the process held model {s.get('model_round')} {s.get('model_digest')}, "
-                            f"the replay {wm[name][0]} {wm[name][1]}")  # fmt: skip
-        runtime_certified |= {json.dumps(k) for k in s.get("certified", [])}
-    if runtime_certified != {json.dumps(k) for k in certified_sets(world)}:
-        problems.append("the processes certified other sets than the replay")
+        mine = [s.get("model_round"), s.get("model_digest")] + ([s["released"]] if "released" in s else [])
+        if name in wm and mine != wm[name][: len(mine)]:
+            problems.append(f"{name}: the process held {mine}, the replay {wm[name]}")
+        if "certified" in s:
+            replayed = world.aggregators[int(name[1:])]
+            keys = (
+                sorted([r, i, sorted(m), str(d)] for r, i, m, d in replayed.certified) if replayed else None
+            )
+            if keys != s["certified"]:
+                problems.append(f"{name}: the process certified other results than the replay")
     return world, problems
 
 

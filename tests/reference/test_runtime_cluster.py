@@ -107,3 +107,20 @@ def test_byzantine_equivocator_proxy_faults_and_kill9_restart(tmp_path: Path) ->
         if c != 5:
             regs = read_registers(cluster.cfg.store_path(client(c)))
             assert int(regs.get("released", 0)) == world.clients[c].released <= P.Q
+
+
+def test_forged_models_from_a_byzantine_process_are_refused(tmp_path: Path) -> None:
+    """A Byzantine process running the reference's `forged-model` injection (it rebuilds proofs from
+    the real CERTIFY signatures it received and sends clients an altered model) changes nothing
+    correct clients accept. Its forgeries usually arrive after the honest model and are refused as
+    not newer; `test_runtime_wire.py` refuses one by its proof (P4) deterministically."""
+    params = Params(n_c=4, t_c=0, n_a=4, t_a=1, R=2, d=4)
+    cluster = Cluster(tmp_path, params, seed=1, byzantine={0: "forged-model"}, target=serve_party)
+    outcome = cluster.run(timeout=90)
+    assert outcome.finished, outcome.summary()
+    st = outcome.statuses
+    assert st["a0"]["stats"]["injected"] > 0
+    honest = {st[f"a{j}"]["model_digest"] for j in (1, 2, 3)}
+    assert all(st[f"c{c}"]["model_digest"] in honest for c in range(params.n_c))
+    world, problems = check(record(cluster.cfg, outcome.statuses, outcome.faulty))
+    assert problems == [] and set_uniqueness_problems(world) == []

@@ -29,7 +29,7 @@ from asfl.reference.runtime.codec import (
 )
 from asfl.reference.runtime.config import RULES, ClusterConfig, load, load_private, write_cluster
 from asfl.reference.runtime.node import Node, public_keys, read_payload
-from asfl.reference.runtime.store import read_inputs
+from asfl.reference.runtime.store import Store, read_inputs
 from asfl.spec.client import initial_client, on_train_done
 from asfl.spec.context import Context
 from asfl.spec.messages import Certify, Contrib, Party, Sig, UnmaskReq, aggregator, certify_payload, client
@@ -241,3 +241,51 @@ def test_server_drops_bad_frames_and_keeps_serving(setup, tmp_path: Path) -> Non
     assert len(contribs) == 1 and contribs[0].src_index == c
     log = cfg.log_path(a0)
     assert not log.exists() or "Traceback" not in log.read_text()
+
+
+def test_a_client_accepts_only_certified_models_over_the_wire(setup, tmp_path: Path) -> None:
+    """P4 with real signatures: a Byzantine a3 replays the CERTIFY signatures it received (of a0 and
+    a1) into a proof; the honest model is accepted, an altered one with the same proof is refused."""
+    import numpy as np
+    from asfl.reference.field_domain import Vec
+    from asfl.spec.certificates import replay_model
+    from asfl.spec.messages import CertifiedResult, ModelMsg
+
+    cfg = _cluster(tmp_path)
+    ctx = Context(P, cfg.domain(), RULES)
+    codec = {
+        p: Codec(P, p, public_keys(cfg), load_private(cfg, p).sign, load_private(cfg, p).kx)
+        for p in cfg.parties
+    }
+    byz = aggregator(3)
+    results = []
+    for i in range(P.n_a - P.t_a):
+        members = frozenset(sorted(ctx.clusters(0)[i])[: P.m])
+        agg = Vec(np.full(P.d, 1000 * (i + 1), dtype=np.int64))
+        digest = ctx.domain.digest(agg)
+        sigs = []
+        for j in (0, 1):  # certified by a0 and a1; a3 received their CERTIFY messages
+            cert = Certify(0, i, members, digest, Sig(j, certify_payload(0, i, members, digest)))
+            codec[byz].decode(codec[aggregator(j)].encode(cert))
+            sigs.append(cert.sig)
+        results.append(CertifiedResult(i, members, agg, tuple(sigs)))
+    proof = (tuple(results),)
+    honest, problem = replay_model(ctx, proof)
+    assert problem is None
+    forged = codec[byz].encode(ModelMsg(1, Vec(np.asarray(honest.a) + 0.5), proof))
+    genuine = codec[byz].encode(ModelMsg(1, honest, proof))
+    c = 0
+
+    async def scenario() -> Node:
+        node = Node(cfg, client(c))
+        node.store = Store(cfg.store_path(client(c)))
+        node._initial()
+        node.handle(byz, forged)
+        assert node.state.model_round == 0
+        node.handle(byz, genuine)
+        node.store.close()
+        return node
+
+    node = asyncio.run(scenario())
+    assert node.refused["P4 model proof"] == 1
+    assert node.state.model_round == 1 and node.state.model == honest
