@@ -49,7 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--train-time", type=float, default=0.02, help="median seconds a client trains")
     o.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     o.add_argument("--out", help="cluster directory: config, keys, stores, logs (default: a temp dir)")
-    o.add_argument("--record", help="write the run as a replayable record (asfl replay FILE)")
+    o.add_argument(
+        "--record",
+        help="write the run for 'asfl replay FILE': a record of the processes' outcome, or with a "
+        ".itf.json name an ITF trace (asfl show draws it)",
+    )
     o.add_argument("--json", action="store_true", help="print the outcome as JSON")
     up.set_defaults(run=run)
 
@@ -142,11 +146,17 @@ def run(args: argparse.Namespace) -> int:
         outcome = cluster.run(kills, timeout=args.timeout, progress=progress)
         summary = outcome.summary()
         if args.record:
-            from asfl.reference.runtime.trace import record, write_record
+            from asfl.reference.runtime.trace import merge, record, write_record
 
-            rec = record(cluster.cfg, outcome.statuses, outcome.faulty)
-            write_record(Path(args.record), rec)
-            summary["record"] = {"file": args.record, "events": len(rec["events"])}
+            crashed = [int(p[1:]) for p in outcome.faulty if p[0] == "c"]
+            merged = merge(cluster.cfg, crashed)
+            if args.record.endswith(".itf.json"):
+                from . import runtime_itf
+
+                runtime_itf.write(Path(args.record), merged, cluster.cfg, summary)
+            else:
+                write_record(Path(args.record), record(cluster.cfg, outcome.statuses, outcome.faulty, merged))
+            summary["record"] = {"file": args.record, "events": len(merged.events)}
     finally:
         if not args.out:
             shutil.rmtree(directory, ignore_errors=True)

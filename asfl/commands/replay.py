@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     if _runtime_format(args.file):
         return _replay_runtime(args)
     variants.register_all()
+    from . import runtime_itf
+
+    runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)
     try:
         trace = read_itf(args.file)
     except ValueError as e:

@@ -26,6 +26,9 @@ def run(args: argparse.Namespace) -> int:
     from asfl.spec.world import InvalidEvent
 
     variants.register_all()
+    from . import runtime_itf
+
+    runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)
     if args.last is not None and args.last < 1:
         raise UsageError("--last must be at least 1")
     try:

@@ -50,10 +50,12 @@ class _Replayer:
         self.in_flight: dict[tuple[Party, Party, bytes], deque[int]] = defaultdict(deque)
         self.contribs: dict[bytes, Contrib] = {}  # message_key -> the world's contribution
         self.events: list[dict[str, Any]] = []
+        self.world_events: list[Event] = []  # the same, as spec events (an ITF trace's actions)
 
     def apply(self, event: Event, record: dict[str, Any]) -> None:
         self.world = step(self.world, event)
         self.events.append(record)
+        self.world_events.append(event)
         last = self.world.last
         assert last is not None
         if last.refused is not None and not (isinstance(event, Deliver) and last.refused.rule == "crash"):
@@ -148,10 +150,15 @@ def params_json(p: Params) -> dict[str, int]:
             "s_max": p.s_max, "d": p.d}  # fmt: skip
 
 
-def record(cfg: ClusterConfig, statuses: dict[str, dict[str, Any]], faulty: list[str]) -> dict[str, Any]:
+def record(
+    cfg: ClusterConfig,
+    statuses: dict[str, dict[str, Any]],
+    faulty: list[str],
+    merged: _Replayer | None = None,
+) -> dict[str, Any]:
     """The record of a finished cluster run (its stores and the processes' final status)."""
     crashed = [int(p[1:]) for p in faulty if p[0] == "c"]
-    rp = merge(cfg, crashed)
+    rp = merged if merged is not None else merge(cfg, crashed)
     world = rp.world
     runtime = {
         name: {k: s[k] for k in ("model_round", "model_digest", "released", "certified") if k in s}

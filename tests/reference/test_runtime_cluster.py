@@ -8,7 +8,7 @@
    from its store, and a client killed for good. Every correct party finishes; a1 carried on from its
    store (its durable endorsements agree with the replay); P2 holds on the recorded trace; the
    equivocation was refused (Q2 write-once) and every model a correct client holds is a model a
-   correct aggregator computed.
+   correct aggregator computed. Written as an ITF trace, `asfl replay` re-judges P2 on it: held.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from pathlib import Path
 from asfl.reference.runtime.cluster import Cluster, Kill
 from asfl.reference.runtime.proxy import Faults
 from asfl.reference.runtime.store import read_registers
-from asfl.reference.runtime.trace import check, record, set_uniqueness_problems, write_record
+from asfl.reference.runtime.trace import check, merge, record, set_uniqueness_problems, write_record
 from asfl.spec.messages import aggregator, client
 from asfl.spec.params import Params
 
 from asfl.cli import main
+from asfl.commands import runtime_itf
 from asfl.commands.serve import serve_party
 
 P = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3, d=4)
@@ -61,7 +62,7 @@ def test_cluster_up_finishes_and_replays_to_the_same_sets_and_models(tmp_path: P
     assert main(["replay", str(rec_path)]) == 1
 
 
-def test_byzantine_equivocator_proxy_faults_and_kill9_restart(tmp_path: Path) -> None:
+def test_byzantine_equivocator_proxy_faults_and_kill9_restart(tmp_path: Path, capsys) -> None:
     cluster = Cluster(
         tmp_path,
         P,
@@ -90,11 +91,17 @@ def test_byzantine_equivocator_proxy_faults_and_kill9_restart(tmp_path: Path) ->
     honest = {st[a]["model_digest"] for a in correct_aggs}
     assert all(st[f"c{c}"]["model_digest"] in honest for c in range(P.n_c) if c != 5)
 
-    rec = record(cluster.cfg, outcome.statuses, outcome.faulty)
+    merged = merge(cluster.cfg, crashed=[5])
+    rec = record(cluster.cfg, outcome.statuses, outcome.faulty, merged)
     assert rec["crashed"] == [5] and any("inject" in e for e in rec["events"])
     world, problems = check(rec)
     assert problems == []
     assert set_uniqueness_problems(world) == []
+    # the same schedule as an ITF trace: the verification's own judge finds P2 held on it
+    itf = runtime_itf.write(tmp_path / "run.itf.json", merged, cluster.cfg, outcome.summary())
+    assert main(["replay", str(itf), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["property"] == "P2" and not verdict["violated"] and verdict["first_state_mismatch"] is None
     # the durable registers of the killed aggregator agree with the state the schedule gives it
     registers = read_registers(cluster.cfg.store_path(aggregator(1)))
     a1 = world.aggregators[1]
