@@ -112,8 +112,9 @@ def parse_faults(args: argparse.Namespace, params) -> tuple[dict[int, str], list
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.reference.runtime.cluster import Cluster
+    from asfl.reference.runtime.cluster import Cluster, ClusterError
     from asfl.reference.runtime.proxy import Faults
+    from asfl.reference.runtime.trace import TraceError, merge, record, write_record
 
     from .serve import serve_party
 
@@ -143,11 +144,13 @@ def run(args: argparse.Namespace) -> int:
             f"T={params.T} m={params.m} R={params.R} d={params.d}, {len(cluster.parties())} processes on "
             f"127.0.0.1, directory {directory}"
         )
-        outcome = cluster.run(kills, timeout=args.timeout, progress=progress)
+        try:
+            outcome = cluster.run(kills, timeout=args.timeout, progress=progress)
+        except ClusterError as e:
+            print(f"asfl: error: {e}", file=sys.stderr)
+            return 1
         summary = outcome.summary()
         if args.record:
-            from asfl.reference.runtime.trace import merge, record, write_record
-
             crashed = [int(p[1:]) for p in outcome.faulty if p[0] == "c"]
             merged = merge(cluster.cfg, crashed)
             if args.record.endswith(".itf.json"):
@@ -157,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 write_record(Path(args.record), record(cluster.cfg, outcome.statuses, outcome.faulty, merged))
             summary["record"] = {"file": args.record, "events": len(merged.events)}
+    except TraceError as e:
+        print(f"asfl: error: the run does not merge into one schedule ({e})", file=sys.stderr)
+        return 1
     finally:
         if not args.out:
             shutil.rmtree(directory, ignore_errors=True)

@@ -31,6 +31,10 @@ from .node import serve_party
 from .proxy import Faults, Proxy, ProxyThread
 
 
+class ClusterError(RuntimeError):
+    """A correct party's process exited by itself (a bug, or a store that contradicts itself)."""
+
+
 @dataclass(frozen=True)
 class Kill:
     """kill -9 `party` once some correct client holds model `at_round`; restart it from its store
@@ -223,7 +227,7 @@ class Cluster:
                     exited = proc is not None and proc.exitcode is not None
                     if exited and name not in faulty and _party(name) not in self.killed_parties():
                         log = self.cfg.log_path(_party(name))
-                        raise RuntimeError(f"{name} exited with code {proc.exitcode}; see {log}")
+                        raise ClusterError(f"{name} exited with code {proc.exitcode}; see {log}")
                 rounds = [
                     st.get(f"c{c}", {}).get("model_round", 0)
                     for c in range(params.n_c)
