@@ -84,7 +84,7 @@ def serve_party(config: str, role: str, index: int) -> None:
     cfg = load(config)
     party = Party(role, index)
     name = cfg.parties[party].strategy
-    serve(cfg, party, resolve_strategy(name) if name is not None else None)
+    serve(cfg, party, resolve_strategy(name) if name is not None else None, exit_when_orphaned=True)
 
 
 def main(argv: list[str] | None = None) -> int:

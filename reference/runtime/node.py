@@ -7,8 +7,7 @@ re-applies the log and re-sends what it causes, which the asynchronous model all
 and receivers drop exact duplicates (`message_key`).
 
 Links are reliable (section 1): every frame waits in its link's buffer until the receiver
-acknowledges it (after committing), and is re-sent on reconnection or after `RETRANSMIT` seconds
-(doubling),
+acknowledges it (after committing), and is re-sent on reconnection or when it was lost (`Link`),
 so drops by the network, a proxy, or a receiver's crash lose nothing. Messages a party sends itself
 (an aggregator is among "all aggregators") go through the same log, not the socket.
 
@@ -62,8 +61,8 @@ from .config import RULES, ClusterConfig, load_private
 from .store import Store, StoreError
 
 Strategy = Callable[[World, Envelope], list[Inject]]
-RETRANSMIT = 1.0  # seconds before an unacknowledged frame is first sent again
-RETRANSMIT_MAX = 16.0
+RETRANSMIT = 1.0  # seconds an overtaken frame waits before it is re-sent (it was lost)
+SILENCE = 2.0  # seconds without any acknowledgement before the oldest frame is re-sent (doubling)
 STATUS_EVERY = 0.1
 
 log = logging.getLogger("asfl.runtime")
@@ -114,45 +113,75 @@ def registers_changed(old: Any, new: Any) -> tuple[dict[str, str], dict[str, str
     return once, counters
 
 
+class _Pending:
+    """A frame in a link's buffer until acknowledged."""
+
+    __slots__ = ("frame", "seq", "written_at", "overtaken_at", "wait")
+
+    def __init__(self, frame: bytes, seq: int) -> None:
+        self.frame, self.seq = frame, seq
+        self.written_at: float | None = None
+        self.overtaken_at: float | None = None  # when a frame written after it was acknowledged
+        self.wait = SILENCE
+
+
 class Link:
-    """The reliable link to one peer: a buffer of unacknowledged frames and a reconnecting socket."""
+    """The reliable link to one peer: a buffer of unacknowledged frames and a reconnecting socket.
+
+    A receiver acknowledges the frames of one connection in order, so a frame still unacknowledged
+    `RETRANSMIT` seconds after a later one was acknowledged was lost (by a proxy): it is re-sent. A
+    link's oldest frame is also re-sent after `SILENCE` seconds without any acknowledgement
+    (doubling), and every unacknowledged frame on reconnection. A slow receiver is not flooded: on
+    one live connection, frames are re-sent only when lost or, one at a time, when all is silent."""
 
     def __init__(self, node: Node, dst: Party) -> None:
         self.node, self.dst = node, dst
         pc = node.cfg.parties[dst]
         self.host, self.port = pc.host, pc.dial_port
-        self.unacked: dict[bytes, list] = {}  # nonce -> [frame, time last written]
+        self.unacked: dict[bytes, _Pending] = {}  # nonce -> frame
+        self.next_seq = 0
+        self.last_ack = 0.0
         self.writer: asyncio.StreamWriter | None = None
         self.task = asyncio.ensure_future(self.run())
 
     def send(self, frame: bytes, nonce: bytes) -> None:
-        entry = [frame, time.monotonic() + RETRANSMIT, RETRANSMIT, False]  # frame, due, wait, written
-        self.unacked[nonce] = entry
+        entry = self.unacked[nonce] = _Pending(frame, self.next_seq)
+        self.next_seq += 1
         self.node.stats["bytes_first_sent"] += len(frame)
         if self.writer is not None:
             self._write(entry)
 
-    def _write(self, entry: list) -> None:
+    def _write(self, entry: _Pending) -> None:
         assert self.writer is not None
-        frame = entry[0]
-        self.writer.write(frame)
-        self.node.stats["bytes_sent"] += len(frame)
+        self.writer.write(entry.frame)
+        self.node.stats["bytes_sent"] += len(entry.frame)
         self.node.stats["frames_sent"] += 1
-        if entry[3]:
-            self.node.stats["bytes_resent"] += len(frame)
-        entry[3] = True
+        if entry.written_at is not None:
+            self.node.stats["bytes_resent"] += len(entry.frame)
+            self.node.stats["retransmitted"] += 1
+        entry.written_at = time.monotonic()
+        entry.overtaken_at = None
+
+    def acknowledged(self, nonce: bytes) -> None:
+        done = self.unacked.pop(nonce, None)
+        if done is None:
+            return
+        now = self.last_ack = time.monotonic()
+        for entry in self.unacked.values():
+            if entry.seq < done.seq and entry.written_at is not None and entry.overtaken_at is None:
+                entry.overtaken_at = now
 
     def retransmit(self, now: float) -> None:
-        """Re-send each frame still unacknowledged at its due time, doubling its wait each time (a
-        live connection loses nothing, a proxy may: do not flood a slow receiver)."""
         if self.writer is None:
             return
-        for entry in self.unacked.values():
-            if now >= entry[1]:
-                entry[2] = min(2 * entry[2], RETRANSMIT_MAX)
-                entry[1] = now + entry[2]
-                self._write(entry)
-                self.node.stats["retransmitted"] += 1
+        written = [e for e in self.unacked.values() if e.written_at is not None]
+        for entry in written:
+            if entry.overtaken_at is not None and now - entry.overtaken_at >= RETRANSMIT:
+                self._write(entry)  # lost: a later frame was acknowledged, not this one
+        oldest = min(written, key=lambda e: e.seq, default=None)
+        if oldest is not None and now - max(oldest.written_at or 0.0, self.last_ack) >= oldest.wait:
+            oldest.wait = min(2 * oldest.wait, 16 * SILENCE)  # nothing acknowledged for a while
+            self._write(oldest)
 
     async def run(self) -> None:
         backoff = 0.02
@@ -165,9 +194,7 @@ class Link:
                 continue
             backoff = 0.02
             self.writer = writer
-            now = time.monotonic()
-            for entry in list(self.unacked.values()):
-                entry[1] = now + entry[2]
+            for entry in sorted(self.unacked.values(), key=lambda e: e.seq):
                 self._write(entry)
             try:
                 while True:
@@ -180,7 +207,7 @@ class Link:
                         self.node.dropped(f"ack from {self.dst}: {e}")
                         continue
                     if frame.src == self.dst and frame.kind == KIND_ACK:
-                        self.unacked.pop(frame.body, None)
+                        self.acknowledged(frame.body)
             except (asyncio.IncompleteReadError, ConnectionError, FrameTooLarge, OSError):
                 pass
             finally:
@@ -190,7 +217,13 @@ class Link:
 
 
 class Node:
-    def __init__(self, cfg: ClusterConfig, party: Party, strategy: Strategy | None = None) -> None:
+    def __init__(
+        self,
+        cfg: ClusterConfig,
+        party: Party,
+        strategy: Strategy | None = None,
+        exit_when_orphaned: bool = False,
+    ) -> None:
         if party not in cfg.parties:
             raise ValueError(f"{party} is not in {cfg.path}")
         self.cfg, self.party, self.params = cfg, party, cfg.params
@@ -218,6 +251,9 @@ class Node:
         self._rng = random.Random(f"{cfg.seed}/{party}/{os.getpid()}")
         self.store: Store | None = None
         self.listening = asyncio.Event()
+        # a party forked by `asfl cluster up` stops when its orchestrator is gone (never a stray process)
+        self.exit_when_orphaned = exit_when_orphaned
+        self._parent = os.getppid()
         self.stopping = asyncio.Event()
 
     # -- logging and status ------------------------------------------------------------------
@@ -460,6 +496,9 @@ class Node:
                 link.retransmit(now)
             if self.dirty:
                 self.write_status()
+            if self.exit_when_orphaned and os.getppid() != self._parent:
+                log.warning("%s: its orchestrator is gone; stopping", self.party)
+                self.stopping.set()
 
     async def run(self, signals: bool = True) -> None:
         """Recover from the store, listen, re-send what recovery caused, and serve until SIGTERM
@@ -503,17 +542,19 @@ def serve_party(config: str, role: str, index: int) -> None:
     """Run party (role, index) of the cluster file `config` (a correct party: no strategies here)."""
     from .config import load
 
-    serve(load(config), Party(role, index))
+    serve(load(config), Party(role, index), exit_when_orphaned=True)
 
 
-def serve(cfg: ClusterConfig, party: Party, strategy: Strategy | None = None) -> None:
+def serve(
+    cfg: ClusterConfig, party: Party, strategy: Strategy | None = None, exit_when_orphaned: bool = False
+) -> None:
     """Run `party` until SIGTERM; its log lines go to the cluster directory's logs/."""
     path = cfg.log_path(party)
     path.parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True
     )
-    node = Node(cfg, party, strategy)
+    node = Node(cfg, party, strategy, exit_when_orphaned)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(node.run())
 
