@@ -304,7 +304,10 @@ class Node:
         sends: list[tuple[Party, Message]] = []
         for inp in self.store.inputs():
             if inp.kind == "train":
-                self.state, out = on_train_done(self.ctx, self.state)
+                try:
+                    self.state, out = on_train_done(self.ctx, self.state)
+                except ProtocolError as e:
+                    raise StoreError(f"logged training {inp.seq} is refused on recovery ({e})") from e
             else:
                 assert inp.src_role is not None and inp.src_index is not None and inp.body is not None
                 src = Party(inp.src_role, inp.src_index)

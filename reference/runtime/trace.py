@@ -12,7 +12,9 @@ parameters, seed, rules, the Byzantine strategies, `events` (`deliver` msg id | 
 `crash` c | `inject` {sender, dst, body}), and what the world reached (`certified`, `models`,
 `fingerprint`), plus what the processes themselves reported (`runtime`). Replaying re-applies the
 events with `step` on a fresh world and compares; the merge and the replay both check that the
-world's parties refuse nothing the processes accepted.
+world's parties refuse nothing the processes accepted. The same schedule can also be written in the
+verification's ITF format (`asfl cluster up --record FILE.itf.json`, `asfl/commands/runtime_itf.py`),
+on which `asfl replay` re-judges P2 and `asfl show` draws the swimlane.
 """
 
 from __future__ import annotations
