@@ -179,7 +179,9 @@ class Link:
             if entry.overtaken_at is not None and now - entry.overtaken_at >= RETRANSMIT:
                 self._write(entry)  # lost: a later frame was acknowledged, not this one
         oldest = min(written, key=lambda e: e.seq, default=None)
-        if oldest is not None and now - max(oldest.written_at or 0.0, self.last_ack) >= oldest.wait:
+        # a receiver with megabytes to get through is slow, not gone: allow it a second per MB
+        backlog = sum(len(e.frame) for e in written) / 1e6
+        if oldest is not None and now - max(oldest.written_at or 0.0, self.last_ack) >= oldest.wait + backlog:
             oldest.wait = min(2 * oldest.wait, 16 * SILENCE)  # nothing acknowledged for a while
             self._write(oldest)
 
