@@ -7,34 +7,17 @@ and turns bad input into one-line errors with exit code 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from asfl.spec.errors import ParamsError
 
-from .commands import audit as audit_cmd
-from .commands import check as check_cmd
-from .commands import cluster as cluster_cmd
-from .commands import explore as explore_cmd
-from .commands import quorum as quorum_cmd
-from .commands import replay as replay_cmd
-from .commands import serve as serve_cmd
-from .commands import show as show_cmd
-from .commands import simulate as simulate_cmd
-from .commands import train as train_cmd
 from .errors import UsageError, fail
 
-COMMANDS = [
-    check_cmd,
-    replay_cmd,
-    show_cmd,
-    audit_cmd,
-    quorum_cmd,
-    explore_cmd,
-    simulate_cmd,
-    train_cmd,
-    cluster_cmd,
-    serve_cmd,
-]
+#: the subcommands, each a module of asfl/commands/ with `register(sub)`; only the one named on the
+#: command line is imported, so a command does not pay for another's imports (`train` loads
+#: scikit-learn and scipy): every command but `train` starts in well under a second (issue 12)
+COMMANDS = ("check", "replay", "show", "audit", "quorum", "explore", "simulate", "train", "cluster", "serve")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,16 +25,24 @@ class _Parser(argparse.ArgumentParser):
         fail(f"{message} (see 'asfl {self.prog.split()[-1]} --help')" if " " in self.prog else message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or of `only` (then only its module is imported)."""
     parser = _Parser(prog="asfl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in COMMANDS:
-        module.register(sub)
+    for name in COMMANDS if only is None else (only,):
+        importlib.import_module(f"asfl.commands.{name}").register(sub)
     return parser
 
 
+def _named_command(argv: list[str]) -> str | None:
+    """The subcommand the command line names, when its first word is one (else the full parser
+    answers: `asfl --help`, or an unknown command)."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_named_command(argv)).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except ParamsError as e:

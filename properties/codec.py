@@ -20,6 +20,8 @@ from asfl.spec import messages, world
 from asfl.spec.fmap import FMap
 from asfl.spec.params import Params
 
+from .symbolic import Form
+
 _SAFE = 2**53
 _TYPES: dict[str, type] = {}
 _ENCODERS: dict[type, Callable[[Any], dict]] = {}
@@ -72,6 +74,18 @@ def _vec_decode(d: dict) -> Vec:
 
 
 register(Vec, _vec_encode, _vec_decode)
+
+
+def _form_encode(f: Form) -> dict:
+    return {"terms": encode(f.terms)}
+
+
+def _form_decode(d: dict) -> Form:
+    return Form(decode(d["terms"]))
+
+
+# the symbolic domain's values: linear forms over named secrets (traces of `asfl check`)
+register(Form, _form_encode, _form_decode)
 
 
 def encode(obj: Any) -> Any:

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 
 import z3
 
-from .quorum_expr import Expr, parse
+from .quorum_expr import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, Expr, parse
 
-DEFAULT_THRESHOLD = "n_a - t_a"
-DEFAULT_MIN_SET = "k - t_c"
+__all__ = ["DEFAULT_MIN_SET", "DEFAULT_THRESHOLD"]
 SIZES = ("n_c", "t_c", "n_a", "t_a")
 #: how long z3 may think about one query (milliseconds); past it the answer is "unknown"
 TIMEOUT_MS = 20_000

@@ -13,14 +13,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import z3
+if TYPE_CHECKING:  # z3 is imported where a term is built, so parsing starts fast (issue 12)
+    import z3
 
 #: The names an expression may use (section 2); `k` = min_i k_i = n_c // n_a.
 NAMES = ("n_c", "t_c", "n_a", "t_a", "k")
 MAX_LENGTH = 200
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//"}
+
+#: the protocol's default formulas for T and m (PROTOCOL.md section 2)
+DEFAULT_THRESHOLD = "n_a - t_a"
+DEFAULT_MIN_SET = "k - t_c"
 
 
 class ExprError(ValueError):
@@ -99,6 +104,8 @@ def _eval(e: Expr, env: Mapping[str, int]) -> int:
 
 
 def _z3(e: Expr, env: Mapping[str, z3.ArithRef]) -> z3.ArithRef:
+    import z3
+
     op, args = e.op, e.args
     if op == "const":
         return z3.IntVal(args[0])

@@ -22,8 +22,6 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from asfl.spec.domain import Label
 from asfl.spec.params import Params
 
-from . import codec, traces
-
 Sym = tuple  # a symbol name, see the module docstring
 
 #: kinds of symbol the adversary does not know and cannot learn directly: the one-time randomness
@@ -208,15 +206,3 @@ class Echelon:
     def revealed(self) -> list[dict[Sym, int]]:
         """Rows that are pure functions of the secrets: a basis of what the view reveals."""
         return [row for p, row in self.rows.items() if p[0] not in self.eliminable]
-
-
-def _form_encode(f: Form) -> dict:
-    return {"terms": codec.encode(f.terms)}
-
-
-def _form_decode(d: dict) -> Form:
-    return Form(codec.decode(d["terms"]))
-
-
-codec.register(Form, _form_encode, _form_decode)
-traces.DOMAINS["symbolic"] = SymbolicDomain

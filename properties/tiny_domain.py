@@ -4,7 +4,7 @@ Hashing a state must be cheap and exact, so values are plain integers (they also
 integers, so a Byzantine injection that carries values replays from a trace), models are exact
 fractions, and a digest is the value itself (P1 and P4 compare numbers, not hashes). Every draw is
 a deterministic function of (seed, label), as the spec requires (ARCHITECTURE.md, "Randomness is
-explicit"). Registered in `traces.DOMAINS` as "tiny".
+explicit"). Traces name it "tiny" (`traces.make_domain`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from functools import lru_cache
 
 from asfl.spec.domain import Label
 from asfl.spec.params import Params
-
-from .traces import DOMAINS
 
 _KINDS = {"pad": 1, "coef": 2, "data": 3, "noise": 4}
 
@@ -76,6 +74,3 @@ class TinyDomain:
 
     def model_digest(self, w: Fraction) -> Hashable:
         return w
-
-
-DOMAINS.setdefault("tiny", TinyDomain)

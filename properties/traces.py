@@ -11,11 +11,14 @@ another protocol (other spec source or rule table) is reported by its fingerprin
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import json
-from collections.abc import Callable, Sequence
+import pkgutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from asfl.reference.atomic import write_atomic
@@ -26,45 +29,42 @@ from asfl.spec import (
     Params,
     Rules,
     World,
-    aggregator,
-    assignment,
-    certificates,
-    checks,
-    client,
-    context,
-    domain,
-    inclusion,
     initial_world,
-    messages,
-    params,
-    rules,
     step,
 )
-from asfl.spec import world as world_module
 from asfl.spec.world import Event
 
 from .codec import decode, encode, params_from_json, params_to_json
 
 FORMAT = "ITF"
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
-_SPEC_MODULES = (
-    aggregator,
-    assignment,
-    certificates,
-    checks,
-    client,
-    context,
-    domain,
-    inclusion,
-    messages,
-    params,
-    rules,
-    world_module,
-)
 
-#: value domains a trace may name: (params, seed) -> Domain
-DOMAINS: dict[str, Callable[[Params, int], Any]] = {"field": FieldDomain}
-#: rule tables a trace may name (variants register theirs)
+#: value domains a trace may name, each built by (params, seed); an explicit table, imported on use
+DOMAIN_NAMES = ("field", "symbolic", "tiny", "runtime")
+
+
+def make_domain(name: str, params: Params, seed: int) -> Any:
+    """The value domain a trace names: the reference's field, the symbolic, the tiny domain, or the
+    networked runtime's (`asfl cluster up --record FILE.itf.json`)."""
+    if name == "field":
+        return FieldDomain(params, seed)
+    if name == "symbolic":
+        from .symbolic import SymbolicDomain
+
+        return SymbolicDomain(params, seed)
+    if name == "tiny":
+        from .tiny_domain import TinyDomain
+
+        return TinyDomain(params, seed)
+    if name == "runtime":  # the networked runtime's: the field domain with MAC-tagged shares
+        from asfl.reference.runtime.config import RuntimeDomain
+
+        return RuntimeDomain(params, seed)
+    raise ValueError(f"unknown domain {name!r}; known: {', '.join(DOMAIN_NAMES)}")
+
+
+#: rule tables a trace may name besides the shipped ones (`rule_table`): a variant file's or a
+#: mutant's, registered explicitly by whoever loads it (the audit)
 RULESETS: dict[str, Rules] = {STANDARD.name: STANDARD, PACED.name: PACED}
 
 
@@ -72,10 +72,36 @@ def register_rules(table: Rules) -> None:
     RULESETS[table.name] = table
 
 
+def rule_tables() -> dict[str, Rules]:
+    """Every rule table a trace may name: the protocol's (STANDARD, PACED), the broken variants of
+    `variants.py`, and those registered with `register_rules`. An explicit table, not one filled
+    by importing modules (issue 12)."""
+    from .variants import VARIANTS
+
+    return {**{name: v.rules for name, v in VARIANTS.items()}, **RULESETS}
+
+
+def rule_table(name: str) -> Rules:
+    tables = rule_tables()
+    if name not in tables:
+        raise ValueError(f"unknown rule table {name!r}; known: {', '.join(sorted(tables))}")
+    return tables[name]
+
+
+def spec_modules() -> list[ModuleType]:
+    """Every module of the spec package, by name: the fingerprint covers them all, so a module
+    added to spec/ (or one forgotten in a list, as fmap and errors were) cannot change the protocol
+    unseen."""
+    import asfl.spec as spec_package
+
+    names = sorted(info.name for info in pkgutil.iter_modules(spec_package.__path__))
+    return [importlib.import_module(f"asfl.spec.{name}") for name in names]
+
+
 def fingerprint(table: Rules = STANDARD) -> str:
     """SHA-256 of the spec's source and of every rule the table replaces: the protocol's identity."""
     h = hashlib.sha256()
-    for module in _SPEC_MODULES:
+    for module in spec_modules():
         h.update(module.__name__.encode())
         h.update(inspect.getsource(module).encode())
     for f in fields(table):
@@ -136,12 +162,9 @@ class Trace:
     summaries: list[dict] = field(default_factory=list)  # recorded states (from a file)
 
     def initial_world(self) -> World:
-        if self.domain not in DOMAINS:
-            raise ValueError(f"unknown domain {self.domain!r}; known: {sorted(DOMAINS)}")
-        if self.rules not in RULESETS:
-            raise ValueError(f"unknown rule table {self.rules!r}; known: {sorted(RULESETS)}")
-        dom = DOMAINS[self.domain](self.params, self.seed)
-        return initial_world(self.params, dom, self.byzantine, RULESETS[self.rules])
+        table = rule_table(self.rules)
+        dom = make_domain(self.domain, self.params, self.seed)
+        return initial_world(self.params, dom, self.byzantine, table)
 
     def worlds(self) -> list[World]:
         """Every world of the run, the initial one first."""
@@ -153,7 +176,7 @@ class Trace:
         return out
 
     def to_itf(self) -> dict:
-        table = RULESETS.get(self.rules, STANDARD)
+        table = rule_tables().get(self.rules, STANDARD)
         meta = {
             "format": FORMAT,
             "format-description": FORMAT_DESCRIPTION,
@@ -246,7 +269,7 @@ class Replay:
 
 def replay(trace: Trace) -> Replay:
     """Re-execute `trace` and compare every state with the recorded one."""
-    current = fingerprint(RULESETS.get(trace.rules, STANDARD))
+    current = fingerprint(rule_tables().get(trace.rules, STANDARD))
     worlds = trace.worlds()
     mismatch = None
     if trace.summaries:

@@ -2,8 +2,8 @@
 
 Each variant is `dataclasses.replace(STANDARD, name=..., rule=fn)`: it changes one named rule of
 PROTOCOL.md, and the exploration must find the property it breaks (tests/properties/test_variants.py
-pins the shrunk trace's length and that it replays to the same violation). `register_all` makes
-their traces replayable (`traces.RULESETS`).
+pins the shrunk trace's length and that it replays to the same violation). Their traces replay:
+`traces.rule_tables` lists them.
 """
 
 from __future__ import annotations
@@ -15,11 +15,6 @@ from asfl.spec import STANDARD, Params, Rules, inclusion
 from asfl.spec.context import Context
 from asfl.spec.domain import Label, Value, polynomial_share, share_point
 from asfl.spec.messages import Contrib, Sealed, ShareSum
-
-from . import (
-    symbolic,  # noqa: F401  (registers the "symbolic" domain and its values)
-    traces,
-)
 
 
 def _mask_degree_T(ctx: Context, c: int, r: int, x: Value) -> tuple[Value, tuple[Sealed, ...]]:
@@ -206,12 +201,3 @@ VARIANTS: dict[str, Variant] = {
         ),
     ]
 }
-
-
-def register_all() -> None:
-    """Make every variant's traces replayable."""
-    for v in VARIANTS.values():
-        traces.register_rules(v.rules)
-
-
-register_all()

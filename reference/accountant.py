@@ -25,8 +25,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import log_ndtr, ndtr
 
 #: dp_accounting's default orders plus a finer grid: the bound is a minimum over these.
 RDP_ORDERS: tuple[float, ...] = tuple(
@@ -52,6 +50,8 @@ def _check(z: float, releases: int, delta: float) -> None:
 
 def gaussian_delta(eps: float, s: float) -> float:
     """delta(eps) of one Gaussian mechanism with noise multiplier s (Balle and Wang 2018)."""
+    from scipy.special import log_ndtr, ndtr  # scipy only when an epsilon is computed (start-up)
+
     a = ndtr(-eps * s + 1 / (2 * s))
     b = math.exp(eps + float(log_ndtr(-eps * s - 1 / (2 * s))))
     return max(0.0, float(a) - b)
@@ -68,6 +68,8 @@ def exact_epsilon(z: float, releases: int, delta: float) -> float:
     hi = 1.0
     while gaussian_delta(hi, s) > delta:
         hi *= 2
+    from scipy.optimize import brentq
+
     return float(brentq(lambda e: gaussian_delta(e, s) - delta, 0.0, hi, xtol=1e-12, rtol=1e-12))
 
 
@@ -92,6 +94,8 @@ def calibrate_z(epsilon: float, delta: float, releases: int) -> float:
     lo, hi = 1e-3, 1.0
     while exact_epsilon(hi, releases, delta) > epsilon:
         hi *= 2
+    from scipy.optimize import brentq
+
     return float(brentq(lambda z: exact_epsilon(z, releases, delta) - epsilon, lo, hi, xtol=1e-10))
 
 

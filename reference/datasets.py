@@ -11,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
+#: dataset name -> scikit-learn loader function; scikit-learn is imported only when a dataset is
+#: loaded, so that every command but `train` starts without it (issue 12, start-up)
 LOADERS = {
-    "digits": skd.load_digits,
-    "wine": skd.load_wine,
-    "breast-cancer": skd.load_breast_cancer,
-    "iris": skd.load_iris,
+    "digits": "load_digits",
+    "wine": "load_wine",
+    "breast-cancer": "load_breast_cancer",
+    "iris": "load_iris",
 }
 PARTITIONS = ("iid", "dirichlet")
 
@@ -45,7 +44,11 @@ def load(name: str, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """A stratified train/test split, features standardised on the training part."""
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(LOADERS)}")
-    x, y = LOADERS[name](return_X_y=True)
+    from sklearn import datasets as skd
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = getattr(skd, LOADERS[name])(return_X_y=True)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     scaler = StandardScaler().fit(x_tr)
     return Dataset(

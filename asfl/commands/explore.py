@@ -10,17 +10,15 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from asfl.properties.explorer import Exploration, explore
-from asfl.properties.explorer_checks import SAFETY
 from asfl.properties.explorer_menus import MENUS
-from asfl.properties.traces import write_itf
 
 from ..errors import UsageError
 from .common import add_config_options, params_from, print_json
+
+if TYPE_CHECKING:
+    from asfl.properties.explorer import Exploration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +65,9 @@ def _ints(option: str, text: str | None) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from asfl.properties.explorer import explore
+    from asfl.properties.explorer_checks import SAFETY
+
     params = params_from(args)
     byzantine = _ints("--byzantine", args.byzantine) or []
     if len(set(byzantine)) > params.t_a or any(not 0 <= b < params.n_a for b in byzantine):
@@ -117,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_traces(result: Exploration, directory: Path) -> dict[str, str]:
+    from asfl.properties.traces import write_itf
+
     out = {}
     for name, verdict in result.verdicts.items():
         if verdict.trace is not None:
@@ -128,6 +131,9 @@ def _write_traces(result: Exploration, directory: Path) -> dict[str, str]:
 
 
 def _print(result: Exploration, written: dict[str, str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(highlight=False)
     p = result.params
     console.print(

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from asfl.properties.quorum import (
-    DEFAULT_MIN_SET,
-    DEFAULT_THRESHOLD,
-    SIZES,
-    Setting,
-    Verdict,
-    check_all,
-    sizes_consistent,
-    theorems,
-)
-from asfl.properties.quorum_expr import Expr, ExprError, parse
+from asfl.properties.quorum_expr import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, Expr, ExprError, parse
 
 from ..errors import UsageError
 from .common import print_json
+
+if TYPE_CHECKING:
+    from asfl.properties.quorum import Setting, Verdict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,6 +60,8 @@ def _expr(option: str, source: str) -> Expr:
 
 
 def run(args: argparse.Namespace) -> int:
+    from asfl.properties.quorum import SIZES, Setting, check_all, sizes_consistent, theorems
+
     fixed = {s: getattr(args, s) for s in SIZES if getattr(args, s) is not None}
     setting = Setting(
         threshold=_expr("--threshold", args.threshold),
@@ -124,6 +117,9 @@ def _cex(v: Verdict) -> str:
 
 
 def _print_tables(setting: Setting, conditions: list[Verdict], proved: list[Verdict], elapsed: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(highlight=False)
     concrete = setting.concrete
     if concrete:

@@ -22,14 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties import variants
     from asfl.properties.runner import judge_trace
     from asfl.properties.traces import read_itf, replay
     from asfl.spec.world import InvalidEvent
 
     if _runtime_format(args.file):
         return _replay_runtime(args)
-    variants.register_all()
     from . import runtime_itf
 
     runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)

@@ -3,8 +3,9 @@
 The merged schedule of the processes' logs (`reference/runtime/trace.py`) is a list of spec world
 events; written with the verification's ITF codec (`properties/traces.py`) it replays like any
 recorded run, and `asfl replay` re-judges P2 on it. The runtime's value domain (the seeded field
-domain with MAC-tagged shares) and rule table (`mac-a1`) are registered here, in the CLI, because
-`reference` never imports `properties` (ARCHITECTURE.md).
+domain with MAC-tagged shares) is named "runtime" in `traces.make_domain`; its rule table (`mac-a1`)
+and the tagged shares' ITF codec are registered here, explicitly, by the commands that read or
+write such traces (`reference` never imports `properties`, ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from typing import Any
 
 
 def register() -> None:
-    """Make the runtime's domain, rule table and tagged shares known to the ITF codec."""
+    """Make the runtime's rule table and tagged shares known to the ITF traces and codec."""
     import numpy as np
 
     from asfl.properties import codec, traces
     from asfl.reference.mac_rules import MAC_A1, TaggedVec
-    from asfl.reference.runtime.config import RuntimeDomain
 
     def encode(v: TaggedVec) -> dict:
         return {
@@ -32,8 +32,7 @@ def register() -> None:
         tags = [codec.decode(x) for x in d["tags"]["#tup"]]
         return TaggedVec(np.array(values, dtype=np.int64), np.array(tags, dtype=np.int64))
 
-    traces.DOMAINS["runtime"] = RuntimeDomain
-    traces.register_rules(MAC_A1)
+    traces.register_rules(MAC_A1)  # the domain is "runtime" in traces.make_domain
     codec.register(TaggedVec, encode, decode)
 
 

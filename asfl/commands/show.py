@@ -20,12 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from asfl.properties import variants
     from asfl.properties.swimlane import lanes, party_names, render_rich, render_svg
     from asfl.properties.traces import read_itf
     from asfl.spec.world import InvalidEvent
 
-    variants.register_all()
     from . import runtime_itf
 
     runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from asfl.reference.simulator import simulate
-
 from ..errors import UsageError
 from .common import add_config_options, params_from, print_json
 
@@ -24,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     params = params_from(args)
     if args.max_steps is not None and args.max_steps < 1:
         raise UsageError("--max-steps must be at least 1")
+    from asfl.reference.simulator import simulate
+
     res = simulate(params, args.seed, args.scheduler, args.max_steps)
     if args.json:
         print_json(res.to_json())

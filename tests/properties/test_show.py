@@ -5,7 +5,6 @@ from __future__ import annotations
 import xml.dom.minidom
 from pathlib import Path
 
-from asfl.properties import symbolic  # noqa: F401  (registers the symbolic values of the trace)
 from asfl.properties.traces import read_itf
 
 from asfl.cli import main
