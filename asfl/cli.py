@@ -17,7 +17,7 @@ from .errors import UsageError, fail
 #: the subcommands, each a module of asfl/commands/ with `register(sub)`; only the one named on the
 #: command line is imported, so a command does not pay for another's imports (`train` loads
 #: scikit-learn and scipy): every command but `train` starts in well under a second (issue 12)
-COMMANDS = ("check", "replay", "show", "audit", "quorum", "explore", "simulate", "train")
+COMMANDS = ("check", "replay", "show", "audit", "quorum", "explore", "simulate", "train", "cluster", "serve")
 
 
 class _Parser(argparse.ArgumentParser):

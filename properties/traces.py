@@ -40,11 +40,12 @@ FORMAT = "ITF"
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
 #: value domains a trace may name, each built by (params, seed); an explicit table, imported on use
-DOMAIN_NAMES = ("field", "symbolic", "tiny")
+DOMAIN_NAMES = ("field", "symbolic", "tiny", "runtime")
 
 
 def make_domain(name: str, params: Params, seed: int) -> Any:
-    """The value domain a trace names: the reference's field, the symbolic or the tiny domain."""
+    """The value domain a trace names: the reference's field, the symbolic, the tiny domain, or the
+    networked runtime's (`asfl cluster up --record FILE.itf.json`)."""
     if name == "field":
         return FieldDomain(params, seed)
     if name == "symbolic":
@@ -55,6 +56,10 @@ def make_domain(name: str, params: Params, seed: int) -> Any:
         from .tiny_domain import TinyDomain
 
         return TinyDomain(params, seed)
+    if name == "runtime":  # the networked runtime's: the field domain with MAC-tagged shares
+        from asfl.reference.runtime.config import RuntimeDomain
+
+        return RuntimeDomain(params, seed)
     raise ValueError(f"unknown domain {name!r}; known: {', '.join(DOMAIN_NAMES)}")
 
 

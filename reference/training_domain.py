@@ -17,17 +17,20 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from asfl.spec.domain import Label
 from asfl.spec.params import Params
 
-from .datasets import Dataset
 from .discrete_gaussian import sample_discrete_gaussian
 from .field import EncodingError, clip, decode, encode, encode_int, headroom
 from .field_domain import FieldDomain, Vec
 from .models import Model
 from .prg import derive_key, uniform_field
+
+if TYPE_CHECKING:  # only annotated: importing the MAC rules must not pull in scikit-learn
+    from .datasets import Dataset
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from ..errors import UsageError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="re-execute an ITF trace and re-judge its property")
-    p.add_argument("file", help="an *.itf.json trace written by 'asfl check'")
+    p.add_argument(
+        "file", help="an *.itf.json trace written by 'asfl check', or an 'asfl cluster up --record' file"
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.set_defaults(run=run)
 
@@ -24,6 +26,11 @@ def run(args: argparse.Namespace) -> int:
     from asfl.properties.traces import read_itf, replay
     from asfl.spec.world import InvalidEvent
 
+    if _runtime_format(args.file):
+        return _replay_runtime(args)
+    from . import runtime_itf
+
+    runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)
     try:
         trace = read_itf(args.file)
     except ValueError as e:
@@ -67,3 +74,50 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"violated differently: {violation}\n  recorded: {trace.description}")
     return 1 if violation is not None else 0
+
+
+def _runtime_format(path: str) -> bool:
+    """Whether `path` is a networked run recorded by `asfl cluster up --record`."""
+    from asfl.reference.runtime.trace import FORMAT
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return FORMAT.encode() in head
+
+
+def _replay_runtime(args: argparse.Namespace) -> int:
+    """Re-execute a networked run's schedule with `step`: the same certified sets and models as
+    recorded and as the processes held (exit 0), or the differences (exit 1); P2 on the replay."""
+    from asfl.reference.runtime.trace import TraceError, check, read_record, set_uniqueness_problems
+
+    try:
+        rec = read_record(args.file)
+        world, problems = check(rec)
+    except TraceError as e:
+        raise UsageError(str(e)) from e
+    p2 = set_uniqueness_problems(world)
+    verdict = {
+        "file": args.file,
+        "format": rec["format"],
+        "events": len(rec["events"]),
+        "certified": len(rec["certified"]),
+        "same_as_recorded": not problems,
+        "problems": problems,
+        "P2": "holds" if not p2 else p2,
+    }
+    if args.json:
+        print(json.dumps(verdict, indent=2))
+    else:
+        print(
+            f"asfl replay: {args.file}: {len(rec['events'])} events of a networked run, rules={rec['rules']}"
+        )
+        if problems:
+            print("differs: " + "; ".join(problems))
+        else:
+            n = len(rec["certified"])
+            print(f"same certified sets ({n}) and models as recorded and as the processes held")
+        print("P2 set uniqueness holds" if not p2 else "P2 VIOLATED: " + "; ".join(p2))
+    return 1 if problems or p2 else 0

@@ -24,6 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from asfl.properties.traces import read_itf
     from asfl.spec.world import InvalidEvent
 
+    from . import runtime_itf
+
+    runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)
     if args.last is not None and args.last < 1:
         raise UsageError("--last must be at least 1")
     try:
