@@ -1,7 +1,8 @@
 """The `asfl` command: the face of the project, and nothing else (ARCHITECTURE.md).
 
 Each subcommand lives in its own module under `asfl/commands/`; this file only builds the parser
-and turns bad input into one-line errors with exit code 2.
+and turns every way a command can end into one line and one exit code (`errors.py`): bad input
+2, an internal error 3 with its traceback in a log file, SIGINT 130.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 from asfl.spec.errors import ParamsError
 
-from .errors import UsageError, fail
+from .errors import UsageError, fail, internal_error, interrupted
 
 #: the subcommands, each a module of asfl/commands/ with `register(sub)`; only the one named on the
 #: command line is imported, so a command does not pay for another's imports (`train` loads
@@ -42,16 +43,22 @@ def _named_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(_named_command(argv)).parse_args(argv)
     try:
+        args = build_parser(_named_command(argv)).parse_args(argv)
         return int(args.run(args) or 0)
     except ParamsError as e:
         fail(f"parameters refused by {e.condition}: {e.reason}")
     except UsageError as e:
         fail(str(e))
     except KeyboardInterrupt:
-        print("asfl: interrupted", file=sys.stderr)
-        return 130
+        return interrupted()
+    except OSError as e:
+        if e.filename is None:  # not about a file the user named: ours to fix
+            return internal_error(e, argv)
+        # the environment refused a path (disk full, permissions, a vanished directory): input
+        fail(f"cannot use {e.filename}: {e.strerror or e}")
+    except Exception as e:  # noqa: BLE001 - a traceback is never a verdict (exit 1); see errors.py
+        return internal_error(e, argv)
 
 
 if __name__ == "__main__":
