@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from asfl.reference.atomic import UnsafeTarget
 from asfl.spec.errors import ParamsError
 
 from .errors import UsageError, fail, internal_error, interrupted
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except ParamsError as e:
         fail(f"parameters refused by {e.condition}: {e.reason}")
-    except UsageError as e:
+    except (UsageError, UnsafeTarget) as e:
         fail(str(e))
     except KeyboardInterrupt:
         return interrupted()

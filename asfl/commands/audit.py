@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 
 from ..errors import UsageError
+from ..safe_io import output_dir
 from .common import add_config_options, params_from, print_json, write_atomic
 
 
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.variant) == bool(args.mutants):
         raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
     params = params_from(args)
+    if args.out:
+        output_dir(args.out, "--out")
     if args.mutants:
         return _mutants(args, params, audit_mod)
     try:

@@ -12,9 +12,9 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import UsageError, finished
+from ..safe_io import output_dir
 from .common import add_config_options, params_from
 
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if profile not in ("ci", "deep"):
         raise UsageError(f"unknown profile {profile!r} (ci or deep)")
     setup = Setup(params, tables[args.rules], max_chaos=args.max_chaos)
-    out_dir = Path(args.out)
+    out_dir = output_dir(args.out, "--out")  # before the search: a bad --out must not cost it
 
     progress = None
     if not args.json and not args.no_progress and sys.stderr.isatty():
@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             except OSError as e:
                 raise UsageError(f"cannot write the trace to {out_dir}: {e.strerror or e}") from e
+        finished(f"{outcome.prop} {'held' if outcome.held else 'VIOLATED'}")
 
     failed = [o for o in outcomes if not o.held]
     if args.json:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from asfl.properties.explorer_menus import MENUS
 
 from ..errors import UsageError
+from ..safe_io import output_dir
 from .common import add_config_options, params_from, print_json
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--stop-at: unknown safety properties {unknown}; known: {sorted(SAFETY)}")
     if args.max_states < 1:
         raise UsageError("--max-states must be at least 1")
+    if args.trace_dir is not None:
+        output_dir(args.trace_dir, "--trace-dir")
     result = explore(
         params,
         byzantine=byzantine,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import UsageError
+from ..safe_io import output_file
 from .common import write_atomic
 
 
@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)
     if args.last is not None and args.last < 1:
         raise UsageError("--last must be at least 1")
+    name = args.file[: -len(".itf.json")] if args.file.endswith(".itf.json") else args.file
+    # checked before the trace is read: never replaces a link or a device (issue #17)
+    svg_path = output_file(args.svg or name + ".svg", "--svg")
     try:
         trace = read_itf(args.file)
         worlds = trace.worlds()
@@ -41,8 +44,6 @@ def run(args: argparse.Namespace) -> int:
     names = [n for n in party_names(worlds[0]) if n in involved]
     console = Console(width=max(120, 14 * len(names)))
     render_rich(trace, rows, names, worlds[0].byzantine, console)
-    name = args.file[: -len(".itf.json")] if args.file.endswith(".itf.json") else args.file
-    svg_path = Path(args.svg or name + ".svg")
     try:
         write_atomic(svg_path, render_svg(trace, rows, names, worlds[0].byzantine))
     except OSError as e:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,8 +17,12 @@ from asfl.reference import accountant, datasets, experiment, recording
 from asfl.reference.field import EncodingError
 from asfl.reference.models import MODELS
 
-from ..errors import UsageError
+from ..errors import UsageError, finished
+from ..safe_io import check_owned, output_dir, staged
 from .common import print_json, write_atomic
+
+#: what a run writes to --out: the directory is replaced as a whole (`safe_io.staged`)
+OUTPUTS = ("accuracy.png", "epsilon.png", "results.json", "run.json")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -111,19 +113,6 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
     )  # fmt: skip
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Binary twin of `common.write_atomic`: temporary file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _summary(res: experiment.RunResult) -> dict:
     eps = res.epsilons()
     finite = [e for e in eps.values() if e != float("inf")]
@@ -153,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     cfg = _config(args)
+    if args.out is not None:  # before training: a refused --out must not cost the run (issue #17)
+        output_dir(args.out, "--out")
+        check_owned(args.out, OUTPUTS, "--out")
     try:
         s = experiment.setup(cfg)
     except (ValueError, EncodingError) as e:
@@ -176,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{e}; lower the scale or --clip") from None
             bar.update(task, completed=cfg.rounds)
             results.append(res)
+            finished(f"{method} (not written)")
     summaries = [_summary(r) for r in results]
     header = {
         "config": asdict(cfg),
@@ -189,17 +182,18 @@ def run(args: argparse.Namespace) -> int:
         title = f"{cfg.dataset}, {cfg.model}, {cfg.partition}, eps={cfg.epsilon:g}, delta={cfg.delta:g}"
         from asfl.reference import plots
 
-        _write_bytes_atomic(args.out / "accuracy.png", plots.accuracy_plot(results, title))
-        _write_bytes_atomic(
-            args.out / "epsilon.png", plots.epsilon_plot(results, cfg.epsilon, title, list(s.durations))
-        )
-        write_atomic(args.out / "results.json", json.dumps({**header, "runs": summaries}, indent=2))
-        asfl_run = next(r for r in results if r.method == "asfl")
-        if args.record:
-            rules_name = experiment.asfl_rules(cfg).name
-            strategy = "silent" if cfg.byzantine == "none" else cfg.byzantine  # none: never called
-            rec = recording.record(cfg, rules_name, strategy, asfl_run.extra["des"])
-            write_atomic(args.out / "run.json", json.dumps(rec))
+        # the set appears whole or not at all: staged beside --out, renamed once
+        with staged(args.out, OUTPUTS) as stage:
+            write_atomic(stage / "accuracy.png", plots.accuracy_plot(results, title))
+            eps_png = plots.epsilon_plot(results, cfg.epsilon, title, list(s.durations))
+            write_atomic(stage / "epsilon.png", eps_png)
+            write_atomic(stage / "results.json", json.dumps({**header, "runs": summaries}, indent=2))
+            asfl_run = next(r for r in results if r.method == "asfl")
+            if args.record:
+                rules_name = experiment.asfl_rules(cfg).name
+                strategy = "silent" if cfg.byzantine == "none" else cfg.byzantine  # none: never called
+                rec = recording.record(cfg, rules_name, strategy, asfl_run.extra["des"])
+                write_atomic(stage / "run.json", json.dumps(rec))
     if args.json:
         print_json({**header, "runs": summaries})
         return 0 if all(r.finished for r in results) else 1
