@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 
 from ..errors import UsageError
+from ..limits import MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
 from .common import add_config_options, params_from, print_json, write_atomic
 
@@ -45,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_examples < 1:
         raise UsageError("--max-examples must be at least 1")
+    bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
     if bool(args.variant) == bool(args.mutants):
         raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
-    params = params_from(args)
+    params = params_from(args, symbolic=True)
     if args.out:
         output_dir(args.out, "--out")
     if args.mutants:

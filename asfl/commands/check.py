@@ -14,6 +14,7 @@ import os
 import sys
 
 from ..errors import UsageError, finished
+from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
 from .common import add_config_options, params_from
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from asfl.properties.runner import search, trace_filename
     from asfl.properties.traces import rule_tables, write_itf
 
-    params = params_from(args)
+    params = params_from(args, symbolic=True)
     wanted = [p.strip().upper() for p in args.properties.split(",") if p.strip()]
     unknown = [p for p in wanted if p not in PROPERTIES]
     if unknown or not wanted:
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-examples must be at least 1")
     if args.max_chaos is not None and args.max_chaos < 0:
         raise UsageError("--max-chaos must be at least 0")
+    bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
+    bounded("--max-chaos", args.max_chaos, MAX_CHAOS)
     profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
     if profile not in ("ci", "deep"):
         raise UsageError(f"unknown profile {profile!r} (ci or deep)")

@@ -8,6 +8,8 @@ import json
 from asfl.reference.atomic import write_atomic
 from asfl.spec.params import Params
 
+from ..limits import check_raw_sizes
+
 __all__ = ["add_config_options", "params_from", "print_json", "write_atomic"]
 
 
@@ -30,7 +32,10 @@ def add_config_options(p: argparse.ArgumentParser, rounds: int = 4) -> None:
     )
 
 
-def params_from(args: argparse.Namespace) -> Params:
+def params_from(args: argparse.Namespace, symbolic: bool = False) -> Params:
+    """The configuration, its sizes bounded first (`limits.py`: events and memory of a run, the
+    symbolic search's tighter bound when `symbolic`)."""
+    check_raw_sizes(args, symbolic=symbolic)
     return Params(
         n_c=args.n_c,
         t_c=args.t_c,

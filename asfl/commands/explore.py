@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from asfl.properties.explorer_menus import MENUS
 
 from ..errors import UsageError
+from ..limits import MAX_STATES, bounded, check_explore_sizes
 from ..safe_io import output_dir
 from .common import add_config_options, params_from, print_json
 
@@ -69,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from asfl.properties.explorer import explore
     from asfl.properties.explorer_checks import SAFETY
 
-    params = params_from(args)
+    check_explore_sizes(args)
+    params = params_from(args, symbolic=True)
     byzantine = _ints("--byzantine", args.byzantine) or []
     if len(set(byzantine)) > params.t_a or any(not 0 <= b < params.n_a for b in byzantine):
         raise UsageError(
@@ -84,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--stop-at: unknown safety properties {unknown}; known: {sorted(SAFETY)}")
     if args.max_states < 1:
         raise UsageError("--max-states must be at least 1")
+    bounded("--max-states", args.max_states, MAX_STATES)
     if args.trace_dir is not None:
         output_dir(args.trace_dir, "--trace-dir")
     result = explore(

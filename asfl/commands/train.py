@@ -18,8 +18,20 @@ from asfl.reference.field import EncodingError
 from asfl.reference.models import MODELS
 
 from ..errors import UsageError, finished
+from ..limits import finite
 from ..safe_io import check_owned, output_dir, staged
 from .common import print_json, write_atomic
+
+#: bounds of a training run (asfl/limits.py): a round trains every client for --epochs on its share
+#: of the data set, so time is linear in rounds x epochs (each round shows on the progress bar)
+MAX_TRAIN_ROUNDS = 10_000
+MAX_TRAIN_CLIENTS = 10_000
+MAX_EPOCHS = 1_000
+#: the L2 clip C scales the fixed-point encoding, which refuses a C without headroom in one line;
+#: the bound keeps float arithmetic finite before it (C = inf raised OverflowError)
+MAX_CLIP = 1e4
+#: learning rates beyond this overflow float64 in a few steps
+MAX_RATE = 1e3
 
 #: what a run writes to --out: the directory is replaced as a whole (`safe_io.staged`)
 OUTPUTS = ("accuracy.png", "epsilon.png", "results.json", "run.json")
@@ -86,14 +98,11 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
             args.byzantine in experiment.BYZANTINE,
             f"--byzantine must be one of {', '.join(experiment.BYZANTINE)}",
         ),
-        (args.rounds >= 1, "--rounds must be at least 1"),
-        (args.epsilon > 0, "--epsilon must be positive"),
-        (0 < args.delta < 1, "--delta must be in (0, 1)"),
-        (
-            args.clip > 0 and args.lr > 0 and args.eta > 0 and args.epochs >= 1,
-            "--clip, --lr and --eta must be positive, --epochs >= 1",
-        ),
-        (args.alpha > 0 and args.speed_spread >= 0, "--alpha must be positive, --speed-spread >= 0"),
+        (1 <= args.rounds <= MAX_TRAIN_ROUNDS, f"--rounds must be in 1..{MAX_TRAIN_ROUNDS}"),
+        (1 <= args.n_a <= args.n_c, "--n-a must be at least 1 and at most --n-c"),
+        (args.n_c <= MAX_TRAIN_CLIENTS, f"--n-c must be at most {MAX_TRAIN_CLIENTS}"),
+        (args.t_c >= 0 and args.t_a >= 0, "--t-c and --t-a must be at least 0"),
+        (1 <= args.epochs <= MAX_EPOCHS, f"--epochs must be in 1..{MAX_EPOCHS}"),
         (0 <= args.crashes <= args.t_c, "--crashes must be between 0 and --t-c"),
         (args.record <= (args.out is not None), "--record needs --out"),
         (args.a1 in ("ideal", "mac"), "--a1 must be ideal or mac"),
@@ -103,6 +112,14 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
     for ok, message in checks:
         if not ok:
             raise UsageError(message)
+    # real numbers: finite, and within what the fixed-point encoding and the optimiser survive
+    finite("--epsilon", args.epsilon, 0, 1e6)
+    finite("--delta", args.delta, 0, 1 - 1e-12)
+    finite("--clip", args.clip, 0, MAX_CLIP)
+    finite("--lr", args.lr, 0, MAX_RATE)
+    finite("--eta", args.eta, 0, MAX_RATE)
+    finite("--alpha", args.alpha, 0, 1e6)
+    finite("--speed-spread", args.speed_spread, 0, 100, low_open=False)
     return experiment.TrainConfig(
         dataset=args.dataset, model=args.model, rounds=args.rounds, n_c=args.n_c, t_c=args.t_c,
         n_a=args.n_a, t_a=args.t_a, m=args.m, quota=args.quota, byzantine=args.byzantine,
