@@ -248,14 +248,11 @@ def write_itf(path: Path | str, trace: Trace) -> Path:
 
 
 def read_itf(path: Path | str) -> Trace:
-    try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: cannot read an ITF trace ({e})") from e
-    try:
-        return Trace.from_itf(doc)
-    except (KeyError, TypeError) as e:
-        raise ValueError(f"{path}: malformed ITF trace (missing {e})") from e
+    """Read a trace through the bounded, typed reader (`trace_reader.py`): every refusal is a
+    one-line `ValueError` naming the file and the field."""
+    from .trace_reader import read_trace
+
+    return read_trace(path)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import argparse
 import json
 
 from ..errors import UsageError
+from ..limits import MALFORMED, check_params
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,16 +34,17 @@ def run(args: argparse.Namespace) -> int:
     runtime_itf.register()  # traces of networked runs (asfl cluster up --record FILE.itf.json)
     try:
         trace = read_itf(args.file)
-    except ValueError as e:
-        raise UsageError(str(e)) from e
+    except ValueError as e:  # trace_reader.TraceError: one line naming the file and the field
+        raise UsageError(str(e)) from None
+    check_params(trace.params, f"{args.file}: #meta.params")
     try:
         rep = replay(trace)
-    except (ValueError, InvalidEvent) as e:
-        raise UsageError(f"{args.file}: the trace does not replay ({e})") from e
+    except (ValueError, InvalidEvent) + MALFORMED as e:  # the file's actions, not our code, are wrong
+        raise UsageError(f"{args.file}: the trace does not replay ({type(e).__name__}: {e})") from None
     try:
         violation = judge_trace(trace, rep.worlds)
-    except ValueError as e:
-        raise UsageError(f"{args.file}: {e}") from e
+    except (ValueError,) + MALFORMED as e:
+        raise UsageError(f"{args.file}: {e}") from None
     same = violation is not None and str(violation) == trace.description
     verdict = {
         "file": args.file,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
+from ..limits import MALFORMED, check_params
 from ..safe_io import output_file
 from .common import write_atomic
 
@@ -34,9 +35,13 @@ def run(args: argparse.Namespace) -> int:
     svg_path = output_file(args.svg or name + ".svg", "--svg")
     try:
         trace = read_itf(args.file)
+    except ValueError as e:  # trace_reader.TraceError: one line naming the file and the field
+        raise UsageError(str(e)) from None
+    check_params(trace.params, f"{args.file}: #meta.params")
+    try:
         worlds = trace.worlds()
-    except (ValueError, InvalidEvent) as e:
-        raise UsageError(f"{args.file}: cannot show this trace ({e})") from e
+    except (ValueError, InvalidEvent) + MALFORMED as e:  # the file's actions, not our code, are wrong
+        raise UsageError(f"{args.file}: cannot show this trace ({type(e).__name__}: {e})") from None
     rows = lanes(trace, worlds)
     if args.last is not None:
         rows = rows[-args.last :]
