@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from asfl import cli
 from asfl.commands import quorum
 

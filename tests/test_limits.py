@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from asfl import cli, limits
 from asfl.errors import UsageError
 

@@ -6,8 +6,9 @@ import os
 import stat
 
 import pytest
-from asfl.errors import UsageError
 from asfl.reference.atomic import UnsafeTarget, write_atomic
+
+from asfl.errors import UsageError
 from asfl.safe_io import output_dir, output_file, safe_name, staged
 
 
