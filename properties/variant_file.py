@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-import importlib.util
 import inspect
 import traceback
 from collections.abc import Callable, Mapping
@@ -30,10 +29,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from asfl.reference.safe_read import InputError, read_text_bounded
 from asfl.spec import RULE_SIGNATURES, STANDARD, Params, Rules
 
 from .quorum_expr import Expr, ExprError, parse
 
+#: a variant file is a page of Python, not a data set
+MAX_VARIANT_BYTES = 1 * 2**20
 _SIZE_PARAMS = {"n_c", "t_c", "n_a", "t_a", "T", "m"}
 _OTHER_PARAMS = {f.name for f in dataclasses.fields(Params)} - _SIZE_PARAMS - {"allow_unsafe"}
 
@@ -127,9 +129,8 @@ def _rule_key_lines(tree: ast.Module) -> dict[str, int]:
 
 def _execute(path: Path, source: str) -> ModuleType:
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-    spec = importlib.util.spec_from_file_location(f"asfl_variant_{digest}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
+    module = ModuleType(f"asfl_variant_{digest}")  # any file name: no import spec needed
+    module.__file__ = str(path)
     try:
         exec(compile(source, str(path), "exec"), module.__dict__)  # the user's own file
     except Exception as e:  # noqa: BLE001 - any error in the user's file becomes one line
@@ -159,14 +160,16 @@ def _check_signature(path: Path, name: str, fn: Any, line: int) -> None:
 def load(path: Path | str) -> Variant:
     """Load and check a variant file; every problem is a one-line `VariantError`."""
     path = Path(path)
-    try:
-        source = path.read_text()
-    except OSError as e:
-        raise VariantError(f"{path}: cannot read the variant file ({e.strerror or e})") from None
+    try:  # bounded: never a FIFO, device or binary file (issue #17)
+        source = read_text_bounded(path, MAX_VARIANT_BYTES, "variant file")
+    except InputError as e:
+        raise VariantError(str(e)) from None
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as e:
         raise VariantError(f"{path}:{e.lineno or 1}: syntax error: {e.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as e:  # null bytes; nesting too deep to parse
+        raise VariantError(f"{path}: cannot parse the variant file ({type(e).__name__})") from None
     lines = _assignment_lines(tree)
     module = _execute(path, source)
     ns = module.__dict__

@@ -32,7 +32,7 @@ def read_bounded(path: Path | str, limit: int, what: str) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: is {_kind(st.st_mode)}, not a file holding a {what}")
+            raise InputError(f"{path}: is {_kind(st.st_mode)}; a {what} must be a regular file")
         if st.st_size > limit:
             raise InputError(f"{path}: {st.st_size} bytes, over the limit of {limit} bytes for a {what}")
         with os.fdopen(os.dup(fd), "rb") as f:

@@ -6,12 +6,18 @@ import argparse
 import io
 import json
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UsageError
-from ..limits import MAX_EXAMPLES, bounded
-from ..safe_io import output_dir
+from ..limits import MAX_EXAMPLES, bounded, finite
+from ..safe_io import output_dir, safe_name
+from ..sandbox import Channel, run_isolated, spec_failure
 from .common import add_config_options, params_from, print_json, write_atomic
+
+#: seconds a variant may spend importing, and in one call of one of its rules (variant_guard.py)
+DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 86_400.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=None, help="write report.md and the traces there")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds the variant may take to import, and per call of a rule (default {DEFAULT_TIMEOUT:g})",
+    )
     p.set_defaults(run=run)
 
 
@@ -42,11 +54,13 @@ def _swimlane_text(trace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from asfl.properties import audit as audit_mod
-    from asfl.properties.variant_file import VariantError, load
+    from asfl.properties.variant_file import MAX_VARIANT_BYTES
+    from asfl.reference.safe_read import InputError, read_text_bounded
 
     if args.max_examples < 1:
         raise UsageError("--max-examples must be at least 1")
     bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
+    finite("--timeout", args.timeout, 0, MAX_TIMEOUT)
     if bool(args.variant) == bool(args.mutants):
         raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
     params = params_from(args, symbolic=True)
@@ -54,12 +68,51 @@ def run(args: argparse.Namespace) -> int:
         output_dir(args.out, "--out")
     if args.mutants:
         return _mutants(args, params, audit_mod)
+    try:  # refused here, before a child is started: not a file, not text, too large
+        read_text_bounded(args.variant, MAX_VARIANT_BYTES, "variant file")
+    except InputError as e:
+        raise UsageError(str(e)) from None
+    # the variant is the user's program: it runs in a child process (sandbox.py)
+    return run_isolated(lambda channel: _audit_variant(args, params, channel), args.variant, args.timeout)
+
+
+def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
+    """The child's work: import the variant under --timeout, audit it with its rules guarded
+    (variant_guard.py), write the report, print the verdict."""
+    from asfl.properties import audit as audit_mod
+    from asfl.properties.variant_file import VariantError, load
+    from asfl.properties.variant_guard import RuleFailure, TimeLimit, guard, time_limit
+
     try:
-        variant = load(args.variant)
+        with time_limit(args.timeout):
+            variant = load(args.variant)
     except VariantError as e:
         raise UsageError(str(e)) from None
+    except TimeLimit:
+        raise UsageError(
+            f"{args.variant}: did not finish importing within {args.timeout:g} s (--timeout)"
+        ) from None
+    except SystemExit as e:  # the user's sys.exit at import is never a verdict
+        raise UsageError(
+            f"{args.variant}: the variant called sys.exit({e.code!r}) at import; a variant only defines names"
+        ) from None
+    channel.send("loaded")
+    # names from the user's file become file names: keep them inside --out
+    variant = replace(guard(variant, args.timeout), name=safe_name(variant.name))
     out = Path(args.out) if args.out else None
-    result = audit_mod.audit(variant, params, args.max_examples, args.seed, out)
+    try:
+        result = audit_mod.audit(
+            variant,
+            params,
+            args.max_examples,
+            args.seed,
+            out,
+            progress=lambda text: channel.send("progress", text=f"asfl audit: {text}"),
+        )
+    except RuleFailure as e:
+        raise UsageError(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - the spec failed under the variant's rules: its doing
+        raise spec_failure(e, args.variant, None) from None
     if out is not None:
         lanes = {
             p: _swimlane_text(o.trace)

@@ -1,0 +1,97 @@
+"""User code under guard (properties/variant_guard.py) and in a child process (asfl/sandbox.py):
+a rule that raises, returns garbage or hangs is named in one line; a child that exits early or hangs
+at import is never a verdict (issue #17)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from asfl.properties.variant_file import make_variant
+from asfl.properties.variant_guard import RuleFailure, guard
+from asfl.spec import Params
+from asfl.spec.errors import ProtocolError
+
+from asfl import sandbox
+from asfl.errors import UsageError
+
+PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1)
+
+
+def _rules(fn, name="cluster_ready", timeout=5.0):
+    return guard(make_variant("v", "test", {name: fn}), timeout).rules
+
+
+def test_a_rule_that_raises_is_named_with_its_file_and_line():
+    def cluster_ready(params, sums):
+        raise ValueError("oops")
+
+    with pytest.raises(RuleFailure) as e:
+        _rules(cluster_ready).cluster_ready(PARAMS, {})
+    assert "test_variant_guard.py:" in str(e.value)
+    assert "rule cluster_ready raised ValueError: oops" in str(e.value)
+
+
+def test_sys_exit_in_a_rule_is_an_error_not_an_exit():
+    def cluster_ready(params, sums):
+        raise SystemExit(0)
+
+    with pytest.raises(RuleFailure, match="raised SystemExit"):
+        _rules(cluster_ready).cluster_ready(PARAMS, {})
+
+
+def test_a_wrong_return_type_is_named_with_the_expected_type():
+    with pytest.raises(RuleFailure, match=r"returned 'three' \(str\), expected int"):
+        _rules(lambda params: "three", "certificate_size").certificate_size(PARAMS)
+    assert _rules(lambda params: 2, "certificate_size").certificate_size(PARAMS) == 2
+    assert _rules(lambda params, sums: 1, "cluster_ready").cluster_ready(PARAMS, {}) == 1  # truthy int
+
+
+def test_a_rule_that_hangs_is_stopped():
+    def cluster_ready(params, sums):
+        time.sleep(30)
+
+    with pytest.raises(RuleFailure, match="did not return within 0.2 s"):
+        _rules(cluster_ready, timeout=0.2).cluster_ready(PARAMS, {})
+
+
+def test_the_spec_refusal_passes_through():
+    def cluster_ready(params, sums):
+        raise ProtocolError("Q3", "refused")
+
+    with pytest.raises(ProtocolError):
+        _rules(cluster_ready).cluster_ready(PARAMS, {})
+
+
+def test_the_child_relays_output_and_exit_code(capsys):
+    def work(channel):
+        channel.send("loaded")
+        print("verdict table")
+        return 1
+
+    assert sandbox.run_isolated(work, "v.py", 5.0) == 1
+    assert capsys.readouterr().out == "verdict table\n"
+
+
+def test_a_child_that_exits_early_is_never_a_verdict():
+    def work(channel):
+        os._exit(0)
+
+    with pytest.raises(UsageError, match="before any verdict"):
+        sandbox.run_isolated(work, "v.py", 5.0)
+
+
+def test_a_child_that_hangs_at_import_is_stopped(monkeypatch):
+    monkeypatch.setattr(sandbox, "GRACE", 0.1)
+
+    def work(channel):
+        import signal
+
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped by SIGKILL then
+        time.sleep(60)
+        return 0
+
+    with pytest.raises(UsageError, match="did not finish importing"):
+        sandbox.run_isolated(work, "v.py", 0.1)
