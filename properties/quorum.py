@@ -6,6 +6,12 @@ resilience assumption `n_a >= 3*t_a + 1` [paper]. `k = n_c // n_a` is the minimu
 (`min_i k_i`, section 3). The threshold `T` and the minimum set size `m` are size expressions
 (`quorum_expr.py`), by default `n_a - t_a` and `k - t_c`.
 
+The size assumption of the clusters [ours], `n_c >= n_a * (t_c + 1)`, is part of the system model
+too (docs/protocol.md section 1): every cluster has a member beyond the `t_c` clients that may crash.
+Without it Q5 is refuted at `n_c=2, t_c=1, n_a=2` (clusters of one, `m = k - t_c = 0`), and that
+refutation is why it is assumed; TH4 proves it is exactly what Q5 needs with the default `m`.
+`Setting.assume_cluster_size=False` (`asfl quorum --no-size-assumption`) drops it.
+
 For each condition the answer is either *proved* (no sizes satisfy the model and break it: z3
 reports the negation unsatisfiable) or *refuted* with the smallest counterexample z3 finds
 (lexicographically smallest `n_a + t_a`, then `n_c + t_c`, by iterative tightening, which works
@@ -23,9 +29,9 @@ from dataclasses import dataclass, field
 
 import z3
 
-from .quorum_expr import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, Expr, parse
+from .quorum_expr import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, SIZE_ASSUMPTION, Expr, parse
 
-__all__ = ["DEFAULT_MIN_SET", "DEFAULT_THRESHOLD"]
+__all__ = ["DEFAULT_MIN_SET", "DEFAULT_THRESHOLD", "SIZE_ASSUMPTION"]
 SIZES = ("n_c", "t_c", "n_a", "t_a")
 #: how long z3 may think about one query (milliseconds); past it the answer is "unknown"
 TIMEOUT_MS = 20_000
@@ -103,6 +109,7 @@ class Setting:
     min_set: Expr = field(default_factory=lambda: parse(DEFAULT_MIN_SET))
     fixed: dict[str, int] = field(default_factory=dict)
     assume_resilience: bool = True
+    assume_cluster_size: bool = True
 
     @property
     def concrete(self) -> bool:
@@ -113,8 +120,11 @@ def _variables() -> dict[str, z3.ArithRef]:
     return {name: z3.Int(name) for name in SIZES + ("k",)}
 
 
-def system_model(v: Mapping[str, z3.ArithRef], resilience: bool) -> list[z3.BoolRef]:
-    """Section 1: the sizes a deployment may have; `k = n_c // n_a` as two linear-in-k bounds."""
+def system_model(
+    v: Mapping[str, z3.ArithRef], resilience: bool, cluster_size: bool = False
+) -> list[z3.BoolRef]:
+    """Section 1: the sizes a deployment may have; `k = n_c // n_a` as two linear-in-k bounds;
+    with `cluster_size`, the clusters' size assumption `n_c >= n_a * (t_c + 1)` (SIZE_ASSUMPTION)."""
     model = [
         v["n_a"] >= 1,
         v["t_a"] >= 0,
@@ -128,6 +138,8 @@ def system_model(v: Mapping[str, z3.ArithRef], resilience: bool) -> list[z3.Bool
     ]
     if resilience:
         model.append(v["n_a"] >= 3 * v["t_a"] + 1)
+    if cluster_size:
+        model.append(v["n_c"] >= v["n_a"] * (v["t_c"] + 1))
     return model
 
 
@@ -139,9 +151,10 @@ def _env(setting: Setting, v: Mapping[str, z3.ArithRef]) -> dict[str, z3.ArithRe
 
 
 def _assumptions(setting: Setting, v: Mapping[str, z3.ArithRef]) -> list[z3.BoolRef]:
-    # concrete sizes are checked as given: the resilience assumption would make a check vacuous
+    # concrete sizes are checked as given: an assumption would make a check vacuous
     resilience = setting.assume_resilience and not setting.concrete
-    return system_model(v, resilience) + [v[s] == value for s, value in setting.fixed.items()]
+    cluster_size = setting.assume_cluster_size and not setting.concrete
+    return system_model(v, resilience, cluster_size) + [v[s] == value for s, value in setting.fixed.items()]
 
 
 def _solver() -> z3.Solver:
@@ -289,9 +302,38 @@ def theorem_q4_gives_q6() -> Verdict:
     )
 
 
+def theorem_cluster_fill() -> Verdict:
+    """TH4: with the default m = k - t_c, Q5 holds iff the clusters' size assumption does, for every
+    n_c >= n_a >= 1 and t_c >= 0 (k = n_c // n_a): the assumption is exactly what Q5 needs."""
+    start = time.perf_counter()
+    v = _variables()
+    env = {**v, "m": parse(DEFAULT_MIN_SET).to_z3(v)}
+    claim = _q(env, "Q5") == (v["n_c"] >= v["n_a"] * (v["t_c"] + 1))
+    negation = [
+        v["n_a"] >= 1,
+        v["n_c"] >= v["n_a"],
+        v["t_c"] >= 0,
+        v["n_a"] * v["k"] <= v["n_c"],
+        v["n_c"] < v["n_a"] * (v["k"] + 1),
+        z3.Not(claim),
+    ]
+    s = _solver()
+    s.add(*negation)
+    result = s.check()
+    cex = smallest_model(negation, [v["n_a"] + v["t_c"], v["n_c"]], v) if result == z3.sat else None
+    status = "proved" if result == z3.unsat else "refuted" if result == z3.sat else "unknown"
+    return Verdict(
+        "TH4 cluster fill",
+        f"for all n_c >= n_a >= 1, t_c >= 0, with m = {DEFAULT_MIN_SET}: Q5 holds iff {SIZE_ASSUMPTION}",
+        status,
+        cex,
+        time.perf_counter() - start,
+    )
+
+
 def theorems(threshold: Expr | None = None) -> list[Verdict]:
-    """TH1 (with the given threshold, if it only uses n_a and t_a), TH2 and TH3."""
+    """TH1 (with the given threshold, if it only uses n_a and t_a), TH2, TH3 and TH4."""
     out = []
     if threshold is None or threshold.names() <= {"n_a", "t_a"}:
         out.append(theorem_default_threshold(threshold))
-    return out + [theorem_some_threshold(), theorem_q4_gives_q6()]
+    return out + [theorem_some_threshold(), theorem_q4_gives_q6(), theorem_cluster_fill()]

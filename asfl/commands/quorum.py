@@ -1,8 +1,10 @@
 """`asfl quorum`: the quorum conditions Q1-Q6 (PROTOCOL.md section 2), checked by z3.
 
 With all four sizes it checks those; with some, it proves or refutes each condition for every value
-of the others; with none, it also proves the general theorems (TH1-TH3). Exit 0 when everything
-holds, 1 when something is refuted, 2 on bad input.
+of the others; with none, it also proves the general theorems (TH1-TH4). Quantified checks assume the
+system model, including the clusters' size assumption `n_c >= n_a * (t_c + 1)` (printed; dropped by
+--no-size-assumption, which shows why it is needed: Q5 fails at n_c=2, t_c=1, n_a=2). Exit 0 when
+everything holds, 1 when something is refuted, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from asfl.properties.quorum_expr import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, Expr, ExprError, parse
+from asfl.properties.quorum_expr import (
+    DEFAULT_MIN_SET,
+    DEFAULT_THRESHOLD,
+    SIZE_ASSUMPTION,
+    Expr,
+    ExprError,
+    parse,
+)
 
 from ..errors import UsageError
 from .common import print_json
@@ -48,6 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not assume n_a >= 3*t_a + 1 when quantifying over sizes",
     )
+    p.add_argument(
+        "--no-size-assumption",
+        action="store_true",
+        help=f"do not assume {SIZE_ASSUMPTION} (every cluster keeps a member beyond t_c crashes)",
+    )
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.set_defaults(run=run)
 
@@ -68,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         min_set=_expr("--min-set", args.min_set),
         fixed=fixed,
         assume_resilience=not args.no_resilience,
+        assume_cluster_size=not args.no_size_assumption,
     )
     if not sizes_consistent(setting):
         given = ", ".join(f"{k}={v}" for k, v in fixed.items())
@@ -75,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             f"no sizes satisfy the system model with {given} "
             "(need n_a >= 1, 0 <= t_a < n_a, n_c >= n_a, 0 <= t_c < n_c"
             + ("" if setting.concrete or args.no_resilience else ", n_a >= 3*t_a + 1")
+            + ("" if setting.concrete or args.no_size_assumption else f", {SIZE_ASSUMPTION}")
             + ")"
         )
     start = time.perf_counter()
@@ -91,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
                 "threshold": str(setting.threshold),
                 "min_set": str(setting.min_set),
                 "assume_resilience": setting.assume_resilience and not setting.concrete,
+                "size_assumption": SIZE_ASSUMPTION
+                if setting.assume_cluster_size and not setting.concrete
+                else None,
                 "conditions": [v.to_json() for v in conditions],
                 "theorems": [v.to_json() for v in proved],
                 "all_hold": ok,
@@ -129,6 +148,8 @@ def _print_tables(setting: Setting, conditions: list[Verdict], proved: list[Verd
         scope = "all sizes of the system model" + fixed
         if setting.assume_resilience:
             scope += ", n_a >= 3*t_a + 1"
+        if setting.assume_cluster_size:
+            scope += f", {SIZE_ASSUMPTION}"
     title = f"quorum conditions: T = {setting.threshold}, m = {setting.min_set}; {scope}"
     table = Table(title=title, title_justify="left")
     table.add_column("condition")
@@ -149,4 +170,12 @@ def _print_tables(setting: Setting, conditions: list[Verdict], proved: list[Verd
         for v in proved:
             th.add_row(v.name, v.statement, _status(v, False), _cex(v))
         console.print(th)
+    if not concrete:
+        if setting.assume_cluster_size:
+            console.print(
+                f"size assumption: {SIZE_ASSUMPTION}: every cluster keeps a member beyond the t_c clients "
+                "that may crash (without it Q5 fails at n_c=2, t_c=1, n_a=2; see --no-size-assumption)"
+            )
+        else:
+            console.print(f"size assumption {SIZE_ASSUMPTION} dropped (--no-size-assumption)")
     console.print(f"z3 time {elapsed:.3f} s")

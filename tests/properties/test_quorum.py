@@ -51,8 +51,11 @@ def test_th1_refutes_wrong_thresholds(threshold: str, smallest: dict[str, int]) 
 
 
 def test_default_conditions_under_the_system_model() -> None:
-    """Q1-Q4 and Q6 hold for every size with n_a >= 3 t_a + 1; Q5 depends on the cluster size."""
+    """Q1-Q6 hold for every size with n_a >= 3 t_a + 1 and the clusters' size assumption
+    n_c >= n_a (t_c + 1); without that assumption Q5 fails, and the refutation is its reason."""
     verdicts = {v.name.split()[0]: v for v in check_all(Setting())}
+    assert all(v.status == "proved" for v in verdicts.values())
+    verdicts = {v.name.split()[0]: v for v in check_all(Setting(assume_cluster_size=False))}
     assert {name for name, v in verdicts.items() if v.status == "proved"} == {"Q1", "Q2", "Q3", "Q4", "Q6"}
     q5 = verdicts["Q5"]
     assert q5.status == "refuted"
@@ -82,7 +85,8 @@ def _brute_force_smallest(threshold: str, prefix: str) -> tuple[int, int] | None
     expr = parse(threshold)
     best = None
     for n_a, t_a, n_c, t_c in itertools.product(range(1, 9), range(0, 3), range(1, 12), range(0, 3)):
-        if not (t_a < n_a and n_c >= n_a and t_c < n_c and n_a >= 3 * t_a + 1):
+        # the system model, with the clusters' size assumption n_c >= n_a (t_c + 1)
+        if not (t_a < n_a and n_c >= n_a * (t_c + 1) and t_c < n_c and n_a >= 3 * t_a + 1):
             continue
         env = {"n_c": n_c, "t_c": t_c, "n_a": n_a, "t_a": t_a, "k": n_c // n_a}
         T, m = expr.evaluate(env), env["k"] - t_c
@@ -137,3 +141,9 @@ def test_inconsistent_sizes_are_reported() -> None:
     # fully concrete sizes are checked as given: Q4 fails rather than the check being vacuous
     verdicts = check_all(Setting(fixed={"n_c": 3, "t_c": 0, "n_a": 3, "t_a": 1}))
     assert {v.name.split()[0] for v in verdicts if not v.holds} == {"Q2", "Q4"}
+
+
+def test_th4_the_size_assumption_is_exactly_what_q5_needs() -> None:
+    from asfl.properties.quorum import theorem_cluster_fill
+
+    assert theorem_cluster_fill().status == "proved"

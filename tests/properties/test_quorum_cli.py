@@ -32,10 +32,10 @@ def test_concrete_unsafe_sizes_fail(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_general_mode_proves_the_theorems(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "quorum", "--json", "--min-set", "1")
+    code, out, _ = _run(capsys, "quorum", "--json", "--min-set", "1", "--no-size-assumption")
     doc = json.loads(out)
-    assert [t["status"] for t in doc["theorems"]] == ["proved"] * 3
-    # m = 1 still fails Q5 when t_c >= k: a size condition, reported with its smallest sizes
+    assert [t["status"] for t in doc["theorems"]] == ["proved"] * 4
+    # without the size assumption, m = 1 fails Q5 when t_c >= k, reported with its smallest sizes
     q5 = doc["conditions"][4]
     assert q5["status"] == "refuted" and q5["counterexample"]["t_c"] == 1
     assert code == 1
@@ -72,3 +72,9 @@ def test_bad_input_is_one_line_exit_2(
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and message in err
+
+
+def test_no_arguments_proves_the_assumed_model_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "quorum")
+    assert code == 0
+    assert "size assumption: n_c >= n_a * (t_c + 1)" in " ".join(out.split())
