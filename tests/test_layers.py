@@ -57,3 +57,17 @@ def test_ruff_clean():
     assert ruff is not None, "install the test extra: pip install '.[test]'"
     proc = subprocess.run([ruff, "check", str(root)], capture_output=True, text=True, cwd=root)
     assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_every_importable_folder_is_a_declared_package():
+    """setuptools warns about folders Python can import but `packages` does not list (#17)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    declared = set(config["packages"])
+    for name, folder in config["package-dir"].items():
+        for sub in (root / folder).rglob("*.py"):
+            rel = sub.parent.relative_to(root / folder)
+            if "__pycache__" not in rel.parts:
+                assert ".".join((name, *rel.parts)) in declared, sub
