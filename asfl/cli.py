@@ -14,7 +14,7 @@ import sys
 from asfl.reference.atomic import UnsafeTarget
 from asfl.spec.errors import ParamsError
 
-from .errors import UsageError, fail, internal_error, interrupted
+from .errors import UsageError, begin, fail, internal_error, interrupted
 
 #: the subcommands, each a module of asfl/commands/ with `register(sub)`; only the one named on the
 #: command line is imported, so a command does not pay for another's imports (`train` loads
@@ -43,6 +43,7 @@ def _named_command(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    begin()
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser(_named_command(argv)).parse_args(argv)

@@ -40,6 +40,11 @@ def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
 _finished: list[str] = []
 
 
+def begin() -> None:
+    """A new command: nothing has finished yet (main may run several times in one process)."""
+    _finished.clear()
+
+
 def finished(what: str) -> None:
     """Record a piece of work that is complete (and written), so an interruption can say so."""
     _finished.append(what)

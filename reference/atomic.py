@@ -36,7 +36,7 @@ def check_target(path: Path | str) -> Path:
     path = Path(path)
     try:
         st = path.lstat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there to replace
         return path
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeTarget(f"{path} is {_kind(st.st_mode)}; asfl replaces only regular files")

@@ -67,3 +67,12 @@ def test_safe_name_keeps_a_name_inside_its_directory():
     assert safe_name("quick-endorse") == "quick-endorse"
     assert safe_name("/") == "variant"
     assert "/" not in safe_name("a/b\\c\x00d")
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
+    dead = tmp_path / ".out.staging-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "a").write_text("half")
+    with staged(tmp_path / "out", ["a"]) as stage:
+        (stage / "a").write_text("whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
