@@ -1,19 +1,23 @@
 """Bounds on every size and number the CLI accepts, derived from memory and time (issue #17).
 
 No command starts work it cannot finish within a bound it states. The bounds come from
-measurements of the simulator (benchmarks/bench_simulate.py shape; 2 cores, Python 3.11):
+measurements of the simulator (`asfl simulate`, one core of a shared 2-core machine, Python 3.11):
 
 * events of one run: about `R * (n_c * (n_a + 4) + n_a**3)` (each client's CONTRIB and the shares
   it seals for every aggregator, and the CERTIFY broadcast of every cluster to every aggregator);
-  measured 633 at n_c=8, n_a=4, R=4 and 22,096 at n_c=64, n_a=16, R=4, at 0.3-0.6 ms each;
+  measured 633 at n_c=8, n_a=4, R=4, 22,096 at n_c=64, n_a=16, R=4, 13,883 at n_c=2000, n_a=4, R=1;
+* time of one event: about `0.3 + 0.0035 * n_c` ms (a step copies the world, linear in n_c);
+  measured 0.3 ms at n_c=8, 1.3 ms at 256, 3.4 ms at 1000, 7.0 ms at 2000;
 * memory of a concrete run: about `8 * d * n_c * R * (n_a + 2)` bytes (int64 vectors: a client's
   value, pad and n_a shares per round are kept in the world's history), plus ~100 MB of Python;
   measured 632 MB at d=100,000, n_c=32, n_a=4, R=4.
 
 `MEMORY_BUDGET` (default 2 GiB, or $ASFL_MEMORY_BUDGET in bytes, with K/M/G) bounds the memory
-estimate; `MAX_EVENTS` bounds one run's events (10^6: about 10 minutes). A refusal names the
-estimate, the bound and how to lower it. Runs within the bounds that are long show progress:
-`check` and `train` have progress bars, `explore` stops at --max-states.
+estimate; `MAX_RUN_SECONDS` bounds one concrete run's estimated time (30 minutes), and
+`MAX_CHECK_RUN_SECONDS` one run of the adversarial search (a minute at the concrete speed: symbolic
+values are slower, and every property explores --max-examples runs). A refusal names the estimate,
+the bound and how to lower it. Runs within the bounds that are long say so and show progress
+(`progress.py`; `check` and `train` draw progress bars).
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ from .errors import UsageError
 #: exceptions a malformed but well-typed input (a trace's action) raises from the spec: bad input
 MALFORMED = (TypeError, KeyError, AttributeError, IndexError)
 
-#: one run's events (concrete simulator, replayed traces, the explorer's worlds)
-MAX_EVENTS = 1_000_000
-#: one adversarial run's events under `asfl check`/`audit` (symbolic values: each event costs more,
-#: and every property explores --max-examples runs)
+#: estimated seconds of one concrete run (simulator, replayed trace)
+MAX_RUN_SECONDS = 1800.0
+#: estimated seconds of one run of the adversarial search (`check`, `audit`), at the concrete speed
+MAX_CHECK_RUN_SECONDS = 60.0
+#: chaos steps per run are events: at most this many (--max-chaos)
 MAX_CHECK_EVENTS = 50_000
 #: the symbolic domain keeps d linear forms per value
 MAX_CHECK_DIM = 256
@@ -55,6 +60,11 @@ def memory_budget() -> int:
 
 def events_estimate(n_c: int, n_a: int, rounds: int) -> int:
     return rounds * (n_c * (n_a + 4) + n_a**3)
+
+
+def seconds_estimate(n_c: int, n_a: int, rounds: int) -> float:
+    """Seconds of one concrete run: events times `0.3 + 0.0035 * n_c` ms (measured, see above)."""
+    return events_estimate(n_c, n_a, rounds) * (0.3 + 0.0035 * n_c) / 1000
 
 
 def memory_estimate(n_c: int, n_a: int, rounds: int, d: int) -> int:
@@ -84,12 +94,12 @@ def check_sizes(
     ):
         if value > bound:
             raise UsageError(f"{where}{label}{value}: over the bound {bound} (asfl/limits.py)")
-    events = events_estimate(n_c, n_a, rounds)
-    bound = MAX_CHECK_EVENTS if symbolic else MAX_EVENTS
-    if events > bound:
+    seconds = seconds_estimate(n_c, n_a, rounds)
+    bound = MAX_CHECK_RUN_SECONDS if symbolic else MAX_RUN_SECONDS
+    if seconds > bound:
         raise UsageError(
-            f"{where}about {events:,} events per run (R*(n_c*(n_a+4) + n_a^3)), over the bound of "
-            f"{bound:,}; lower the clients, aggregators or rounds"
+            f"{where}about {events_estimate(n_c, n_a, rounds):,} events per run, ~{seconds / 60:.0f} min "
+            f"at the measured speed, over the bound of {bound / 60:.0f} min; lower the clients or rounds"
         )
     need, budget = memory_estimate(n_c, n_a, rounds, d), memory_budget()
     if need > budget:

@@ -20,6 +20,9 @@ def test_the_estimates_match_the_measured_runs():
     assert 500 < limits.events_estimate(8, 4, 4) < 800
     assert 20_000 < limits.events_estimate(64, 16, 4) < 25_000
     assert 0.5 < limits.memory_estimate(32, 4, 4, 100_000) / 2**30 < 0.8
+    # measured 22.7 s at n_c=1000, n_a=4, R=1 and 97.8 s at n_c=2000
+    assert 15 < limits.seconds_estimate(1000, 4, 1) < 35
+    assert 70 < limits.seconds_estimate(2000, 4, 1) < 140
 
 
 def test_the_memory_budget_is_read_from_the_environment(monkeypatch):
@@ -40,6 +43,7 @@ def test_the_memory_budget_is_read_from_the_environment(monkeypatch):
         (["simulate", "--rounds", "1000000000"], "--rounds"),
         (["simulate", "--n-c", "64", "--n-a", "16", "--t-a", "5", "--dim", "100000"], "memory"),
         (["check", "--n-c", "5000", "--rounds", "100"], "events"),
+        (["simulate", "--n-c", "20000", "--rounds", "4"], "min"),
         (["check", "--max-examples", "100000000"], "--max-examples"),
         (["explore", "--max-states", "1000000000"], "--max-states"),
         (["explore", "--n-c", "1000"], "--n-c"),

@@ -16,6 +16,7 @@ from asfl.properties.explorer_menus import MENUS
 
 from ..errors import UsageError
 from ..limits import MAX_STATES, bounded, check_explore_sizes
+from ..progress import STATES_PER_SECOND, long_run
 from ..safe_io import output_dir
 from .common import add_config_options, params_from, print_json
 
@@ -89,16 +90,9 @@ def run(args: argparse.Namespace) -> int:
     bounded("--max-states", args.max_states, MAX_STATES)
     if args.trace_dir is not None:
         output_dir(args.trace_dir, "--trace-dir")
-    result = explore(
-        params,
-        byzantine=byzantine,
-        menu=args.menu,
-        seed=args.seed,
-        reduce=not args.no_reduce,
-        focus=focus,
-        max_states=args.max_states,
-        stop_at=stop_at,
-    )
+    # the state count is unknown before the search: tick on a terminal, announce nothing
+    with long_run("explore", args.max_states / STATES_PER_SECOND, "--max-states", announce=False):
+        result = _explore(args, params, byzantine, focus, stop_at)
     written = _write_traces(result, args.trace_dir) if args.trace_dir else {}
     ok = all(v.holds for v in result.verdicts.values())
     if args.json:
@@ -121,6 +115,19 @@ def run(args: argparse.Namespace) -> int:
         return 0 if ok else 1
     _print(result, written)
     return 0 if ok else 1
+
+
+def _explore(args: argparse.Namespace, params, byzantine, focus, stop_at) -> Exploration:
+    return explore(
+        params,
+        byzantine=byzantine,
+        menu=args.menu,
+        seed=args.seed,
+        reduce=not args.no_reduce,
+        focus=focus,
+        max_states=args.max_states,
+        stop_at=stop_at,
+    )
 
 
 def _write_traces(result: Exploration, directory: Path) -> dict[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
+from ..limits import events_estimate, seconds_estimate
+from ..progress import long_run
 from .common import add_config_options, params_from, print_json
 
 
@@ -24,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-steps must be at least 1")
     from asfl.reference.simulator import simulate
 
-    res = simulate(params, args.seed, args.scheduler, args.max_steps)
+    seconds = seconds_estimate(params.n_c, params.n_a, params.R)
+    if args.max_steps is not None:  # --max-steps caps the events
+        seconds *= min(1.0, args.max_steps / events_estimate(params.n_c, params.n_a, params.R))
+    with long_run("simulate", seconds, "--max-steps, --rounds or --n-c"):
+        res = simulate(params, args.seed, args.scheduler, args.max_steps)
     if args.json:
         print_json(res.to_json())
         return 0 if res.finished else 1
