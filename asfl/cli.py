@@ -11,9 +11,6 @@ import argparse
 import importlib
 import sys
 
-from asfl.reference.atomic import UnsafeTarget
-from asfl.spec.errors import ParamsError
-
 from .errors import UsageError, begin, fail, internal_error, interrupted
 
 #: the subcommands, each a module of asfl/commands/ with `register(sub)`; only the one named on the
@@ -46,21 +43,28 @@ def main(argv: list[str] | None = None) -> int:
     begin()
     argv = sys.argv[1:] if argv is None else argv
     try:
+        # imports the command named (numpy, z3, rich ...): a SIGINT meanwhile is handled like any other
         args = build_parser(_named_command(argv)).parse_args(argv)
         return int(args.run(args) or 0)
-    except ParamsError as e:
-        fail(f"parameters refused by {e.condition}: {e.reason}")
-    except (UsageError, UnsafeTarget) as e:
-        fail(str(e))
     except KeyboardInterrupt:
         return interrupted()
-    except OSError as e:
-        if e.filename is None:  # not about a file the user named: ours to fix
-            return internal_error(e, argv)
+    except Exception as e:  # noqa: BLE001 - a traceback is never a verdict (exit 1); see errors.py
+        return _ended_by(e, argv)
+
+
+def _ended_by(e: Exception, argv: list[str] | None) -> int:
+    """One line and the exit code for an exception that ended a command."""
+    from asfl.reference.atomic import UnsafeTarget
+    from asfl.spec.errors import ParamsError
+
+    if isinstance(e, ParamsError):
+        fail(f"parameters refused by {e.condition}: {e.reason}")
+    if isinstance(e, UsageError | UnsafeTarget):
+        fail(str(e))
+    if isinstance(e, OSError) and e.filename is not None:
         # the environment refused a path (disk full, permissions, a vanished directory): input
         fail(f"cannot use {e.filename}: {e.strerror or e}")
-    except Exception as e:  # noqa: BLE001 - a traceback is never a verdict (exit 1); see errors.py
-        return internal_error(e, argv)
+    return internal_error(e, argv)  # ours to fix
 
 
 if __name__ == "__main__":

@@ -445,3 +445,22 @@ def test_sigint_during_check_keeps_finished_traces_only_and_names_them(tmp_path)
         "asfl: interrupted; finished: P1 held; no partial file written"
     ), proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_sigint_while_the_commands_load_is_one_line_and_130(tmp_path):
+    proc = _spawn(
+        tmp_path,
+        """
+        import os, signal
+        from asfl import cli
+        real = cli.build_parser
+        def interrupted_while_loading(only=None):
+            os.kill(os.getpid(), signal.SIGINT)
+            return real(only)
+        cli.build_parser = interrupted_while_loading
+        raise SystemExit(cli.main(["check"]))
+        """,
+    )
+    assert proc.returncode == 130
+    expected = "asfl: interrupted; nothing had finished; no partial file written"
+    assert proc.stderr.strip().splitlines() == [expected]
