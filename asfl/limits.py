@@ -31,7 +31,7 @@ from asfl.spec.params import Params
 from .errors import UsageError
 
 #: exceptions a malformed but well-typed input (a trace's action) raises from the spec: bad input
-MALFORMED = (TypeError, KeyError, AttributeError, IndexError)
+MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ArithmeticError)
 
 #: estimated seconds of one concrete run (simulator, replayed trace)
 MAX_RUN_SECONDS = 1800.0
@@ -111,6 +111,17 @@ def check_sizes(
 
 def check_params(params: Params, where: str, symbolic: bool = False) -> None:
     check_sizes(params.n_c, params.n_a, params.R, params.d, f"{where}: ", symbolic)
+
+
+def check_replay(params: Params, events: int, where: str) -> None:
+    """A recorded run re-executes its events: their estimated time is bounded like a run's."""
+    check_params(params, f"{where}: #meta.params")
+    seconds = events * (0.3 + 0.0035 * params.n_c) / 1000
+    if seconds > MAX_RUN_SECONDS:
+        raise UsageError(
+            f"{where}: {events:,} steps of {params.n_c} clients, ~{seconds / 60:.0f} min to replay at the "
+            f"measured speed, over the bound of {MAX_RUN_SECONDS / 60:.0f} min"
+        )
 
 
 def check_raw_sizes(args: object, symbolic: bool = False) -> None:

@@ -57,3 +57,11 @@ def test_out_of_bounds_is_refused_in_one_line_before_any_work(argv, needle, caps
     assert _main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0]
+
+
+def test_a_long_recording_is_refused_before_it_replays():
+    from asfl.spec import Params
+
+    with pytest.raises(UsageError, match="to replay"):
+        limits.check_replay(Params(n_c=6000, t_c=1, n_a=4, t_a=1, R=1), 100_000, "t.itf.json")
+    limits.check_replay(Params(n_c=8, t_c=1, n_a=4, t_a=1), 100_000, "t.itf.json")

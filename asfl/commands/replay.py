@@ -10,7 +10,7 @@ import argparse
 import json
 
 from ..errors import UsageError
-from ..limits import MALFORMED, check_params
+from ..limits import MALFORMED, check_replay
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         trace = read_itf(args.file)
     except ValueError as e:  # trace_reader.TraceError: one line naming the file and the field
         raise UsageError(str(e)) from None
-    check_params(trace.params, f"{args.file}: #meta.params")
+    check_replay(trace.params, len(trace.events), args.file)
     try:
         rep = replay(trace)
     except (ValueError, InvalidEvent) + MALFORMED as e:  # the file's actions, not our code, are wrong

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ..limits import MALFORMED, check_params
+from ..limits import MALFORMED, check_replay
 from ..safe_io import output_file
 from .common import write_atomic
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         trace = read_itf(args.file)
     except ValueError as e:  # trace_reader.TraceError: one line naming the file and the field
         raise UsageError(str(e)) from None
-    check_params(trace.params, f"{args.file}: #meta.params")
+    check_replay(trace.params, len(trace.events), args.file)
     try:
         worlds = trace.worlds()
     except (ValueError, InvalidEvent) + MALFORMED as e:  # the file's actions, not our code, are wrong
