@@ -2,11 +2,13 @@
 
 The file gets the mode a plain `open()` would give it (0666 minus the user's umask), not the 0600
 of `mkstemp`. A target that exists and is not a regular file (a symbolic link, a device, a FIFO,
-a directory) is refused with `UnsafeTarget`: a rename would silently replace it (issue #17).
+a directory) is refused with `UnsafeTarget`: a rename would silently replace it (issue #17). The
+temporary file carries the writer's pid, so one left by a killed writer is removed by the next.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 import tempfile
@@ -50,10 +52,30 @@ def umask_mode() -> int:
     return 0o666 & ~mask
 
 
+def _dead(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OverflowError):
+        return False
+    return False
+
+
+def _remove_stale(path: Path) -> None:
+    """Temporary files of earlier writes of `path` whose process was killed (kill -9 skips cleanup):
+    named `.NAME.PID.RANDOM.tmp`, removed once PID is gone."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and _dead(pid):
+            tmp.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path | str, data: str | bytes) -> Path:
     path = check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_stale(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as f:

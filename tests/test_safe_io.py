@@ -76,3 +76,12 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
     with staged(tmp_path / "out", ["a"]) as stage:
         (stage / "a").write_text("whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path):
+    stale = tmp_path / ".x.txt.999999999.abc.tmp"  # no such process
+    stale.write_text("half")
+    live = tmp_path / f".x.txt.{os.getpid()}.def.tmp"  # a writer still running: kept
+    live.write_text("busy")
+    write_atomic(tmp_path / "x.txt", "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "x.txt"])
