@@ -4,8 +4,10 @@ at import is never a verdict (issue #17)."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 from asfl.properties.variant_file import make_variant
@@ -95,3 +97,23 @@ def test_a_child_that_hangs_at_import_is_stopped(monkeypatch):
 
     with pytest.raises(UsageError, match="did not finish importing"):
         sandbox.run_isolated(work, "v.py", 0.1)
+
+
+def test_a_variant_name_cannot_write_outside_out(tmp_path, monkeypatch, capsys):
+    """NAME = "../../escape" names its trace inside --out (safe_io.safe_name); the verdict is the
+    child's, relayed: P1 newly violated, exit 1."""
+    from asfl import cli
+
+    mutant = Path(__file__).parents[2] / "properties" / "mutants" / "mask_degree_T.py"
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    source = mutant.read_text().replace('NAME = "mask-degree-T"', 'NAME = "../../escape"')
+    assert "../../escape" in source
+    (work / "v.py").write_text(source)
+    monkeypatch.chdir(work)
+    small = ["--n-c", "4", "--t-c", "0", "--n-a", "4", "--t-a", "1", "--rounds", "1", "--max-examples", "1"]
+    assert cli.main(["audit", "v.py", *small, "--out", "o", "--json"]) == 1
+    assert "P1" in json.loads(capsys.readouterr().out)["newly_violated"]
+    assert sorted(p.name for p in (work / "o").iterdir()) == ["escape-P1.itf.json", "report.md"]
+    written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["escape-P1.itf.json", "report.md", "v.py"]
