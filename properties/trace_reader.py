@@ -22,7 +22,6 @@ from asfl.spec import Params
 from asfl.spec.errors import ParamsError
 from asfl.spec.world import Crash, Deliver, Inject, TrainDone
 
-from . import symbolic  # noqa: F401 - registers the symbolic domain and its values (Form) with the codec
 from .codec import decode, params_from_json
 from .traces import FORMAT, Trace
 

@@ -68,7 +68,6 @@ def _ints(option: str, text: str | None) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties.explorer import explore
     from asfl.properties.explorer_checks import SAFETY
 
     check_explore_sizes(args)
@@ -118,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace, params, byzantine, focus, stop_at) -> Exploration:
+    from asfl.properties.explorer import explore
+
     return explore(
         params,
         byzantine=byzantine,
