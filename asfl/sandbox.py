@@ -22,9 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from asfl.spec.errors import ParamsError
-
-from .errors import BAD_INPUT, INTERRUPTED, UsageError, crash_log, internal_error
+from .errors import BAD_INPUT, INTERRUPTED, UsageError, crash_log
 
 #: seconds past the import timeout before a child that ignores SIGALRM is killed
 GRACE = 10.0
@@ -51,14 +49,15 @@ def _child(work: Callable[[Channel], int], fd: int, argv: list[str] | None) -> N
         code = work(channel)
     except KeyboardInterrupt:
         os._exit(INTERRUPTED)  # the parent reports the interruption
-    except (UsageError, ParamsError) as e:
-        err.write(f"asfl: error: {e}\n")
-        code = BAD_INPUT
     except SystemExit as e:  # our own fail(): its message is already in err
         code = e.code if isinstance(e.code, int) else BAD_INPUT
-    except Exception as e:  # noqa: BLE001 - one line and a log, never a traceback (errors.py)
-        sys.stderr = err
-        code = internal_error(e, argv)
+    except Exception as e:  # noqa: BLE001 - classified as the CLI does: one line, never a traceback
+        from .cli import _ended_by
+
+        try:
+            code = _ended_by(e, argv)
+        except SystemExit as refused:
+            code = refused.code if isinstance(refused.code, int) else BAD_INPUT
     channel.send("exit", code=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 

@@ -117,3 +117,23 @@ def test_a_variant_name_cannot_write_outside_out(tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in (work / "o").iterdir()) == ["escape-P1.itf.json", "report.md"]
     written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
     assert written == ["escape-P1.itf.json", "report.md", "v.py"]
+
+
+@pytest.mark.parametrize(
+    "error, code, line",
+    [
+        (UsageError("bad"), 2, "asfl: error: bad"),
+        (FileNotFoundError(2, "No such file", "/x/report.md"), 2, "asfl: error: cannot use /x/report.md"),
+        (RuntimeError("ours"), 3, "asfl: internal error: RuntimeError: ours"),
+    ],
+)
+def test_the_child_classifies_its_errors_as_the_cli_does(error, code, line, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASFL_LOG_DIR", str(tmp_path))
+
+    def work(channel):
+        channel.send("loaded")
+        raise error
+
+    assert sandbox.run_isolated(work, "v.py", 5.0) == code
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert err.startswith(line)
