@@ -428,14 +428,12 @@ def test_sigint_during_check_keeps_finished_traces_only_and_names_them(tmp_path)
         tmp_path,
         """
         import os, signal
-        from asfl.properties import runner
-        real, calls = runner.check_property, []
-        def interrupted_second(*a, **k):
-            calls.append(1)
-            if len(calls) == 2:
-                os.kill(os.getpid(), signal.SIGINT)
-            return real(*a, **k)
-        runner.check_property = interrupted_second
+        from asfl import errors
+        real = errors.finished
+        def finished_then_interrupted(what):  # SIGINT once the first property's verdict is in
+            real(what)
+            os.kill(os.getpid(), signal.SIGINT)
+        errors.finished = finished_then_interrupted
         from asfl import cli
         raise SystemExit(cli.main(["check", "--properties", "P1,P2", "--max-examples", "1", "--out", "t"]))
         """,

@@ -80,9 +80,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _runtime_format(path: str) -> bool:
     """Whether `path` is a networked run recorded by `asfl cluster up --record`."""
+    import os
+    import stat
+
     from asfl.reference.runtime.trace import FORMAT
 
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open(); the reader refuses it
+            return False
         with open(path, "rb") as f:
             head = f.read(4096)
     except OSError:
