@@ -68,7 +68,7 @@ class Run:
 def certified_results(run: Run) -> dict[tuple, set[int]]:
     """Results certified by the protocol's rule: t_a + 1 CERTIFY signatures, counting the
     coalition's as given (it signs anything) and the correct aggregators' that really certified."""
-    need = run.params.t_a + 1
+    need = run.params.certificate_size
     nbyz = len(run.world.byzantine)
     return {k: v for k, v in run.monitor.certified_by.items() if v and len(v) + nbyz >= need}
 
@@ -189,7 +189,7 @@ def p4_integrity(run: Run) -> Violation | None:
         expected: tuple = ()
         for r, results in enumerate(msg.proof):
             ids = [res.i for res in results]
-            if len(set(ids)) != len(ids) or len(ids) < params.n_a - params.t_a:
+            if len(set(ids)) != len(ids) or len(ids) < params.progress_quorum:
                 return Violation(
                     "P4", f"client {c} accepted model {msg.r} averaging clusters {ids} in round {r}"
                 )

@@ -62,7 +62,7 @@ def certified_results(world: World) -> dict[ResultKey, set[int]]:
 def certified(world: World) -> list[ResultKey]:
     """Results with t_a + 1 signatures available: correct certifiers plus the Byzantine ones (Q6).
     The size comes from PROTOCOL.md, not the rule table, so a variant cannot redefine the property."""
-    need = world.params.t_a + 1
+    need = world.params.certificate_size
     byz = len(world.byzantine)
     return [key for key, signers in certified_results(world).items() if len(signers) + byz >= need]
 
@@ -284,7 +284,7 @@ def honest_models(world: World) -> dict[int, set[object]]:
         if total is not None:
             results.append((r, i, total, len(members)))
     # n_a - t_a clusters, as PROTOCOL.md says, whatever the rule table's averaging quorum
-    quorum = world.params.n_a - world.params.t_a
+    quorum = world.params.progress_quorum
     key = (id(world.domain), world.params.R, quorum, frozenset(results))
     cached = _HONEST.get(key)
     if cached is None:

@@ -49,8 +49,8 @@ class _Found(Exception):
 
 
 class _AllViolated(BaseException):
-    """Raised through Hypothesis (not an Exception, so not a failure) once every selected property
-    has a violation: the rest of the budget could only find more of the same."""
+    """Raised through Hypothesis (not an Exception, so not a failure) once every property the search
+    waits for has a violation: the rest of the budget could only find more of the same."""
 
 
 @dataclass
@@ -118,12 +118,14 @@ def search(
     seed_value: int | None = None,
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
-    stop_when_all_violated: bool = True,
+    until: Iterable[str] | None = None,
 ) -> dict[str, Outcome]:
     """Explore `setup` once, judging every property of `props` on every run; a counterexample,
-    minimised, for each violated one. Deterministic: the same arguments give the same verdicts and
-    traces (the `ci` profile derandomizes; `seed_value` picks another fixed seed)."""
+    minimised, for each violated one. The search stops early once every property of `until`
+    (default: all of `props`) is violated. Deterministic: the same arguments give the same verdicts
+    and traces (the `ci` profile derandomizes; `seed_value` picks another fixed seed)."""
     props = tuple(p for p in PROPERTY_ORDER if p in set(props))
+    stop_at = set(props if until is None else until)
     state = _Search(props)
     base = PROFILES[profile]
     conf = settings(
@@ -146,7 +148,7 @@ def search(
             if on_example is not None:
                 on_example()
             _aim(ex)
-            if stop_when_all_violated and len(state.failures) == len(props):
+            if stop_at <= state.failures.keys():
                 raise _AllViolated()
 
         # one fixed seed per command (derived from --seed, or 0 under a derandomized profile)

@@ -48,13 +48,16 @@ def standard_relay_cluster(params: Params) -> bool:
 
 
 def standard_averaging_quorum(params: Params) -> int:
-    """Inter-cluster (P9): average once certified results of n_a - t_a clusters are held."""
-    return params.n_a - params.t_a
+    """Inter-cluster (P9): average once certified results of n_a - t_a clusters are held (the
+    protocol's number, `Params.progress_quorum`: the properties judge by the same one)."""
+    return params.progress_quorum
 
 
 def standard_certificate_size(params: Params) -> int:
-    """Q6: t_a + 1 CERTIFY signatures certify a cluster result."""
-    return params.t_a + 1
+    """Q6: t_a + 1 CERTIFY signatures certify a cluster result (the protocol's number,
+    `Params.certificate_size`: the properties and the simulator judge by the same one, whatever a
+    variant's rule table says)."""
+    return params.certificate_size
 
 
 def standard_noise_variance(params: Params) -> float:

@@ -64,7 +64,7 @@ def test_pinned_killer_kills_the_mutant(mutant, tmp_path):
     setup = Setup(mutant.apply(BASE), mutant.rules)
     if prop in row["directed"]:
         setup = Setup(mutant.apply(BASE), mutant.rules, adversaries=focus_of(mutant.rules))
-    outcome = search(setup, (prop, "P9"), max_examples=20)[prop]
+    outcome = search(setup, (prop, "P9"), max_examples=20, until=(prop,))[prop]
     assert not outcome.held, f"{mutant.name} survived {prop}"
     traces.register_rules(mutant.rules)
     again = traces.read_itf(traces.write_itf(tmp_path / f"{prop}.itf.json", outcome.trace))
