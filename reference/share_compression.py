@@ -33,6 +33,7 @@ degree T-1 with a reduction per product.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
@@ -68,26 +69,34 @@ def seeded_aggregators(n_a: int, threshold: int) -> range:
     return range(threshold - 1)
 
 
-def full_shares(rho: np.ndarray, seeded: np.ndarray, n_a: int, q: int) -> np.ndarray:
+def full_shares(rho: np.ndarray, seeded: Sequence[np.ndarray] | np.ndarray, n_a: int, q: int) -> np.ndarray:
     """p(x) for x = T..n_a (aggregators T-1..n_a-1) from rho = p(0) and seeded[k-1] = p(k).
 
     rho: (d,), seeded: (T-1, d), all in [0, q). Each share is one small-integer combination in
     int64 (checked not to overflow) and one reduction."""
-    threshold = seeded.shape[0] + 1
+    threshold = len(seeded) + 1
     basis = [rho, *seeded]
     out = np.empty((n_a - threshold + 1, rho.shape[0]), dtype=np.int64)
+    tmp = np.empty_like(rho, dtype=np.int64)  # one scratch vector: allocations cost more than the ops
     for row, x in enumerate(range(threshold, n_a + 1)):
         lams = integer_lagrange(threshold, x)
         if sum(abs(v) for v in lams) * q >= 2**63:
             raise OverflowError(f"Lagrange coefficients at x={x} are too large for int64 at q={q}")
         acc = out[row]
         np.multiply(basis[0], lams[0], out=acc)
-        tmp = np.empty_like(acc)
         for lam, v in zip(lams[1:], basis[1:], strict=True):
             np.multiply(v, lam, out=tmp)
-            acc += tmp
+            np.add(acc, tmp, out=acc)
         np.remainder(acc, q, out=acc)
     return out
+
+
+def mask_centred(x: np.ndarray, rho: np.ndarray, q: int) -> np.ndarray:
+    """y = x + rho in F_q for a centred integer x (|x| < q/2, the encoded value before reduction)
+    and rho in [0, q): one addition and one reduction, never a wrap (x's range is checked upstream)."""
+    y = x + rho
+    np.remainder(y, q, out=y)
+    return y
 
 
 def all_shares(rho: np.ndarray, seeded: np.ndarray, n_a: int, q: int) -> np.ndarray:
