@@ -143,12 +143,25 @@ class RunResult:
             return {c: float("inf") for c in self.releases}
         return {c: accountant.exact_epsilon(self.z, p, self.delta) for c, p in self.releases.items()}
 
-    def epsilon_spread(self) -> float:
-        """(max - min) / max of the correct clients' exact epsilons: 0 is perfectly balanced."""
-        eps = [e for e in self.epsilons().values()]
+    @property
+    def stragglers(self) -> tuple[int, ...]:
+        """Correct clients too slow to train Q times in the run's horizon (`stragglers`); empty
+        for the synchronous baselines, where every client releases every round."""
+        return tuple(c for c in self.extra.get("stragglers", ()) if c in self.releases)
+
+    def epsilon_spread(self, exclude: tuple[int, ...] | set[int] = ()) -> float:
+        """(max - min) / max of the correct clients' exact epsilons (but `exclude`): 0 is balanced."""
+        eps = [e for c, e in self.epsilons().items() if c not in exclude]
         if not eps or not np.isfinite(max(eps)) or max(eps) == 0:
             return float("nan")
         return (max(eps) - min(eps)) / max(eps)
+
+
+def stragglers(durations: np.ndarray, horizon: float, quota: int) -> tuple[int, ...]:
+    """Clients that cannot complete Q trainings in `horizon` simulated time at their speed:
+    horizon / duration < Q. No release rule can bring them to Q (P6's balance clause presumes
+    a run long enough), so balance is judged over the others."""
+    return tuple(int(c) for c in np.flatnonzero(horizon / np.asarray(durations) < quota))
 
 
 def run_params(s: Setup, rules: Rules) -> Params:
@@ -204,10 +217,12 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
     releases = {st.c: st.released for st in w.clients if st.c not in w.crashed}
     name = "asfl" if rules.name in ("asfl", "mac-a1") else f"asfl-{rules.name}"
     noise = noise_price.measure_asfl(name, w, domain, rules, log)
+    assert s.params.Q is not None
+    slow = stragglers(s.durations, res.time, s.params.Q)
     return RunResult(
         name, cfg.partition, curve, releases, s.z, cfg.delta, byz, res.finished,
         {"des": res, "refused": dict(res.refused), "injected": res.injected, "steps": len(res.events),
-         "noise": noise, "log": log},
+         "noise": noise, "log": log, "stragglers": slow, "horizon": res.time},
     )  # fmt: skip
 
 

@@ -79,9 +79,12 @@ def predicted_std_per_cluster(z_pc: float, clip: float, n_c: int, clusters: int)
     return math.sqrt(clusters) * z_pc * clip / n_c
 
 
-def predicted_data_fraction(params: Params) -> float:
-    """min(1, Q/R): a client that contributes every round releases data Q times in R (I2)."""
+def predicted_data_fraction(params: Params, rules: Rules) -> float:
+    """min(1, Q/R): a client that contributes every round releases data Q times in R (I2); 1 when
+    the rules release data past the quota (no inclusion mechanism)."""
     assert params.Q is not None
+    if rules.i2_releases_data(params.Q, params.Q, 0, params.R, 0):
+        return 1.0
     return min(1.0, params.Q / params.R)
 
 
@@ -158,7 +161,7 @@ def measure_asfl(method: str, world: World, domain, rules: Rules, log: Contribut
         method,
         predicted_std_asfl(params, rules),
         math.sqrt(sq_sum / coords) if coords else float("nan"),
-        predicted_data_fraction(params),
+        predicted_data_fraction(params, rules),
         data_members / members_total if members_total else float("nan"),
         updates,
         within,

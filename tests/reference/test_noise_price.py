@@ -55,3 +55,15 @@ def test_noise_part_of_every_certified_sum_is_exact(price):
     log = res.extra["log"]
     wrong = noise_price.measure_asfl("asfl", res.extra["des"].world, other, STANDARD, log)
     assert not wrong.residual_within_clip
+
+
+def test_stragglers_are_the_clients_too_slow_for_q_trainings_and_balance_excludes_them():
+    import numpy as np
+    from asfl.reference.experiment import RunResult, stragglers
+
+    # horizon 10, Q = 3: a client needing more than 10/3 per training cannot reach Q
+    assert stragglers(np.array([1.0, 2.0, 3.5, 10.0, 3.3]), 10.0, 3) == (2, 3)
+    res = RunResult("asfl", "iid", [], {0: 3, 1: 3, 2: 1}, 1.0, 1e-5, extra={"stragglers": (2, 7)})
+    assert res.stragglers == (2,)  # 7 is not a correct client of the run
+    assert res.epsilon_spread() > 0.3
+    assert res.epsilon_spread(set(res.stragglers)) == 0.0
