@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
+from math import comb
 
 import numpy as np
 from asfl.spec.context import Context
@@ -69,25 +70,65 @@ def seeded_aggregators(n_a: int, threshold: int) -> range:
     return range(threshold - 1)
 
 
+def newton_pairs(threshold: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+    """The T-th difference of a degree T-1 polynomial is zero, so p(x) = sum_{k=1..T} (-1)^(k+1)
+    C(T, k) p(x - k). C(T, k) = C(T, T - k): terms k and T - k share a coefficient and, for odd T,
+    have opposite signs, so they pair into one difference. Returns ([(coef, k, l)]: coef (p(x-k) -
+    p(x-l))), [(coef, k)]: the unpaired terms)."""
+    terms = {k: (-1) ** (k + 1) * comb(threshold, k) for k in range(1, threshold + 1)}
+    pairs, single = [], []
+    done: set[int] = set()
+    for k in range(1, threshold + 1):
+        if k in done:
+            continue
+        mate = threshold - k
+        if 1 <= mate <= threshold and mate != k and mate not in done and terms[mate] == -terms[k]:
+            pairs.append((terms[k], k, mate))
+            done |= {k, mate}
+        else:
+            single.append((terms[k], k))
+            done.add(k)
+    return pairs, single
+
+
 def full_shares(rho: np.ndarray, seeded: Sequence[np.ndarray] | np.ndarray, n_a: int, q: int) -> np.ndarray:
     """p(x) for x = T..n_a (aggregators T-1..n_a-1) from rho = p(0) and seeded[k-1] = p(k).
 
-    rho: (d,), seeded: (T-1, d), all in [0, q). Each share is one small-integer combination in
-    int64 (checked not to overflow) and one reduction."""
+    rho: (d,), seeded: (T-1, d), all in [0, q). Each share comes from the T values before it by the
+    finite-difference recurrence (`newton_pairs`; for T = 3, p(x) = 3 (p(x-1) - p(x-2)) + p(x-3)):
+    small-integer arithmetic in int64 (checked not to overflow) and one reduction per share. The
+    result equals the integer Lagrange combination of rho and the seeded shares (tested)."""
     threshold = len(seeded) + 1
-    basis = [rho, *seeded]
+    pairs, single = newton_pairs(threshold)
+    if (2**threshold) * q >= 2**63:
+        raise OverflowError(f"T={threshold} is too large for int64 arithmetic at q={q}")
     out = np.empty((n_a - threshold + 1, rho.shape[0]), dtype=np.int64)
+    values: list[np.ndarray] = [rho, *seeded]  # p(0), p(1), ...
     tmp = np.empty_like(rho, dtype=np.int64)  # one scratch vector: allocations cost more than the ops
     for row, x in enumerate(range(threshold, n_a + 1)):
-        lams = integer_lagrange(threshold, x)
-        if sum(abs(v) for v in lams) * q >= 2**63:
-            raise OverflowError(f"Lagrange coefficients at x={x} are too large for int64 at q={q}")
         acc = out[row]
-        np.multiply(basis[0], lams[0], out=acc)
-        for lam, v in zip(lams[1:], basis[1:], strict=True):
-            np.multiply(v, lam, out=tmp)
-            np.add(acc, tmp, out=acc)
+        first = True
+        for coef, k, mate in pairs:
+            target = acc if first else tmp
+            np.subtract(values[x - k], values[x - mate], out=target)
+            if coef != 1:
+                np.multiply(target, coef, out=target)
+            if not first:
+                np.add(acc, tmp, out=acc)
+            first = False
+        for coef, k in single:
+            if first:
+                np.multiply(values[x - k], coef, out=acc)
+                first = False
+            elif coef == 1:
+                np.add(acc, values[x - k], out=acc)
+            elif coef == -1:
+                np.subtract(acc, values[x - k], out=acc)
+            else:
+                np.multiply(values[x - k], coef, out=tmp)
+                np.add(acc, tmp, out=acc)
         np.remainder(acc, q, out=acc)
+        values.append(acc)
     return out
 
 

@@ -39,6 +39,19 @@ def test_integer_lagrange_extends_any_polynomial(threshold, n_a):
             assert sum(lam * p(k) for k, lam in enumerate(lams)) % Q == p(x)
 
 
+@pytest.mark.parametrize("threshold,n_a", [(2, 4), (3, 4), (4, 9), (5, 7), (7, 10)])
+def test_finite_difference_shares_equal_the_lagrange_combination(threshold, n_a):
+    rng = np.random.default_rng(threshold)
+    rho, seeded = rng.integers(0, Q, 50), rng.integers(0, Q, (threshold - 1, 50))
+    seeded[0] = Q - 1
+    basis = [rho, *seeded]
+    expected = [
+        sum(lam * v.astype(object) for lam, v in zip(integer_lagrange(threshold, x), basis, strict=True)) % Q
+        for x in range(threshold, n_a + 1)
+    ]
+    assert all_shares(rho, seeded, n_a, Q)[threshold - 1 :].tolist() == [list(e) for e in expected]
+
+
 def test_compressed_shares_reconstruct_the_pad_from_any_threshold_set():
     rng = np.random.default_rng(0)
     n_a, threshold, d = 7, 5, 1000
