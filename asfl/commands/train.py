@@ -192,9 +192,15 @@ def _summary(res: experiment.RunResult) -> dict:
 
 
 def _run_methods(
-    cfg: experiment.TrainConfig, methods: list[str], etas: dict[str, float], bar, label: str = ""
+    cfg: experiment.TrainConfig,
+    methods: list[str],
+    etas: dict[str, float],
+    bar,
+    label: str = "",
+    reuse: dict[str, experiment.RunResult] | None = None,
 ):
-    """Every method on `cfg`, each at its own server step; returns (setup at --eta, results)."""
+    """Every method on `cfg`, each at its own server step (a method in `reuse` is not run again);
+    returns (setup at --eta, results)."""
     setups: dict[float, experiment.Setup] = {}
 
     def setup_for(eta: float) -> experiment.Setup:
@@ -208,6 +214,9 @@ def _run_methods(
     base = setup_for(cfg.eta)
     results: list[experiment.RunResult] = []
     for method in methods:
+        if reuse and method in reuse:
+            results.append(reuse[method])
+            continue
         task = bar.add_task(f"{label}{method:<18}", total=cfg.rounds)
 
         def on_step(world, now, task=task):
@@ -284,13 +293,17 @@ def _run_grid(args: argparse.Namespace, cfg: experiment.TrainConfig, etas: dict[
     cells: list[dict] = []
     accuracy: dict[str, dict[float, list[float]]] = {m: {} for m in methods}
     prices, balance = {}, {}
+    noiseless: dict[int, dict[str, experiment.RunResult]] = {}  # FedAvg does not depend on epsilon
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as bar:
         for eps in epsilons:
             for seed in seeds:
                 c = replace(cfg, epsilon=eps, seed=seed)
-                s, results = _run_methods(c, methods, etas, bar, f"eps {eps:g} seed {seed} ")
+                s, results = _run_methods(
+                    c, methods, etas, bar, f"eps {eps:g} seed {seed} ", noiseless.get(seed)
+                )
+                noiseless[seed] = {r.method: r for r in results if r.method == "fedavg"}
                 for r in results:
                     accuracy[r.method].setdefault(eps, []).append(r.accuracy)
                 cells.append({"epsilon": eps, "seed": seed, "Q": s.params.Q, "z_asfl": s.z,
