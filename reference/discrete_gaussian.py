@@ -48,16 +48,20 @@ def secure_generator() -> np.random.Generator:
     return np.random.default_rng(secrets.randbits(128))
 
 
-def sample_discrete_gaussian(rng: np.random.Generator, variance: float, size: int) -> np.ndarray:
-    """`size` independent draws of N_Z(0, variance) (CKS 2020, Algorithm 3, vectorised)."""
+def sample_discrete_gaussian(
+    rng: np.random.Generator, variance: float, size: int, as_float: bool = False
+) -> np.ndarray:
+    """`size` independent draws of N_Z(0, variance): the rounded-Gaussian rejection sampler from
+    sigma = `ROUNDED_MIN_SIGMA` on, CKS 2020 (Algorithm 3) below; int64, or float64 with `as_float`."""
     if variance < 0 or not math.isfinite(variance):
         raise ValueError(f"variance must be finite and >= 0, got {variance}")
     if variance == 0 or size == 0:
-        return np.zeros(size, dtype=np.int64)
+        return np.zeros(size, dtype=np.float64 if as_float else np.int64)
     sigma = math.sqrt(variance)
     if sigma >= ROUNDED_MIN_SIGMA:
-        return sample_rounded_rejection(rng, variance, size)
-    return sample_cks(rng, variance, size)
+        return sample_rounded_rejection(rng, variance, size, as_float)
+    out = sample_cks(rng, variance, size)
+    return out.astype(np.float64) if as_float else out
 
 
 def sample_cks(rng: np.random.Generator, variance: float, size: int) -> np.ndarray:
@@ -85,19 +89,24 @@ def one_minus_acceptance(y: int, sigma: float) -> float:
     return excess / (h0 + excess)
 
 
-def sample_rounded_rejection(rng: np.random.Generator, variance: float, size: int) -> np.ndarray:
+def sample_rounded_rejection(
+    rng: np.random.Generator, variance: float, size: int, as_float: bool = False
+) -> np.ndarray:
     """`size` draws of N_Z(0, variance) by rejection from the rounded Gaussian (module docstring).
-    Exact for any variance; fast when sigma is large (the slow check has probability ~1/(8 sigma^2))."""
+    Exact for any variance; fast when sigma is large (the slow check has probability ~1/(8 sigma^2)).
+    `as_float`: the same integers as float64 (exact below 2^53), saving a conversion for a caller
+    that adds them to a rounded float vector before one conversion of its own."""
     sigma = math.sqrt(variance)
     out: list[np.ndarray] = []
     need = size
     while need > 0:
         n = need + 16
-        x = rng.standard_normal(n)
-        x *= sigma
-        np.rint(x, out=x)
-        beta = max(float(x.max()), -float(x.min())) / (2.0 * variance)
-        y = x.astype(np.int64)
+        y = rng.standard_normal(n)
+        y *= sigma
+        np.rint(y, out=y)
+        beta = max(float(y.max()), -float(y.min())) / (2.0 * variance)
+        if not as_float:
+            y = y.astype(np.int64)
         # U_i >= bound for a uniform random subset of binomial size; each such U_i uniform on [bound, 1)
         bound = 1.0 - min(1.0, beta * beta / 2.0)
         suspicious = rng.binomial(n, 1.0 - bound)

@@ -26,6 +26,7 @@ __all__ = [
     "headroom",
     "encode",
     "encode_centred",
+    "encode_noisy",
     "decode",
     "clip",
     "shamir_share",
@@ -45,6 +46,19 @@ def encode_centred(u: np.ndarray, scale: int, bound: int) -> np.ndarray:
     # a NaN makes the extremes NaN, an infinity makes one infinite: both fail the comparison
     if not max(float(v.max(initial=0)), -float(v.min(initial=0))) <= bound:
         raise EncodingError(f"value out of the fixed-point range |u*scale| <= {bound} (scale={scale})")
+    return v.astype(np.int64)
+
+
+def encode_noisy(u: np.ndarray, scale: int, noise: np.ndarray, bound: int) -> np.ndarray:
+    """round(u * scale) + noise as int64, not yet reduced; `noise` holds integers (as float64, from
+    `sample_discrete_gaussian(..., as_float=True)`); refuses any |value| > bound. Equal to
+    encode_centred(u, scale, ...) + noise, with one conversion and one range check instead of two:
+    the fast client path (`benchmarks/bench_reference.py`)."""
+    v = np.asarray(u, dtype=np.float64) * scale
+    np.rint(v, out=v)
+    v += noise  # integers below 2^53 add exactly in float64
+    if not max(float(v.max(initial=0)), -float(v.min(initial=0))) <= bound:
+        raise EncodingError(f"value out of the fixed-point range |u*scale + noise| <= {bound}")
     return v.astype(np.int64)
 
 

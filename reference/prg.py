@@ -49,9 +49,9 @@ def uniform_field(key: bytes, d: int, q: int) -> np.ndarray:
     bits = max(1, (q - 1).bit_length())
     mask = np.uint32((1 << bits) - 1) if bits < 32 else np.uint32(0xFFFFFFFF)
     n = d + d // 8 + 16
-    first = keystream_words(key, n)[:d].astype(np.int64)
-    first &= int(mask)
-    if not np.any(first >= q):
+    first = np.empty(d, dtype=np.int64)
+    np.bitwise_and(keystream_words(key, n)[:d], mask, out=first)  # one pass: mask and widen
+    if d == 0 or int(first.max()) < q:
         # the usual case (for q = 2^31 - 1 a word is rejected with probability 2^-31): the first
         # d words are the first d accepted ones, exactly what the loop below returns
         return first
