@@ -37,6 +37,16 @@ def load(dirs: list[Path]) -> dict[str, list[dict]]:
     return cells
 
 
+def overspend(cells: list[dict], method: str) -> float:
+    """The largest ratio of a correct client's epsilon to the target, over every cell."""
+    return max(
+        max(v for v in r["epsilon"].values() if v is not None) / c["epsilon"]
+        for c in cells
+        for r in c["runs"]
+        if r["method"] == method
+    )
+
+
 def report(partition: str, cells: list[dict]) -> dict[str, dict[float, list[float]]]:
     acc: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
     by_cell = {}
@@ -106,8 +116,11 @@ def main() -> None:
         acc = report(partition, cells)
         if args.png_prefix is not None:
             seeds = sorted({c["seed"] for c in cells})
-            title = f"digits, n_c=1000, {partition}, seeds {', '.join(map(str, seeds))}"
-            png = plots.privacy_utility_plot(acc, title, [m for m in METHODS if m in acc])
+            title = f"digits, n_c=1000, {partition}, seed{'s' if len(seeds) > 1 else ''} "
+            title += ", ".join(map(str, seeds))
+            ratio = overspend(cells, "asfl-no-inclusion")
+            labels = {"asfl-no-inclusion": f"asfl-no-inclusion (spends up to {ratio:.1f}x the target)"}
+            png = plots.privacy_utility_plot(acc, title, [m for m in METHODS if m in acc], labels)
             path = args.png_prefix.with_name(f"{args.png_prefix.name}-{partition}.png")
             write_atomic(path, png)
             print(f"\nwrote {path}")
