@@ -118,6 +118,16 @@ def main() -> None:
             seeds = sorted({c["seed"] for c in cells})
             title = f"digits, n_c=1000, {partition}, seed{'s' if len(seeds) > 1 else ''} "
             title += ", ".join(map(str, seeds))
+            per_eps = defaultdict(set)
+            for c in cells:
+                per_eps[c["epsilon"]].add(c["seed"])
+            partial = [
+                f"eps {e:g}: seed {', '.join(map(str, sorted(v)))}"
+                for e, v in per_eps.items()
+                if v != set(seeds)
+            ]
+            if partial:
+                title += f" ({'; '.join(partial)} only)"
             ratio = overspend(cells, "asfl-no-inclusion")
             labels = {"asfl-no-inclusion": f"asfl-no-inclusion (spends up to {ratio:.1f}x the target)"}
             png = plots.privacy_utility_plot(acc, title, [m for m in METHODS if m in acc], labels)
