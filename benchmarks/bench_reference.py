@@ -1,62 +1,106 @@
-"""Cost of the reference protocol's arithmetic (PROTOCOL.md section 4), against the floor.
+"""Cost of the reference protocol's client and coordinator arithmetic (PROTOCOL.md section 4).
 
-Client: encode(clip(update)) + discrete Gaussian noise + AES-CTR pad + T-1 AES-CTR coefficient
-vectors + n_a Shamir shares (and, separately, the A1 MAC tags). Coordinator: the sum of k masked
-values + Lagrange interpolation of T share-sums. Each also as a ratio to one plain numpy vector
-add of the same size (the floor any aggregation pays). Upload: bytes a client sends (y, n_a
-shares, n_a^2 tags, 4 bytes per field element since q < 2^31) over the model's float32 size.
+Client (now): encode(clip(update)) + exact discrete Gaussian noise (the rounded-Gaussian rejection
+sampler at these scales) + AES-CTR pad + T-1 AES-CTR seeded shares + n_a - T + 1 computed shares
+(share_compression.py) + y. Client (before): the same with CKS noise, T-1 coefficient vectors and
+n_a Horner shares, as this benchmark measured it until share compression. Coordinator: the sum of
+k masked values + Lagrange interpolation of T share-sums. MAC tags: the n_a x n_a A1 tags, batched
+(one exact limb-split matrix product) and, before, one dot product per (share, verifier). Each
+time also as a ratio to one plain numpy vector add of the same size (the floor any aggregation
+pays). Upload: bytes a client sends (y, the full shares, 32-byte seeds, n_a^2 tags; 4 bytes per
+field element since q < 2^31) over the model's float32 size, compressed and (before) full.
 If Flower installs, its SecAgg+ client masking (quantise, private mask, one pairwise mask per
-neighbour, with flwr's own functions) is timed on the same d. Prints figures; asserts nothing.
+neighbour, with flwr's own functions) is timed on the same d in the same run. Prints figures;
+asserts nothing. Times are CPU time of the process (time.process_time), the best of a few
+repeats taken in turns: on a shared machine wall time measures the other jobs, and only ratios
+measured in one run mean much.
 
-    python benchmarks/bench_reference.py
+    python benchmarks/bench_reference.py [--sizes 10000 100000 1000000] [--n-a 4 7 10]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import time
 
-import numpy as np
-from asfl.reference.discrete_gaussian import sample_discrete_gaussian
-from asfl.reference.field import clip, encode, encode_int, headroom, interpolate_at_zero, shamir_share
-from asfl.reference.mac import MacKeys, client_tags
-from asfl.reference.prg import derive_key, uniform_field
+# one BLAS thread (before numpy loads): CPU time then counts work, not threads spinning for a core
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+from asfl.reference.discrete_gaussian import sample_cks, sample_discrete_gaussian  # noqa: E402
+from asfl.reference.field import (  # noqa: E402
+    clip,
+    encode,
+    encode_int,
+    encode_noisy,
+    headroom,
+    interpolate_at_zero,
+    shamir_share,
+)
+from asfl.reference.mac import MacKeys, client_tags, client_tags_batch  # noqa: E402
+from asfl.reference.prg import derive_key, uniform_field  # noqa: E402
+from asfl.reference.share_compression import full_shares, mask_centred, upload_bytes  # noqa: E402
 
 Q = 2**31 - 1
 SCALE = 2**16
 N_C = 100
 K = 25  # members of a cluster the coordinator sums
+NOISE_VARIANCE = 0.04 * SCALE**2  # a client's sigma^2/m in fixed point: std 0.2 in model units
 
 
 def best(fn, repeats: int) -> float:
+    """Best CPU time of the process (`time.process_time`, all its threads) over `repeats` calls:
+    on a shared machine wall time mostly measures the other jobs' share of the cores."""
     times = []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = time.process_time()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return min(times)
 
 
-def client_cost(d: int, n_a: int, rng: np.random.Generator) -> None:
-    t_a = (n_a - 1) // 3
-    T = n_a - t_a
+def best_interleaved(fns: dict, repeats: int) -> dict:
+    """Best time of each function, run in turns so that each sees the same load (a shared machine)."""
+    out = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            out[name] = min(out[name], best(fn, 1))
+    return out
+
+
+def client_now(u: np.ndarray, n_a: int, rng: np.random.Generator) -> None:
+    """The client's arithmetic with share compression and the fast exact sampler."""
+    d = u.size
+    threshold = n_a - (n_a - 1) // 3
+    # u is clipped to norm 1, so |round(u * scale)| <= scale + 1: one range check, on data + noise
+    noise = sample_discrete_gaussian(rng, NOISE_VARIANCE, d, as_float=True)
+    x = encode_noisy(u, SCALE, noise, headroom(Q, N_C))
+    rho = uniform_field(derive_key(b"client", "pad", 0, 0), d, Q)
+    seeded = [uniform_field(derive_key(b"seed-for-aggregator", k), d, Q) for k in range(threshold - 1)]
+    mask_centred(x, rho, Q)
+    full_shares(rho, seeded, n_a, Q)
+
+
+def client_before(u: np.ndarray, n_a: int, rng: np.random.Generator) -> None:
+    """The client as measured before: CKS noise, T-1 coefficient vectors, n_a Horner shares."""
+    d = u.size
+    threshold = n_a - (n_a - 1) // 3
     bound = headroom(Q, N_C)
-    u = clip(rng.normal(0, 1, d), 1.0)
-    x = (
-        encode(u, SCALE, Q, SCALE + 1)
-        + encode_int(sample_discrete_gaussian(rng, 0.04 * SCALE**2, d), Q, bound)
-    ) % Q
+    x = (encode(u, SCALE, Q, SCALE + 1) + encode_int(sample_cks(rng, NOISE_VARIANCE, d), Q, bound)) % Q
     rho = uniform_field(derive_key(b"s", "pad", 0, 0), d, Q)
-    coeffs = np.stack([uniform_field(derive_key(b"s", "coef", 0, k), d, Q) for k in range(1, T)])
+    coeffs = np.stack([uniform_field(derive_key(b"s", "coef", 0, k), d, Q) for k in range(1, threshold)])
     _y = (x + rho) % Q
     shamir_share(rho, coeffs, range(1, n_a + 1), Q)
 
 
-def coordinator_cost(ys: np.ndarray, sums: np.ndarray, T: int) -> None:
+def coordinator_cost(ys: np.ndarray, sums: np.ndarray, threshold: int) -> None:
     total = ys[0].copy()
     for y in ys[1:]:
         total += y
         total %= Q
-    interpolate_at_zero(list(range(1, T + 1)), sums[:T], Q)
+    interpolate_at_zero(list(range(1, threshold + 1)), sums[:threshold], Q)
 
 
 def flower_masking(d: int, neighbours: int, rng: np.random.Generator):
@@ -87,6 +131,10 @@ def flower_masking(d: int, neighbours: int, rng: np.random.Generator):
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--n-a", type=int, nargs="+", default=[4, 7, 10])
+    args = ap.parse_args()
     rng = np.random.default_rng(0)
     try:
         import flwr
@@ -95,38 +143,49 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 - any import failure means: no Flower figure
         flower = None
         print(f"Flower (flwr) is not importable ({type(e).__name__}: {e}); no SecAgg+ comparison.")
-    print(
-        f"q = 2^31-1, scale = 2^16, coordinator sums k = {K} masked values; times are the best of a few runs"
-    )
-    header = f"{'d':>9} {'n_a':>3} {'T':>2} {'add (ms)':>9} {'client (ms)':>12} {'x add':>7} "
-    header += f"{'coord (ms)':>11} {'x add':>7} {'MAC tags (ms)':>14} {'upload/model':>13}"
+    print(f"q = 2^31-1, scale = 2^16, coordinator sums k = {K} masked values; best CPU time of a few runs")
+    header = f"{'d':>9} {'n_a':>3} {'T':>2} {'add (ms)':>9} {'client (ms)':>12} {'x add':>6} "
+    header += f"{'before (ms)':>12} {'x add':>6} {'coord (ms)':>11} {'x add':>6} "
+    header += f"{'tags (ms)':>10} {'before':>8} {'upload/model':>13} {'before':>7}"
     if flower:
-        header += f" {'SecAgg+ (ms)':>13} {'ours/SecAgg+':>13}"
+        header += f" {'SecAgg+ (ms)':>13} {'ours/SecAgg+':>13} {'before':>7}"
     print(header)
-    for d in (10_000, 100_000, 1_000_000):
-        repeats = 5 if d < 1_000_000 else 2
+    for d in args.sizes:
+        repeats = 5 if d < 1_000_000 else 3
         a, b = rng.integers(0, Q, d), rng.integers(0, Q, d)
-        floor = best(lambda a=a, b=b: a + b, repeats * 4)
-        for n_a in (4, 7, 10):
-            T = n_a - (n_a - 1) // 3
-            client = best(lambda d=d, n_a=n_a: client_cost(d, n_a, rng), repeats)
+        u = clip(rng.normal(0, 1, d), 1.0)
+        for n_a in args.n_a:
+            threshold = n_a - (n_a - 1) // 3
+            fns = {
+                "add": lambda a=a, b=b: a + b,
+                "now": lambda u=u, n_a=n_a: client_now(u, n_a, rng),
+            }
+            if flower:
+                fns["secagg"] = flower_masking(d, n_a, rng)
+            times = best_interleaved(fns, 2 * repeats)
+            floor, now = times["add"], times["now"]
+            before = best(lambda u=u, n_a=n_a: client_before(u, n_a, rng), max(1, repeats - 2))
             ys = rng.integers(0, Q, (K, d))
             sums = rng.integers(0, Q, (n_a, d))
-            coord = best(lambda ys=ys, sums=sums, T=T: coordinator_cost(ys, sums, T), repeats)
+            coord = best(lambda ys=ys, sums=sums, t=threshold: coordinator_cost(ys, sums, t), repeats)
             keys = MacKeys.setup(b"bench", 1, n_a, Q, d)
-            share = rng.integers(0, Q, d)
-            tags = best(
-                lambda keys=keys, share=share, n_a=n_a: [
-                    client_tags(keys, 0, 0, k, share) for k in range(n_a)
+            shares = rng.integers(0, Q, (n_a, d))
+            tags = best(lambda keys=keys, shares=shares: client_tags_batch(keys, 0, 0, shares), repeats)
+            tags_before = best(
+                lambda keys=keys, shares=shares, n_a=n_a: [
+                    client_tags(keys, 0, 0, k, shares[k]) for k in range(n_a)
                 ],
                 1,
             )
-            upload = (d * 4 * (1 + n_a) + 4 * n_a * n_a) / (d * 4)
-            row = f"{d:>9} {n_a:>3} {T:>2} {floor * 1e3:>9.3f} {client * 1e3:>12.1f} {client / floor:>7.0f} "
-            row += f"{coord * 1e3:>11.1f} {coord / floor:>7.0f} {tags * 1e3:>14.1f} {upload:>13.2f}"
+            upload = upload_bytes(d, n_a, threshold) / (d * 4)
+            upload_before = (d * 4 * (1 + n_a) + 4 * n_a * n_a) / (d * 4)
+            row = f"{d:>9} {n_a:>3} {threshold:>2} {floor * 1e3:>9.3f} "
+            row += f"{now * 1e3:>12.1f} {now / floor:>6.0f} "
+            row += f"{before * 1e3:>12.1f} {before / floor:>6.0f} {coord * 1e3:>11.1f} {coord / floor:>6.0f} "
+            row += f"{tags * 1e3:>10.1f} {tags_before * 1e3:>8.1f} {upload:>13.2f} {upload_before:>7.2f}"
             if flower:
-                secagg = best(flower_masking(d, n_a, rng), repeats)
-                row += f" {secagg * 1e3:>13.1f} {client / secagg:>13.2f}"
+                secagg = times["secagg"]
+                row += f" {secagg * 1e3:>13.1f} {now / secagg:>13.2f} {before / secagg:>7.2f}"
             print(row, flush=True)
     if flower:
         print(

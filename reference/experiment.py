@@ -3,6 +3,12 @@
   fedavg           plain synchronous FedAvg, every client every round, no clipping, no noise
   central-dp       FedAvg on a trusted server: updates clipped to C, Gaussian noise of multiplier
                    z_c on the sum, z_c calibrated so R releases per client meet (epsilon, delta)
+  per-cluster-dp   the baseline that releases what ASFL releases: synchronous FedAvg over the
+                   spec's clusters, every cluster sum released with noise of std z_c C (each client
+                   is in one cluster per round, so R releases meet (epsilon, delta) as for central
+                   DP), honest aggregators averaging all n_a sums, no asynchrony, no quota. ASFL's
+                   gap to it is the cost of asynchrony, Byzantine tolerance and inclusion; its gap
+                   to central DP is the price of releasing cluster sums (noise_price.py)
   asfl             the protocol (`STANDARD` rules) in the discrete-event simulator; z calibrated so
                    Q releases meet (epsilon, delta) exactly (`accountant.calibrate_z`)
   asfl-paced       the protocol with the I2 quota paced over the run (the spec's `PACED` table):
@@ -29,7 +35,7 @@ from asfl.spec.params import Params
 from asfl.spec.rules import PACED, STANDARD, Rules
 from asfl.spec.world import initial_world
 
-from . import accountant, datasets, des
+from . import accountant, datasets, des, noise_price
 from .adversaries import STRATEGIES, make_strategy
 from .models import Model
 from .training_domain import LocalTraining, TrainingDomain
@@ -48,7 +54,7 @@ def _no_carry(contributed, late_round, r_model, s_max, rounds) -> int | None:
 NO_INCLUSION: Rules = replace(
     STANDARD, name="no-inclusion", i2_releases_data=_never_binds, i3_carry_round=_no_carry
 )
-METHODS = ("fedavg", "central-dp", "asfl", "asfl-paced", "asfl-no-inclusion")
+METHODS = ("fedavg", "central-dp", "per-cluster-dp", "asfl", "asfl-paced", "asfl-no-inclusion")
 #: what the t_a Byzantine aggregators do: a strategy, or "none" (t_a tolerated, every aggregator correct)
 BYZANTINE = ("none", *STRATEGIES)
 
@@ -137,12 +143,25 @@ class RunResult:
             return {c: float("inf") for c in self.releases}
         return {c: accountant.exact_epsilon(self.z, p, self.delta) for c, p in self.releases.items()}
 
-    def epsilon_spread(self) -> float:
-        """(max - min) / max of the correct clients' exact epsilons: 0 is perfectly balanced."""
-        eps = [e for e in self.epsilons().values()]
+    @property
+    def stragglers(self) -> tuple[int, ...]:
+        """Correct clients too slow to train Q times in the run's horizon (`stragglers`); empty
+        for the synchronous baselines, where every client releases every round."""
+        return tuple(c for c in self.extra.get("stragglers", ()) if c in self.releases)
+
+    def epsilon_spread(self, exclude: tuple[int, ...] | set[int] = ()) -> float:
+        """(max - min) / max of the correct clients' exact epsilons (but `exclude`): 0 is balanced."""
+        eps = [e for c, e in self.epsilons().items() if c not in exclude]
         if not eps or not np.isfinite(max(eps)) or max(eps) == 0:
             return float("nan")
         return (max(eps) - min(eps)) / max(eps)
+
+
+def stragglers(durations: np.ndarray, horizon: float, quota: int) -> tuple[int, ...]:
+    """Clients that cannot complete Q trainings in `horizon` simulated time at their speed:
+    horizon / duration < Q. No release rule can bring them to Q (P6's balance clause presumes
+    a run long enough), so balance is judged over the others."""
+    return tuple(int(c) for c in np.flatnonzero(horizon / np.asarray(durations) < quota))
 
 
 def run_params(s: Setup, rules: Rules) -> Params:
@@ -182,7 +201,14 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
     timing = des.Timing(tuple(float(x) for x in s.durations), latency=cfg.latency, seed=cfg.seed)
     horizon = float(np.median(s.durations)) * cfg.rounds
     crash_at = {c: rng.uniform(0, horizon) for c in crash_clients}
-    res = des.run(world, timing, make_strategy(strategy), crash_at, on_step=on_step)
+    log = noise_price.ContributionLog()
+
+    def observe(w, now):
+        log(w, now)
+        if on_step is not None:
+            on_step(w, now)
+
+    res = des.run(world, timing, make_strategy(strategy), crash_at, on_step=observe)
     curve = [(0.0, 0, s.model.accuracy(np.asarray(domain.genesis_model().a), s.data.x_test, s.data.y_test))]
     curve += [
         (me.time, me.round, s.model.accuracy(me.model, s.data.x_test, s.data.y_test)) for me in res.models
@@ -190,39 +216,67 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
     w = res.world
     releases = {st.c: st.released for st in w.clients if st.c not in w.crashed}
     name = "asfl" if rules.name in ("asfl", "mac-a1") else f"asfl-{rules.name}"
+    noise = noise_price.measure_asfl(name, w, domain, rules, log)
+    assert s.params.Q is not None
+    slow = stragglers(s.durations, res.time, s.params.Q)
     return RunResult(
         name, cfg.partition, curve, releases, s.z, cfg.delta, byz, res.finished,
-        {"des": res, "refused": dict(res.refused), "injected": res.injected, "steps": len(res.events)},
+        {"des": res, "refused": dict(res.refused), "injected": res.injected, "steps": len(res.events),
+         "noise": noise, "log": log, "stragglers": slow, "horizon": res.time},
     )  # fmt: skip
 
 
-def run_fedavg(s: Setup, private: bool) -> RunResult:
-    """Synchronous FedAvg; with `private`, central DP on a trusted server (see module docstring).
-    A round lasts as long as its slowest client plus a round trip."""
+def run_fedavg(s: Setup, private: bool | str) -> RunResult:
+    """Synchronous FedAvg, every client every round. `private`: False (plain FedAvg), True or
+    "central" (central DP on a trusted server, see the module docstring), "per-cluster" (the
+    per-cluster baseline: the clients of each of round r's clusters S_i^r (section 3) are summed on
+    their own and each cluster sum gets noise of std sigma = z_c C, as ASFL's release of a cluster
+    sum does (P7); the server averages all n_a sums, so the noise of the average is sqrt(n_a)
+    times central DP's at the same multiplier). A round lasts as long as its slowest client plus a
+    round trip."""
+    mode = {False: "none", True: "central"}.get(private, private)  # type: ignore[arg-type]
+    if mode not in ("none", "central", "per-cluster"):
+        raise ValueError(f"unknown FedAvg mode {private!r}")
     cfg = s.cfg
-    rng = np.random.default_rng([cfg.seed, 21, int(private)])
+    rng = np.random.default_rng([cfg.seed, 21, int(mode != "none")])
     w = s.model.init(cfg.seed)
     x, y = s.data.x_train, s.data.y_train
     t = 0.0
     curve = [(0.0, 0, s.model.accuracy(w, s.data.x_test, s.data.y_test))]
     sigma = s.z_central * cfg.clip
+    noise_sq = 0.0
     for r in range(cfg.rounds):
         total = np.zeros_like(w)
         for c, idx in enumerate(s.parts):
             crng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 3, c, r]))
             u = s.model.local_update(w, x[idx], y[idx], crng, cfg.lr, cfg.epochs, cfg.batch)
-            if private:
+            if mode != "none":
                 norm = float(np.linalg.norm(u))
                 u = u if norm <= cfg.clip else u * (cfg.clip / norm)
             total += u
-        if private:
-            total += rng.normal(0.0, sigma, size=w.shape)
+        if mode != "none":
+            # per cluster: one draw per cluster sum (a sum of its members' shares of the noise is
+            # the same Gaussian); the average is linear, so it can be added to the total
+            draws = 1 if mode == "central" else len(STANDARD.clusters(s.params, r))
+            e = rng.normal(0.0, sigma, size=(draws, w.size)).sum(axis=0)
+            noise_sq += float(e @ e) / cfg.n_c**2
+            total += e
         w = w + cfg.eta * total / cfg.n_c
         t += float(s.durations.max()) * np.exp(0.1 * rng.standard_normal()) + 2 * cfg.latency
         curve.append((t, r + 1, s.model.accuracy(w, s.data.x_test, s.data.y_test)))
     releases = {c: cfg.rounds for c in range(cfg.n_c)}
-    return RunResult("central-dp" if private else "fedavg", cfg.partition, curve, releases,
-                     s.z_central if private else None, cfg.delta)  # fmt: skip
+    name = {"none": "fedavg", "central": "central-dp", "per-cluster": "per-cluster-dp"}[mode]
+    extra = {}
+    if mode != "none":
+        predicted = (
+            noise_price.predicted_std_central(s.z_central, cfg.clip, cfg.n_c)
+            if mode == "central"
+            else noise_price.predicted_std_per_cluster(s.z_central, cfg.clip, cfg.n_c, cfg.n_a)
+        )
+        measured = float(np.sqrt(noise_sq / (cfg.rounds * w.size)))
+        extra["noise"] = noise_price.NoiseMeasure(name, predicted, measured, 1.0, 1.0, cfg.rounds)
+    z = s.z_central if mode != "none" else None
+    return RunResult(name, cfg.partition, curve, releases, z, cfg.delta, extra=extra)
 
 
 def asfl_rules(cfg: TrainConfig) -> Rules:
@@ -240,7 +294,9 @@ def run_method(s: Setup, method: str, on_step=None) -> RunResult:
     if method == "fedavg":
         return run_fedavg(s, private=False)
     if method == "central-dp":
-        return run_fedavg(s, private=True)
+        return run_fedavg(s, private="central")
+    if method == "per-cluster-dp":
+        return run_fedavg(s, private="per-cluster")
     if method == "asfl":
         return run_asfl(s, asfl_rules(s.cfg), on_step=on_step)
     if method == "asfl-paced":

@@ -16,6 +16,12 @@ k (each tag k sees is one-time padded by beta), so it succeeds with probability 
 verifier. A Byzantine verifier v learns from tags for v only <alpha_v^r, share>, a function of
 shares the coalition may already see (the share-sums are broadcast in CLUSTER). Cost: n_a tags per
 share, n_a^2 scalars per client, within section 4's O(n_a^2).
+
+Batched (`client_tags_batch`): a client's n_a x n_a tags are one matrix of inner products
+<share_k, alpha_v>, computed exactly with float64 matrix products (BLAS): each operand below
+2^31 is split into a 15-bit and a 16-bit limb, so each limb product is below 2^32 and a sum of
+2^20 of them below 2^52, which float64 holds exactly whatever the summation order; four limb
+products per chunk of 2^20 coordinates, recombined and reduced mod q in integers.
 """
 
 from __future__ import annotations
@@ -77,6 +83,71 @@ def _alpha(key: bytes, r: int, d: int, q: int) -> np.ndarray:
 @lru_cache(maxsize=65536)
 def _beta(key: bytes, r: int, k: int, q: int) -> int:
     return int(uniform_field(derive_key(key, "beta", r, k), 1, q)[0])
+
+
+#: coordinates per chunk of the limb products: 2^20 sums of products < 2^32 stay below 2^52
+_CHUNK = 1 << 20
+
+
+def _limbs(a: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+    """out[:n] = a >> 16 and out[n:] = a & 0xFFFF as float64 (exact: both below 2^16)."""
+    n = a.shape[0]
+    np.right_shift(a, 16, out=scratch)
+    out[:n] = scratch
+    np.bitwise_and(a, 0xFFFF, out=scratch)
+    out[n:] = scratch
+
+
+def limb_matrix(a: np.ndarray) -> np.ndarray:
+    """[a >> 16; a & 0xFFFF] as one float64 matrix (2n, d): exact, every entry below 2^16."""
+    n, d = a.shape
+    out = np.empty((2 * n, d))
+    scratch = np.empty((n, d), dtype=np.int64)
+    np.right_shift(a, 16, out=scratch)
+    out[:n] = scratch
+    np.bitwise_and(a, 0xFFFF, out=scratch)
+    out[n:] = scratch
+    return out
+
+
+def inner_products_mod(
+    a: np.ndarray, b: np.ndarray, q: int, chunk: int = _CHUNK, b_limbs: np.ndarray | None = None
+) -> np.ndarray:
+    """(a @ b.T) mod q exactly, for a: (n, d) and b: (m, d) with entries in [0, q), q < 2^31.
+
+    One float64 matrix product per chunk of the stacked limbs [a_hi; a_lo] @ [b_hi; b_lo].T gives
+    the four limb products at once; they are recombined as hh 2^32 + (hl + lh) 2^16 + ll mod q.
+    `b_limbs`: `limb_matrix(b)` if already computed (a verifier key's limbs, derived once a round)."""
+    if q >= 2**31:
+        raise ValueError("limb products need q < 2^31")
+    n, d = a.shape
+    m = b.shape[0]
+    lb_all = limb_matrix(b) if b_limbs is None else b_limbs
+    total = np.zeros((n, m), dtype=np.int64)
+    for lo in range(0, d, chunk):
+        la = limb_matrix(a[:, lo : lo + chunk])
+        p = (la @ lb_all[:, lo : lo + chunk].T).astype(np.int64) % q  # exact integers below 2^52
+        hh, hl, lh, ll = p[:n, :m], p[:n, m:], p[n:, :m], p[n:, m:]
+        part = (hh * ((1 << 32) % q) % q + (hl + lh) * (1 << 16) % q + ll) % q
+        total = (total + part) % q
+    return total
+
+
+@lru_cache(maxsize=4)
+def _alpha_matrix(verifier_keys: tuple[bytes, ...], r: int, d: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every verifier's alpha^r stacked, and its limbs: derived once a round, like alpha itself."""
+    alphas = np.stack([_alpha(key, r, d, q) for key in verifier_keys])
+    return alphas, limb_matrix(alphas)
+
+
+def client_tags_batch(keys: MacKeys, c: int, r: int, shares: np.ndarray) -> np.ndarray:
+    """Client c's tags on all its round-r shares at once: tags[k, v] = <alpha_v^r, s_k> + beta_{c,k,v}^r."""
+    alphas, limbs = _alpha_matrix(keys.verifier_keys, r, keys.d, keys.q)
+    tags = inner_products_mod(shares, alphas, keys.q, b_limbs=limbs)
+    betas = np.array(
+        [[keys.beta(c, k, v, r) for v in range(keys.n_a)] for k in range(shares.shape[0])], dtype=np.int64
+    )
+    return (tags + betas) % keys.q
 
 
 def client_tags(keys: MacKeys, c: int, r: int, k: int, share: np.ndarray) -> np.ndarray:

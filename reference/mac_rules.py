@@ -24,7 +24,7 @@ from asfl.spec.messages import Contrib, Sealed, ShareSum, Sig, endorsement_paylo
 from asfl.spec.rules import STANDARD, Rules, standard_mask
 
 from .field_domain import Vec
-from .mac import MacKeys, client_tags, verify_share_sum
+from .mac import MacKeys, client_tags_batch, verify_share_sum
 from .training_domain import TrainingDomain
 
 
@@ -81,9 +81,9 @@ def mac_mask(ctx: Context, c: int, r: int, x: Vec) -> tuple[Vec, tuple[Sealed, .
     """The standard mask (section 4), each share tagged for every verifier."""
     y, sealed = standard_mask(ctx, c, r, x)
     keys: MacKeys = ctx.domain.mac_keys
-    return y, tuple(
-        Sealed(s.to, TaggedVec(s.share.a, client_tags(keys, c, r, s.to, s.share.a))) for s in sealed
-    )
+    assert [s.to for s in sealed] == list(range(keys.n_a))
+    tags = client_tags_batch(keys, c, r, np.stack([s.share.a for s in sealed]))
+    return y, tuple(Sealed(s.to, TaggedVec(s.share.a, tags[s.to])) for s in sealed)
 
 
 def mac_share_sum_verifies(ctx: Context, contribs: Sequence[Contrib], ss: ShareSum) -> bool:

@@ -58,3 +58,39 @@ def epsilon_plot(
     ax.grid(alpha=0.3)
     ax.legend()
     return _png(fig)
+
+
+def privacy_utility_plot(
+    accuracy: dict[str, dict[float, list[float]]],
+    title: str,
+    methods: Sequence[str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> bytes:
+    """Final test accuracy against (target) epsilon, one line (mean over seeds) and one band
+    (min..max over seeds) per method; a method without noise (FedAvg) is the same at every epsilon.
+    `labels`: legend text per method (e.g. to say that a method overspends its target)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for method in methods or list(accuracy):
+        cells = accuracy.get(method)
+        if not cells:
+            continue
+        eps = sorted(cells)
+        mean = [sum(cells[e]) / len(cells[e]) for e in eps]
+        (line,) = ax.plot(eps, mean, marker="o", markersize=4, label=(labels or {}).get(method, method))
+        if any(len(cells[e]) > 1 for e in eps):
+            ax.fill_between(
+                eps,
+                [min(cells[e]) for e in eps],
+                [max(cells[e]) for e in eps],
+                color=line.get_color(),
+                alpha=0.2,
+            )
+    ax.set_xscale("log", base=2)
+    ticks = sorted({e for cells in accuracy.values() for e in cells})
+    ax.set_xticks(ticks, [f"{e:g}" for e in ticks])
+    ax.set_xlabel("target epsilon (delta fixed)")
+    ax.set_ylabel("final test accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)

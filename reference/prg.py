@@ -24,12 +24,22 @@ def derive_key(seed: bytes, *label: object) -> bytes:
     return h.digest()
 
 
+_ZEROS = bytes(1 << 22)  # plaintext for the keystream, reused (CTR: ciphertext of zeros = keystream)
+
+
 def keystream_words(key: bytes, count: int, offset_blocks: int = 0) -> np.ndarray:
     """`count` little-endian uint32 words of AES-256-CTR keystream, starting at block `offset_blocks`."""
     nonce = offset_blocks.to_bytes(16, "big")
     enc = Cipher(algorithms.AES(key), modes.CTR(nonce)).encryptor()
-    raw = enc.update(bytes(4 * count)) + enc.finalize()
-    return np.frombuffer(raw, dtype="<u4")
+    out = np.empty(4 * count + 15, dtype=np.uint8)  # room for one block more; no zero-fill
+    view = memoryview(_ZEROS)
+    done = 0
+    while done < 4 * count:
+        n = min(len(_ZEROS), 4 * count - done)
+        enc.update_into(view[:n], memoryview(out)[done : done + n + 15])
+        done += n
+    enc.finalize()
+    return out[: 4 * count].view("<u4")
 
 
 def uniform_field(key: bytes, d: int, q: int) -> np.ndarray:
@@ -38,6 +48,13 @@ def uniform_field(key: bytes, d: int, q: int) -> np.ndarray:
         raise ValueError("q must fit in 32 bits")
     bits = max(1, (q - 1).bit_length())
     mask = np.uint32((1 << bits) - 1) if bits < 32 else np.uint32(0xFFFFFFFF)
+    first = np.empty(d, dtype=np.int64)
+    # CTR from block 0: the first d words are the same however many the loop below would ask for
+    np.bitwise_and(keystream_words(key, d), mask, out=first)  # one pass: mask and widen
+    if d == 0 or int(first.max()) < q:
+        # the usual case (for q = 2^31 - 1 a word is rejected with probability 2^-31): the first
+        # d words are the first d accepted ones, exactly what the loop below returns
+        return first
     out = np.empty(0, dtype=np.int64)
     offset = 0
     # acceptance probability q / 2^bits >= 1/2, so a few top-ups at most

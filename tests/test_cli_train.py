@@ -6,6 +6,7 @@ import sys
 import tempfile
 
 import pytest
+from asfl.reference.experiment import METHODS
 
 from asfl.cli import main
 
@@ -31,6 +32,11 @@ def _asfl(*args: str) -> subprocess.CompletedProcess:
         ["--rounds", "x"],
         ["--a1", "magic"],
         ["--eta", "0"],
+        ["--epsilons", "4", "0"],
+        ["--seeds", "1", "1"],
+        ["--method-eta", "asfl=fast"],
+        ["--method-eta", "sgd=2"],
+        ["--epsilons", "4", "--record", "--out", "x"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, capsys):
@@ -59,3 +65,24 @@ def test_small_run_writes_plots_results_and_a_replayable_record(tmp_path):
     from asfl.reference.recording import check_replay
 
     assert check_replay(json.loads((out / "run.json").read_text())) == []
+
+
+def test_epsilon_grid_writes_the_privacy_utility_plot(tmp_path, capsys):
+    """--compare --epsilons --seeds: every method at every (epsilon, seed), the price measured in
+    each private run, and the privacy-utility PNG."""
+    out = tmp_path / "grid"
+    code = main(
+        ["train", "--compare", "--epsilons", "4", "16", "--seeds", "0", "1", "--n-c", "8", "--rounds", "2",
+         "--epochs", "1", "--quota", "1", "--method-eta", "central-dp=3", "--json", "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [(c["epsilon"], c["seed"]) for c in doc["grid"]] == [(4.0, 0), (4.0, 1), (16.0, 0), (16.0, 1)]
+    assert doc["method_eta"]["central-dp"] == 3 and doc["method_eta"]["asfl"] == doc["config"]["eta"]
+    for cell in doc["grid"]:
+        assert [r["method"] for r in cell["runs"]] == list(METHODS)
+        for r in cell["runs"]:
+            assert (r["noise"] is None) == (r["method"] == "fedavg")
+            assert r["stragglers"] == [] or r["method"].startswith("asfl")
+    assert (out / "privacy_utility.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "results.json").read_text()) == doc

@@ -1,16 +1,20 @@
 """`asfl train`: federated training on real data through the protocol, with DP accounting.
 
 Runs ASFL (the spec, `STANDARD` rules) in the discrete-event simulator on a scikit-learn dataset;
-with `--compare` also plain FedAvg, central-DP FedAvg at the same (epsilon, delta), and ASFL
-without the inclusion mechanism. Prints per-round accuracy and a per-client epsilon table, and
-writes PNG plots (and, with `--record`, the run for replay) to `--out`.
+with `--compare` also plain FedAvg, central-DP FedAvg and the per-cluster DP baseline at the same
+(epsilon, delta), paced ASFL, and ASFL without the inclusion mechanism. Prints per-round accuracy,
+the privacy price (noise std of an averaged update, predicted and measured, against central DP's),
+the stragglers (clients too slow to train Q times in the run's horizon) and a per-client epsilon
+table, and writes PNG plots (and, with `--record`, the run for replay) to `--out`. With
+`--epsilons` (and `--seeds`) it runs the comparison at every epsilon and seed and writes the
+privacy-utility plot, accuracy against epsilon with seeds as bands.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from asfl.reference import accountant, datasets, experiment, recording
@@ -34,7 +38,7 @@ MAX_CLIP = 1e4
 MAX_RATE = 1e3
 
 #: what a run writes to --out: the directory is replaced as a whole (`safe_io.staged`)
-OUTPUTS = ("accuracy.png", "epsilon.png", "results.json", "run.json")
+OUTPUTS = ("accuracy.png", "epsilon.png", "results.json", "run.json", "privacy_utility.png")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,7 +82,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--compare", action="store_true", help="also run fedavg, central-dp, asfl-paced, asfl-no-inclusion"
+        "--compare",
+        action="store_true",
+        help="also run fedavg, central-dp, per-cluster-dp, asfl-paced, asfl-no-inclusion",
+    )
+    p.add_argument(
+        "--epsilons", type=float, nargs="+", default=None, help="run at every one of these epsilons (a grid)"
+    )
+    p.add_argument(
+        "--seeds", type=int, nargs="+", default=None, help="run every seed (a grid; default --seed)"
+    )
+    p.add_argument(
+        "--method-eta",
+        default="",
+        help="per-method server step, e.g. central-dp=32,asfl-paced=24 (default --eta for every method)",
     )
     p.add_argument("--out", type=Path, default=None, help="directory for PNG plots and results.json")
     p.add_argument("--record", action="store_true", help="also write the ASFL run as run.json to --out")
@@ -109,6 +126,10 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         (args.speeds in ("lognormal", "pareto"), "--speeds must be lognormal or pareto"),
         (args.speeds == "lognormal" or args.speed_spread > 0, "--speed-spread must be positive for pareto"),
     ]
+    checks += [
+        (args.epsilons is None or all(e > 0 for e in args.epsilons), "--epsilons must be positive"),
+        (args.seeds is None or len(set(args.seeds)) == len(args.seeds), "--seeds must be distinct"),
+    ]
     for ok, message in checks:
         if not ok:
             raise UsageError(message)
@@ -128,6 +149,24 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         speed_spread=args.speed_spread, seed=args.seed, a1=args.a1,
         speeds=args.speeds,
     )  # fmt: skip
+
+
+def _method_etas(text: str, default: float) -> dict[str, float]:
+    """--method-eta: `method=eta,...`; every other method keeps --eta."""
+    etas = dict.fromkeys(experiment.METHODS, default)
+    for item in filter(None, text.split(",")):
+        name, sep, value = item.partition("=")
+        try:
+            eta = float(value)
+        except ValueError:
+            eta = -1.0
+        if not sep or name not in etas or not eta > 0:
+            raise UsageError(
+                f"--method-eta: {item!r} is not METHOD=ETA with ETA > 0 and METHOD one of "
+                + ", ".join(experiment.METHODS)
+            )
+        etas[name] = eta
+    return etas
 
 
 def _summary(res: experiment.RunResult) -> dict:
@@ -150,7 +189,168 @@ def _summary(res: experiment.RunResult) -> dict:
         "epsilon_spread": res.epsilon_spread() if finite else None,
         "byzantine": list(res.byzantine),
         "refused_injections": res.extra.get("refused", {}),
+        "stragglers": list(res.stragglers),
+        "epsilon_spread_non_stragglers": (
+            res.epsilon_spread(set(res.stragglers)) if finite and res.stragglers else None
+        ),
+        "noise": res.extra["noise"].to_json() if "noise" in res.extra else None,
     }
+
+
+def _run_methods(
+    cfg: experiment.TrainConfig,
+    methods: list[str],
+    etas: dict[str, float],
+    bar,
+    label: str = "",
+    reuse: dict[str, experiment.RunResult] | None = None,
+):
+    """Every method on `cfg`, each at its own server step (a method in `reuse` is not run again);
+    returns (setup at --eta, results)."""
+    setups: dict[float, experiment.Setup] = {}
+
+    def setup_for(eta: float) -> experiment.Setup:
+        if eta not in setups:
+            try:
+                setups[eta] = experiment.setup(replace(cfg, eta=eta))
+            except (ValueError, EncodingError) as e:
+                raise UsageError(str(e)) from None
+        return setups[eta]
+
+    base = setup_for(cfg.eta)
+    results: list[experiment.RunResult] = []
+    for method in methods:
+        if reuse and method in reuse:
+            results.append(reuse[method])
+            continue
+        task = bar.add_task(f"{label}{method:<18}", total=cfg.rounds)
+
+        def on_step(world, now, task=task):
+            best = max((a.model_round for a in world.aggregators if a is not None), default=0)
+            bar.update(task, completed=best)
+
+        try:
+            res = experiment.run_method(setup_for(etas[method]), method, on_step=on_step)
+        except EncodingError as e:
+            raise UsageError(f"{e}; lower the scale or --clip") from None
+        bar.update(task, completed=cfg.rounds)
+        results.append(res)
+        finished(f"{label}{method} (not written)")
+    return base, results
+
+
+def _price_table(results: list[experiment.RunResult], title: str):
+    """The privacy price: each private method's averaged-update noise std, predicted and measured,
+    and as a multiple of central DP's; past the quota the signal is the data fraction (I2)."""
+    from rich.table import Table
+
+    noisy = [r for r in results if "noise" in r.extra]
+    central = next((r.extra["noise"] for r in noisy if r.method == "central-dp"), None)
+    table = Table(title=title)
+    columns = ("method", "std pred.", "std meas.", "/central pred.", "/central meas.", "data frac.",
+               "noise/signal /central")  # fmt: skip
+    for col in columns:
+        table.add_column(col, justify="right", min_width=17 if col == "method" else None)
+    for r in noisy:
+        n = r.extra["noise"]
+        pred = f"{n.predicted_std / central.predicted_std:.2f}" if central else "-"
+        meas = f"{n.measured_std / central.measured_std:.2f}" if central else "-"
+        nts = f"{n.measured_std / central.measured_std / n.data_fraction_measured:.2f}" if central else "-"
+        table.add_row(
+            r.method, f"{n.predicted_std:.5f}", f"{n.measured_std:.5f}", pred, meas,
+            f"{n.data_fraction_measured:.2f} ({n.data_fraction_predicted:.2f})", nts,
+        )  # fmt: skip
+    return table
+
+
+def _straggler_lines(s: experiment.Setup, results: list[experiment.RunResult]) -> list[str]:
+    """Balance stated precisely: who cannot reach Q trainings in the horizon, and the spread of
+    the others' epsilons (P6's balance clause presumes a run long enough for them)."""
+    import numpy as np
+
+    med = float(np.median(s.durations))
+    lines = []
+    for r in results:
+        if "horizon" not in r.extra:
+            continue
+        slow = r.stragglers
+        eps = r.epsilons()
+        who = ", ".join(
+            f"{c} ({s.durations[c] / med:.1f}x median, {r.releases[c]} releases, eps {eps[c]:.2f})"
+            for c in slow
+        )
+        lines.append(
+            f"{r.method}: horizon {r.extra['horizon']:.1f}, Q={s.params.Q}: stragglers [{who or 'none'}]; "
+            f"epsilon spread {r.epsilon_spread(set(slow)):.1%} over the other {len(eps) - len(slow)} "
+            f"correct clients ({r.epsilon_spread():.1%} over all, max eps {max(eps.values()):.2f})"
+        )
+    return lines
+
+
+def _run_grid(args: argparse.Namespace, cfg: experiment.TrainConfig, etas: dict[str, float]) -> int:
+    """--epsilons/--seeds: every method at every (epsilon, seed); the privacy-utility plot."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    methods = list(experiment.METHODS) if args.compare else ["asfl"]
+    epsilons = args.epsilons or [cfg.epsilon]
+    seeds = args.seeds or [cfg.seed]
+    console = Console(stderr=True, quiet=args.json)
+    cells: list[dict] = []
+    accuracy: dict[str, dict[float, list[float]]] = {m: {} for m in methods}
+    prices, balance = {}, {}
+    noiseless: dict[int, dict[str, experiment.RunResult]] = {}  # FedAvg does not depend on epsilon
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        for eps in epsilons:
+            for seed in seeds:
+                c = replace(cfg, epsilon=eps, seed=seed)
+                s, results = _run_methods(
+                    c, methods, etas, bar, f"eps {eps:g} seed {seed} ", noiseless.get(seed)
+                )
+                noiseless[seed] = {r.method: r for r in results if r.method == "fedavg"}
+                for r in results:
+                    accuracy[r.method].setdefault(eps, []).append(r.accuracy)
+                cells.append({"epsilon": eps, "seed": seed, "Q": s.params.Q, "z_asfl": s.z,
+                              "z_central": s.z_central, "runs": [_summary(r) for r in results]})  # fmt: skip
+                prices.setdefault(eps, results)
+                balance.setdefault(seed, _straggler_lines(s, results))
+    doc = {"config": asdict(cfg), "method_eta": etas, "grid": cells}
+    if args.out is not None:
+        from asfl.reference import plots
+
+        title = (
+            f"{cfg.dataset}, {cfg.model}, {cfg.partition}, n_c={cfg.n_c}, seeds {', '.join(map(str, seeds))}"
+        )
+        # the set appears whole or not at all: staged beside --out, renamed once
+        with staged(args.out, OUTPUTS) as stage:
+            write_atomic(stage / "privacy_utility.png", plots.privacy_utility_plot(accuracy, title, methods))
+            write_atomic(stage / "results.json", json.dumps(doc, indent=2))
+    if args.json:
+        print_json(doc)
+        return 0 if all(run["finished"] for cell in cells for run in cell["runs"]) else 1
+    out = Console()
+    acc = Table(title=f"final test accuracy, mean over seeds {seeds} (min..max)")
+    acc.add_column("method")
+    for eps in epsilons:
+        acc.add_column(f"eps {eps:g}", justify="right")
+    for m in methods:
+        row = []
+        for eps in epsilons:
+            v = accuracy[m][eps]
+            row.append(f"{sum(v) / len(v):.3f}" + (f" ({min(v):.3f}..{max(v):.3f})" if len(v) > 1 else ""))
+        acc.add_row(m, *row)
+    out.print(acc)
+    for eps, results in prices.items():
+        out.print(_price_table(results, f"privacy price at epsilon {eps:g} (seed {seeds[0]})"))
+    for seed, lines in balance.items():
+        for line in lines:
+            out.print(f"seed {seed}, {line}", markup=False)
+    if args.out is not None:
+        out.print(f"wrote {args.out / 'privacy_utility.png'}, {args.out / 'results.json'}")
+    return 0 if all(run["finished"] for cell in cells for run in cell["runs"]) else 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -162,30 +362,21 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:  # before training: a refused --out must not cost the run (issue #17)
         output_dir(args.out, "--out")
         check_owned(args.out, OUTPUTS, "--out")
+    etas = _method_etas(args.method_eta, cfg.eta)
     try:
-        s = experiment.setup(cfg)
+        experiment.setup(cfg)  # refuse bad sizes with one line, before any progress bar
     except (ValueError, EncodingError) as e:
         raise UsageError(str(e)) from None
+    if args.epsilons is not None or args.seeds is not None:
+        if args.record:
+            raise UsageError("--record records one run: not with --epsilons or --seeds")
+        return _run_grid(args, cfg, etas)
     methods = list(experiment.METHODS) if args.compare else ["asfl"]
     console = Console(stderr=True, quiet=args.json)
-    results: list[experiment.RunResult] = []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as bar:
-        for method in methods:
-            task = bar.add_task(f"{method:<18}", total=cfg.rounds)
-
-            def on_step(world, now, task=task):
-                best = max((a.model_round for a in world.aggregators if a is not None), default=0)
-                bar.update(task, completed=best)
-
-            try:
-                res = experiment.run_method(s, method, on_step=on_step)
-            except EncodingError as e:
-                raise UsageError(f"{e}; lower the scale or --clip") from None
-            bar.update(task, completed=cfg.rounds)
-            results.append(res)
-            finished(f"{method} (not written)")
+        s, results = _run_methods(cfg, methods, etas, bar)
     summaries = [_summary(r) for r in results]
     header = {
         "config": asdict(cfg),
@@ -250,6 +441,11 @@ def run(args: argparse.Namespace) -> int:
         *[f"{accountant.rdp_epsilon(r.z, max(r.releases.values()), r.delta):.3f}" for r in private if r.z],
     )
     out.print(eps_table)
+    out.print(
+        _price_table(results, "privacy price: noise std of an averaged update (model units, before eta)")
+    )
+    for line in _straggler_lines(s, results):
+        out.print(line, markup=False)
     for r in results:
         if r.extra.get("injected"):
             out.print(

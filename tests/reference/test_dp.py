@@ -11,7 +11,13 @@ from asfl.reference.accountant import (
     gaussian_delta,
     rdp_epsilon,
 )
-from asfl.reference.discrete_gaussian import discrete_gaussian_pmf, sample_discrete_gaussian
+from asfl.reference.discrete_gaussian import (
+    ROUNDED_MIN_SIGMA,
+    discrete_gaussian_pmf,
+    one_minus_acceptance,
+    sample_discrete_gaussian,
+    sample_rounded_rejection,
+)
 from dp_accounting import dp_event, pld, rdp
 from scipy import stats
 
@@ -47,6 +53,40 @@ def test_discrete_gaussian_chi_square_against_pmf(variance):
     if variance < 1:
         obs_r = np.append([(rounded == v).sum() for v in support], (np.abs(rounded) > cut).sum())[keep]
         assert stats.chisquare(obs_r, expected * obs_r.sum() / expected.sum()).pvalue < 1e-4
+
+
+def _chi_square_pvalue(x: np.ndarray, variance: float) -> float:
+    cut = int(3 * math.sqrt(variance)) + 1
+    support = np.arange(-cut, cut + 1)
+    pmf = discrete_gaussian_pmf(variance, support)
+    expected = np.append(pmf, 1 - pmf.sum()) * x.size
+    observed = np.append([(x == v).sum() for v in support], (np.abs(x) > cut).sum())
+    keep = expected > 5
+    observed, expected = observed[keep], expected[keep]
+    return stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue
+
+
+@pytest.mark.parametrize("variance", [0.5, 12.0])
+def test_rounded_gaussian_rejection_sampler_is_the_discrete_gaussian(variance):
+    """The fast sampler's rejection step is what makes it exact: at variance 0.5 it passes the
+    chi-square test the plain rounded Gaussian fails (above), at 12 it exercises the sparse check."""
+    x = sample_rounded_rejection(np.random.default_rng(6), variance, 30_000)
+    assert x.size == 30_000 and x.dtype == np.int64
+    assert _chi_square_pvalue(x, variance) > 1e-4
+
+
+def test_rounded_sampler_acceptance_matches_a_direct_quadrature():
+    """1 - a(y) = 1 - h(0)/h(y), h(y) = int_{-1/2}^{1/2} exp(-(2yu + u^2)/(2s^2)) du, where the
+    direct form does not cancel badly (s small, |y| large)."""
+    from scipy.integrate import quad
+
+    for sigma, y in ((2.0, 10), (3.0, -7), (ROUNDED_MIN_SIGMA, 80)):
+
+        def h(y, sigma=sigma):
+            return quad(lambda u: math.exp(-(2 * y * u + u * u) / (2 * sigma**2)), -0.5, 0.5)[0]
+
+        assert one_minus_acceptance(y, sigma) == pytest.approx(1 - h(0) / h(y), rel=1e-9)
+    assert one_minus_acceptance(0, 5.0) == 0.0
 
 
 def test_gaussian_delta_closed_form_matches_definition_by_integration():

@@ -61,3 +61,20 @@ def test_prg_is_deterministic_keyed_and_uniform_over_the_field():
     small = uniform_field(k1, 70_000, 7)
     counts = np.bincount(small, minlength=7)
     assert counts.min() > 9_500 and counts.max() < 10_500
+
+
+def test_encode_noisy_is_encode_plus_noise_with_one_range_check():
+    from asfl.reference.discrete_gaussian import sample_discrete_gaussian
+    from asfl.reference.field import EncodingError, encode_centred, encode_noisy
+
+    rng = np.random.default_rng(2)
+    u = rng.normal(0, 0.1, 500)
+    noise = sample_discrete_gaussian(np.random.default_rng(3), 1e6, 500, as_float=True)
+    ints = sample_discrete_gaussian(np.random.default_rng(3), 1e6, 500)
+    assert np.array_equal(noise, ints)
+    bound = 2**20
+    assert np.array_equal(encode_noisy(u, 2**16, noise, bound), encode_centred(u, 2**16, bound) + ints)
+    with pytest.raises(EncodingError):
+        encode_noisy(u, 2**16, noise + bound, bound)
+    with pytest.raises(EncodingError):
+        encode_noisy(np.array([np.nan]), 2**16, np.zeros(1), bound)

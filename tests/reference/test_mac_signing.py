@@ -2,7 +2,15 @@
 
 import numpy as np
 from asfl.reference.field import shamir_share
-from asfl.reference.mac import MacKeys, client_tags, dot_mod, sum_tags, verify_share_sum
+from asfl.reference.mac import (
+    MacKeys,
+    client_tags,
+    client_tags_batch,
+    dot_mod,
+    inner_products_mod,
+    sum_tags,
+    verify_share_sum,
+)
 from asfl.reference.signing import KeyRing
 from asfl.spec.messages import certify_payload, endorsement_payload
 
@@ -119,3 +127,20 @@ def test_ed25519_endorsements_and_certificates():
     tampered = bytearray(sigs[1])
     tampered[5] ^= 1
     assert not ring.certificate_valid(payload, {0: sigs[0], 1: bytes(tampered)}, t_a=1)
+
+
+def test_batched_tags_equal_the_per_verifier_loop():
+    """The limb-split float64 matrix product is exact: the same tags as n_a^2 integer dot products,
+    also across chunk boundaries and at the largest field elements."""
+    rng = np.random.default_rng(11)
+    d, n_a = 3000, 4
+    keys = MacKeys.setup(b"batch", 2, n_a, Q, d)
+    shares = rng.integers(0, Q, (n_a, d))
+    shares[0] = Q - 1
+    batch = client_tags_batch(keys, 1, 5, shares)
+    loop = np.stack([client_tags(keys, 1, 5, k, shares[k]) for k in range(n_a)])
+    assert np.array_equal(batch, loop)
+    a, b = rng.integers(0, Q, (3, d)), rng.integers(0, Q, (2, d))
+    expected = [[dot_mod(x, y, Q) for y in b] for x in a]
+    assert inner_products_mod(a, b, Q, chunk=1000).tolist() == expected
+    assert inner_products_mod(a, b, Q, chunk=7).tolist() == expected
