@@ -164,7 +164,7 @@ class Cluster:
         proc = self.mp.Process(
             target=_party_main, args=(self.target, str(self.cfg.path), party.role, party.index)
         )
-        with _main_module_hidden():
+        with _main_module_hidden(), _foreign_asfl_hidden():
             proc.start()
         self.procs[party] = proc
 
@@ -309,6 +309,29 @@ def _main_module_hidden() -> Iterator[None]:
     finally:
         main.__dict__.pop("__spec__", None)
         main.__dict__.update(saved)
+
+
+@contextlib.contextmanager
+def _foreign_asfl_hidden() -> Iterator[None]:
+    """A child of the fork server takes the parent's sys.path. Run from a checkout of asfl with the
+    package installed (CI: a clean clone, `pip install .`), an entry for the current directory
+    ('' or its path) finds the checkout's `asfl/` folder, the CLI alone, before the installed
+    package, and the child fails with "No module named 'asfl.reference'". The entries whose
+    `asfl` is not the package this process imported are left out while a party starts."""
+    import asfl
+
+    ours = os.path.realpath(os.path.dirname(asfl.__file__))
+
+    def foreign(entry: str) -> bool:
+        candidate = os.path.join(entry or os.getcwd(), "asfl")
+        return os.path.isdir(candidate) and os.path.realpath(candidate) != ours
+
+    saved = list(sys.path)
+    sys.path[:] = [e for e in saved if not foreign(e)]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 def _party_main(target: Callable[[str, str, int], None], config: str, role: str, index: int) -> None:
