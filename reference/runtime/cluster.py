@@ -313,25 +313,20 @@ def _main_module_hidden() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _foreign_asfl_hidden() -> Iterator[None]:
-    """A child of the fork server takes the parent's sys.path. Run from a checkout of asfl with the
-    package installed (CI: a clean clone, `pip install .`), an entry for the current directory
-    ('' or its path) finds the checkout's `asfl/` folder, the CLI alone, before the installed
-    package, and the child fails with "No module named 'asfl.reference'". The entries whose
-    `asfl` is not the package this process imported are left out while a party starts."""
-    import asfl
-
-    ours = os.path.realpath(os.path.dirname(asfl.__file__))
-
-    def foreign(entry: str) -> bool:
-        candidate = os.path.join(entry or os.getcwd(), "asfl")
-        return os.path.isdir(candidate) and os.path.realpath(candidate) != ours
-
-    saved = list(sys.path)
-    sys.path[:] = [e for e in saved if not foreign(e)]
+    """The fork server is a `python -c` process, which puts the current directory first on its
+    sys.path and imports the parties' modules from there. Run from a checkout of asfl with the
+    package installed (CI: a clean clone, `pip install .`), that finds the checkout's `asfl/`
+    folder, the CLI alone, and every party fails with "No module named 'asfl.reference'".
+    PYTHONSAFEPATH (Python 3.11) keeps the current directory off its path while it starts."""
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
     try:
         yield
     finally:
-        sys.path[:] = saved
+        if saved is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
 
 
 def _party_main(target: Callable[[str, str, int], None], config: str, role: str, index: int) -> None:
