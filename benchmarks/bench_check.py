@@ -26,7 +26,7 @@ ONE_ROUND = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=1)
 # variant -> (params, chaos steps, examples): the plan of tests/properties/test_variants.py
 PLAN = {
     "mask-degree-T": (ONE_ROUND, 60, 30),
-    "endorse-twice": (ONE_ROUND, 200, 60),
+    "no-write-once": (ONE_ROUND, 200, 60),
     "constant-sharing": (ONE_ROUND, 60, 30),
     "share-sum-at-once": (ONE_ROUND, 150, 60),
     "accept-any-model": (ONE_ROUND, 60, 30),

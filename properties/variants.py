@@ -134,7 +134,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             replace(
                 STANDARD,
-                name="endorse-twice",
+                name="no-write-once",
                 endorse_problem=_endorse_no_write_once,
                 reveal_quorum=_share_sum_at_once,
             ),

@@ -16,7 +16,7 @@ THREE_ROUNDS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
 # variant -> (params, chaos steps, examples, longest accepted trace)
 PLAN = {
     "mask-degree-T": (ONE_ROUND, 60, 30, 40),
-    "endorse-twice": (ONE_ROUND, 200, 60, 40),
+    "no-write-once": (ONE_ROUND, 200, 60, 40),
     "constant-sharing": (ONE_ROUND, 60, 30, 20),
     "share-sum-at-once": (ONE_ROUND, 150, 60, 40),  # finding F1
     "accept-any-model": (ONE_ROUND, 60, 30, 30),
