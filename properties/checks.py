@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asfl.spec.world import World, finished
 
@@ -54,6 +54,8 @@ class Run:
     censored: frozenset[int] = frozenset()
     #: the coalition sent nothing in the whole run (t_a silent aggregators): P9 is judged on it
     silent: bool = False
+    #: `unmaskable_sets`, once computed: P3, P6, P7, `exercised` and the search all read it
+    _unmaskable: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def params(self):
@@ -76,16 +78,19 @@ def certified_results(run: Run) -> dict[tuple, set[int]]:
 def unmaskable_sets(run: Run) -> dict[tuple[int, int], set[frozenset[int]]]:
     """Per (round, cluster), every set whose pad sum the coalition can reconstruct: T share-sums
     (the coalition's own plus the correct aggregators' endorsements), or certified. This is what a
-    Byzantine coordinator can unmask whether or not it ever publishes it."""
-    T = run.params.T
-    nbyz = len(run.world.byzantine)
-    out: dict[tuple[int, int], set[frozenset[int]]] = defaultdict(set)
-    for (r, i, members), senders in run.monitor.share_sums.items():
-        if len(senders) + nbyz >= T:
+    Byzantine coordinator can unmask whether or not it ever publishes it. Computed once per run (a
+    run's world and monitor do not change once it is judged): read only."""
+    if run._unmaskable is None:
+        T = run.params.T
+        nbyz = len(run.world.byzantine)
+        out: dict[tuple[int, int], set[frozenset[int]]] = defaultdict(set)
+        for (r, i, members), senders in run.monitor.share_sums.items():
+            if len(senders) + nbyz >= T:
+                out[(r, i)].add(members)
+        for r, i, members, _agg in certified_results(run):
             out[(r, i)].add(members)
-    for r, i, members, _agg in certified_results(run):
-        out[(r, i)].add(members)
-    return out
+        run._unmaskable = dict(out)
+    return run._unmaskable
 
 
 def set_sum(run: Run, r: int, members: frozenset[int]) -> Form | None:
@@ -333,8 +338,10 @@ def exercised(prop: str, run: Run) -> bool:
     (P4), a complete fair phase (P5; P9 on a silent coalition), a release the adversary can unmask
     or a judged balance (P6), an unmaskable set (P7), two correct models of one round (P8)."""
     mon = run.monitor
-    if prop in ("P1", "P2"):
-        return bool(certified_results(run)) if prop == "P2" else bool(mon.certified_by)
+    if prop == "P1":
+        return bool(mon.certified_by)
+    if prop == "P2":
+        return bool(certified_results(run))
     if prop == "P3":
         return bool(mon.view.rows) and bool(mon.revealed())
     if prop == "P4":
