@@ -185,6 +185,12 @@ def _byzantine_moves(world: World, injected: frozenset, menu: str) -> list[tuple
     return [move for move in MENUS[menu](world) if all((e.dst, e.msg) not in injected for e in move)]
 
 
+def dead_end(world: World) -> bool:
+    """A P5 counterexample state: the goal is not reached and no correct party nor the network can
+    move (nothing in flight, no correct client training)."""
+    return not finished(world) and not [e for e in _moves(world, None) if not isinstance(e, Crash)]
+
+
 def _is_correct_move(events: list[Event]) -> bool:
     """Moves of correct parties and of the network: not a crash, not a Byzantine injection."""
     return not isinstance(events[0], Crash | Inject)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations, product
 
-from asfl.properties.domains.symbolic import Form
-from asfl.properties.judge.monitor import Monitor, Sent
+from asfl.properties.domains.symbolic import Echelon, Form
+from asfl.properties.judge.monitor import Monitor, Sent, values_in
 from asfl.spec.domain import Label
 from asfl.spec.messages import CertifiedResult, Cluster, Contrib, ShareSum, UnmaskReq
 from asfl.spec.world import ResultKey, World, certified_by, holds_certificate
@@ -59,7 +59,9 @@ class Facts:
     world: World
     certified_by: Mapping[ResultKey, set[int]]  # result -> the correct aggregators that certified it
     contributions: Mapping[tuple[int, int], Sent]  # (round, client) -> the contribution
-    unmaskable: Mapping[Slot, set[frozenset[int]]]
+    #: sets T endorsements (share-sums) or a certificate make unmaskable; `unmaskable` adds the
+    #: sets the coalition's view alone reconstructs
+    endorsed: Mapping[Slot, set[frozenset[int]]]
     accepted: Sequence[Accepted]
     max_released: Mapping[int, int]  # client -> the highest release count it reached
     revealed: Callable[[], list[dict]]
@@ -68,6 +70,7 @@ class Facts:
     #: the values are symbolic forms and a history kept the view: P3 can be judged exactly
     symbolic: bool = False
     _certified: dict[ResultKey, set[int]] | None = field(default=None, init=False, repr=False)
+    _unmaskable: dict[Slot, set[frozenset[int]]] | None = field(default=None, init=False, repr=False)
     _reconstructible: dict[Slot, tuple[frozenset[int], ...]] | None = field(
         default=None, init=False, repr=False
     )
@@ -84,6 +87,17 @@ class Facts:
             world = self.world
             self._certified = {k: v for k, v in self.certified_by.items() if holds_certificate(world, v)}
         return self._certified
+
+    @property
+    def unmaskable(self) -> dict[Slot, set[frozenset[int]]]:
+        """(round, cluster) -> every set the coalition can unmask, whether or not it publishes it:
+        endorsed by T (or certified), or reconstructed from its view alone. Read only."""
+        if self._unmaskable is None:
+            out = {key: set(sets) for key, sets in self.endorsed.items()}
+            for key, sets in self.reconstructible.items():
+                out.setdefault(key, set()).update(sets)
+            self._unmaskable = out
+        return self._unmaskable
 
     @property
     def reconstructible(self) -> dict[Slot, tuple[frozenset[int], ...]]:
@@ -119,22 +133,22 @@ def run_facts(world: World, monitor: Monitor) -> Facts:
         # same in every process (a state's certified set iterates by hash)
         certified_by=monitor.certified_by,
         contributions=monitor.contributions,
-        unmaskable={},
+        endorsed={},
         accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted],
         max_released=monitor.max_released,
         revealed=monitor.revealed,
         view_rank=len(monitor.view.rows),
         symbolic=isinstance(world.domain.zero(), Form),
     )
-    # what the coalition can unmask: T share-sums (the coalition's own and the correct
-    # aggregators' endorsements), or a certificate, whether or not the set was ever published
-    unmaskable: dict[Slot, set[frozenset[int]]] = defaultdict(set)
+    # T share-sums (the coalition's own and the correct aggregators' endorsements), or a
+    # certificate: unmaskable whether or not the set was ever published
+    endorsed: dict[Slot, set[frozenset[int]]] = defaultdict(set)
     for (r, i, members), senders in monitor.share_sums.items():
         if len(senders) + nbyz >= T:
-            unmaskable[(r, i)].add(members)
+            endorsed[(r, i)].add(members)
     for r, i, members, _agg in facts.certified:
-        unmaskable[(r, i)].add(members)
-    facts.unmaskable = dict(unmaskable)
+        endorsed[(r, i)].add(members)
+    facts.endorsed = dict(endorsed)
     return facts
 
 
@@ -150,22 +164,61 @@ def state_facts(world: World) -> Facts:
         for st in world.clients
         if st.c not in world.crashed and st.model_round > 0
     ]
-    accepted += [
-        Accepted(-1, "aggregator", a.j, a.model_round, a.model, None)
-        for a in world.aggregators
-        if a is not None and a.model_round > 0
-    ]
     facts = Facts(
         world=world,
         certified_by=certified_by(world),
         contributions=contributions,
-        unmaskable={},
+        endorsed={},
         accepted=accepted,
         max_released={st.c: st.released for st in world.clients},
         revealed=list,
     )
-    facts.unmaskable = _endorsed_or_reconstructible(world, facts.reconstructible)
+    if isinstance(world.domain.zero(), Form):
+        view = coalition_view(world)
+        facts.revealed, facts.view_rank, facts.symbolic = view.revealed, len(view.rows), True
+    facts.endorsed = _endorsed_sets(world)
     return facts
+
+
+def coalition_view(world: World) -> Echelon:
+    """The adversary's view as the world keeps it (P3), in echelon form: every value readable in
+    the messages delivered to the coalition (`world.coalition_inbox`, with only its own sealed
+    shares), and the public outputs of the correct aggregators: the aggregates they certified, the
+    results of their proofs and their models. The inbox only grows along a path, so its part is
+    kept and extended (the views of the last few paths)."""
+    inbox = world.coalition_inbox
+    cached = next((c for c in _VIEWS if c[0] is world.ctx and _extends(inbox, c[1])), None)
+    if cached is None:
+        cached = (world.ctx, (), Echelon(world.params.q), set())
+        _VIEWS.insert(0, cached)
+        del _VIEWS[4:]
+    _ctx, seen_inbox, base, forms = cached
+    for env in inbox[len(seen_inbox) :]:
+        for v in values_in(env.msg, world.byzantine):
+            if isinstance(v, Form) and v.terms and v not in forms:
+                forms.add(v)
+                base.add(v)
+    _VIEWS[_VIEWS.index(cached)] = (world.ctx, inbox, base, forms)
+    view = Echelon(world.params.q)
+    view.rows = {p: dict(row) for p, row in base.rows.items()}
+    public: list[object] = []
+    for a in world.aggregators:
+        if a is not None:
+            public += [digest for (_r, _i, _s, digest) in a.certified]
+            public += [res.agg for results in a.proof for res in results]
+            public += [total for total, _count in a.model] if isinstance(a.model, tuple) else []
+    for v in public:
+        if isinstance(v, Form) and v.terms and v not in forms:
+            view.add(v)
+    return view
+
+
+_VIEWS: list[tuple[object, tuple, Echelon, set]] = []
+
+
+def _extends(inbox: tuple, prefix: tuple) -> bool:
+    """Whether `inbox` is `prefix` and more (envelopes compared by identity: a path's worlds share them)."""
+    return len(inbox) >= len(prefix) and (not prefix or inbox[len(prefix) - 1] is prefix[-1])
 
 
 def held_contributions(world: World) -> dict[tuple[int, int], Contrib]:
@@ -202,26 +255,23 @@ def _carries_data(world: World, contrib: Contrib) -> bool:
     return not world.domain.equal(secret_value(world, contrib), noise)
 
 
-def _endorsed_or_reconstructible(
-    world: World, reconstructible: Mapping[Slot, tuple[frozenset[int], ...]]
-) -> dict[Slot, set[frozenset[int]]]:
-    """Sets that T aggregators endorsed or can endorse (correct write-once endorsements, plus the
-    Byzantine aggregators for sets whose contributions they saw), and every reconstructible set."""
+def _endorsed_sets(world: World) -> dict[Slot, set[frozenset[int]]]:
+    """Sets T share-sums make unmaskable: the correct aggregators that released their share-sum of
+    the set they endorsed (on REVEAL, or at once when the rule table reveals at once), with the
+    coalition's own share-sums (as a path's facts count them, `run_facts`)."""
     T = world.params.T
     assert T is not None
-    seen = {(c.r, c.c) for env in world.coalition_inbox for c in _contribs_in(env.msg)}
+    at_once = world.rules.reveal_quorum(world.params) == 0
     counts: dict[tuple[int, int, frozenset[int]], int] = {}
     for a in world.aggregators:
         if a is not None:
             for (r, i), members in a.endorsed.items():
-                counts[(r, i, members)] = counts.get((r, i, members), 0) + 1
+                if at_once or (r, i) in a.revealed:
+                    counts[(r, i, members)] = counts.get((r, i, members), 0) + 1
     out: dict[Slot, set[frozenset[int]]] = {}
     for (r, i, members), n in counts.items():
-        byz = len(world.byzantine) if all((r, c) in seen for c in members) else 0
-        if n + byz >= T:
+        if n + len(world.byzantine) >= T:
             out.setdefault((r, i), set()).add(members)
-    for key, sets in reconstructible.items():
-        out.setdefault(key, set()).update(sets)
     return out
 
 
@@ -304,6 +354,65 @@ def reconstructible_sets(world: World) -> dict[Slot, tuple[frozenset[int], ...]]
         sets = _reconstructible(members, frozenset(knowledge), T)
         if sets:
             out[(r, i)] = sets
+    return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _revealed_pads(
+    members: tuple[int, ...], knowledge: frozenset[tuple[int, frozenset[int]]], threshold: int
+) -> tuple[tuple[int, ...], ...]:
+    """A basis (rows over `members`) of the combinations of the members' pads the coalition's
+    knowledge determines. Each known (point j, S) is sum_{c in S} p_c(j + 1), a linear form in the
+    unknowns of the members' sharing polynomials (pad and T - 1 coefficients each, Shamir of
+    degree T - 1); the pads alone that the span of those forms pins down are the rows it reveals
+    free of coefficients, found by elimination with the coefficients first."""
+    degree = max(threshold, 1)
+    n = len(members)
+    index = {c: k for k, c in enumerate(members)}
+    # columns: the coefficients of every member (eliminated first), then the pads
+    coef_cols = n * (degree - 1)
+    rows: list[list[int]] = []
+    for point, subset in sorted(knowledge, key=lambda kv: (kv[0], sorted(kv[1]))):
+        row = [0] * (coef_cols + n)
+        for c in subset:
+            if c not in index:
+                continue  # a contribution of another cluster names no pad of this one
+            k = index[c]
+            row[coef_cols + k] = 1
+            for e in range(1, degree):
+                row[k * (degree - 1) + e - 1] = pow(point + 1, e, _Q)
+        rows.append(row)
+    # Gaussian elimination, coefficient columns first: rows left with no coefficient reveal pads
+    pivots = 0
+    for col in range(coef_cols + n):
+        pivot = next((i for i in range(pivots, len(rows)) if rows[i][col] % _Q), None)
+        if pivot is None:
+            continue
+        rows[pivots], rows[pivot] = rows[pivot], rows[pivots]
+        inv = pow(rows[pivots][col], -1, _Q)
+        rows[pivots] = [v * inv % _Q for v in rows[pivots]]
+        for i in range(len(rows)):
+            if i != pivots and rows[i][col] % _Q:
+                f = rows[i][col]
+                rows[i] = [(a - f * b) % _Q for a, b in zip(rows[i], rows[pivots], strict=True)]
+        pivots += 1
+    return tuple(tuple(row[coef_cols:]) for row in rows[:pivots] if not any(v % _Q for v in row[:coef_cols]))
+
+
+def revealed_pads(world: World) -> dict[Slot, tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]]:
+    """(round, cluster) -> (its members, a basis of the pad combinations the coalition's view
+    determines): P3 on values that are not symbolic (the explorer's), where a pad combination
+    learned is a combination of the members' x learned from their masked values."""
+    T = world.params.T
+    assert T is not None
+    out = {}
+    for (r, i), knowledge in coalition_knowledge(world).items():
+        if not 0 <= r < world.params.R or not 0 <= i < world.params.n_a:
+            continue
+        members = tuple(sorted(world.ctx.clusters(r)[i]))
+        basis = _revealed_pads(members, frozenset(knowledge), T)
+        if basis:
+            out[(r, i)] = (members, basis)
     return out
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from asfl.properties.domains.symbolic import Echelon, Form, noise_variance, secret_part
-from asfl.properties.judge.facts import Facts, honest_models, run_facts, state_facts
+from asfl.properties.judge.facts import Facts, honest_models, revealed_pads, run_facts, state_facts
 from asfl.properties.judge.monitor import Monitor
 from asfl.spec.world import World, finished
 
@@ -178,17 +178,25 @@ def _p3_exact(run: Run) -> Violation | None:
 
 
 def _p3_structural(run: Run) -> Violation | None:
+    """P3 on values that are numbers: per (round, cluster), the pad combinations the coalition's
+    knowledge determines (`facts.revealed_pads`) must span at most one allowed set's sum: one row,
+    proportional to the indicator of a set of at least m members."""
     m = run.params.m
-    for (r, i), sets in sorted(run.facts.reconstructible.items()):
-        small = [s for s in sets if len(s) < m]
-        if small:
+    for (r, i), (members, basis) in sorted(revealed_pads(run.world).items()):
+        if len(basis) > 1:
             return Violation(
-                "P3", f"the coalition holds T shares of the pads of {sorted(small[0])} in ({r}, {i}) (m={m})"
+                "P3",
+                f"the coalition can reconstruct the pads of two sets or more of ({r}, {i}) "
+                f"({len(basis)} independent pad sums over members {list(members)})",
             )
-        if len(sets) > 1:
-            shown = ", ".join(str(sorted(s)) for s in sets)
+        row = basis[0]
+        lead = next(v for v in row if v)
+        support = [c for c, v in zip(members, row, strict=True) if v]
+        if any(v != lead for v in row if v) or len(support) < m:
             return Violation(
-                "P3", f"the coalition can reconstruct the pads of two sets of ({r}, {i}): {shown}"
+                "P3",
+                f"the coalition can reconstruct a pad combination of ({r}, {i}) over {support} "
+                f"that is no allowed set's sum (m={m})",
             )
     return None
 

@@ -32,7 +32,6 @@ from asfl.properties.judge.suite import (
     Violation,
     completed_round,
     exercised,
-    unmaskable_sets,
 )
 from asfl.properties.search.profiles import PROFILES, stable_draws
 from asfl.properties.search.runs import Explored, SearchSetup, explore_once, fifo_choice
@@ -196,11 +195,14 @@ def search(
 
 def _aim(ex: Explored) -> None:
     """Hypothesis `target`: steer generation towards runs that got further into an attack, the
-    number of sets the coalition can unmask and the rank of what its view reveals (P2, P3, P6)."""
-    mon = ex.run.monitor
-    sets = sum(len(s) for s in unmaskable_sets(ex.run).values())
+    number of sets T endorsements or a certificate make unmaskable and the rank of what the
+    coalition's view reveals (P2, P3, P6). (The sets its view alone reconstructs are judged too,
+    `Facts.unmaskable`, but do not steer: the score, and with it the search's draws, is the one the
+    pinned kill matrix was made with.)"""
+    facts = ex.run.facts
+    sets = sum(len(s) for s in facts.endorsed.values())
     target(float(sets), label="unmaskable sets")
-    target(float(len(mon.view.rows)), label="rank of the coalition's view")
+    target(float(facts.view_rank), label="rank of the coalition's view")
 
 
 def check_property(
