@@ -199,20 +199,27 @@ def coalition_view(world: World) -> Echelon:
                 forms.add(v)
                 base.add(v)
     _VIEWS[_VIEWS.index(cached)] = (world.ctx, inbox, base, forms)
-    view = Echelon(world.params.q)
-    view.rows = {p: dict(row) for p, row in base.rows.items()}
-    public: list[object] = []
+    public: set[Form] = set()
     for a in world.aggregators:
         if a is not None:
-            public += [digest for (_r, _i, _s, digest) in a.certified]
-            public += [res.agg for results in a.proof for res in results]
-            public += [total for total, _count in a.model] if isinstance(a.model, tuple) else []
-    for v in public:
-        if isinstance(v, Form) and v.terms and v not in forms:
-            view.add(v)
+            public.update(digest for (_r, _i, _s, digest) in a.certified)
+            public.update(res.agg for results in a.proof for res in results)
+            if isinstance(a.model, tuple):
+                public.update(total for total, _count in a.model)
+    public = {v for v in public if isinstance(v, Form) and v.terms and v not in forms}
+    # consecutive states of a path mostly share their inbox and public outputs: one view serves them
+    key = (inbox, frozenset(public))
+    if _LAST_VIEW and _LAST_VIEW[0][0] is inbox and _LAST_VIEW[0][1] == key[1]:
+        return _LAST_VIEW[0][2]
+    view = Echelon(world.params.q)
+    view.rows = {p: dict(row) for p, row in base.rows.items()}
+    for v in sorted(public):
+        view.add(v)
+    _LAST_VIEW[:] = [(inbox, key[1], view)]
     return view
 
 
+_LAST_VIEW: list[tuple[tuple, frozenset, Echelon]] = []
 _VIEWS: list[tuple[object, tuple, Echelon, set]] = []
 
 

@@ -23,7 +23,7 @@ FAST = [c for c in CASES if not c.get("slow")]
 
 
 #: paths per case whose verdict both drivers must agree on (all the states of the smaller cases)
-PATHS_PER_CASE = 150
+PATHS_PER_CASE = 100
 
 
 @pytest.mark.parametrize("case", FAST, ids=[c["name"] for c in FAST])
