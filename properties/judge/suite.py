@@ -1,8 +1,11 @@
-"""The properties P1-P9 of PROTOCOL.md section 7, each a named function over a run.
+"""The properties P1-P9 of PROTOCOL.md section 7, each a named function over a run: the only place a
+property is decided, for every driver.
 
-A `Run` is the final world of an exploration, the monitor that watched every step, and where the
-fair phase began (liveness is judged only after faults stop and delivery is fair: P5, P6, P9).
-Each property returns None when it holds and a `Violation` (a one-line reason) when it does not.
+A `Run` is the last world of a run, the monitor that followed its path (the search; None for one
+state of the exhaustive explorer, judged on what it holds alone), and where the fair phase began
+(liveness is judged only after faults stop and delivery is fair: P5, P6, P9). The properties read
+the run's facts (judge/facts.py), computed once per run from its worlds. Each property returns
+None when it holds and a `Violation` (a one-line reason) when it does not.
 Thresholds are the protocol's own (t_a + 1 certificates, n_a - t_a clusters, m, T, Q, sigma^2),
 taken from the parameters, never from the rule table under test: a broken variant is judged by
 the standard it breaks.
