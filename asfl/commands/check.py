@@ -16,7 +16,7 @@ import sys
 from ..errors import UsageError, finished
 from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
-from .common import add_config_options, params_from
+from .common import add_config_options, balance_judged, params_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = [p for p in wanted if p not in PROPERTIES]
     if unknown or not wanted:
         raise UsageError(f"unknown properties {unknown}; choose among {', '.join(PROPERTIES)}")
+    balance_judged(params, wanted, args.allow_unsafe)
     tables = rule_tables()
     if args.rules not in tables:
         raise UsageError(f"unknown rule table {args.rules!r}; known: {', '.join(sorted(tables))}")
