@@ -17,6 +17,7 @@ from ..errors import UsageError, finished
 from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
 from .common import add_config_options, params_from
+from .scale import add_scale_options, scale_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,13 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="traces", help="directory for counterexample traces (default ./traces)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_scale_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from asfl.properties.checks import PROPERTIES, TITLES
     from asfl.properties.explore import Setup
-    from asfl.properties.runner import search, trace_filename
+    from asfl.properties.judge.coverage import vacuous
+    from asfl.properties.runner import search_report, trace_filename
     from asfl.properties.traces import rule_tables, write_itf
 
     params = params_from(args, symbolic=True)
@@ -68,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
     if profile not in ("ci", "deep"):
         raise UsageError(f"unknown profile {profile!r} (ci or deep)")
+    if args.time_budget is not None and args.max_examples is not None:
+        raise UsageError("give --max-examples or --time-budget, not both")
+    scale = scale_from(args)
     setup = Setup(params, tables[args.rules], max_chaos=args.max_chaos)
     out_dir = output_dir(args.out, "--out")  # before the search: a bad --out must not cost it
 
@@ -86,10 +92,22 @@ def run(args: argparse.Namespace) -> int:
             if progress is not None and task is not None:
                 progress.advance(task)
 
-        found = search(setup, wanted, profile, args.max_examples, args.seed, on_example=tick)
+        report = search_report(
+            setup,
+            wanted,
+            profile,
+            args.max_examples,
+            args.seed,
+            on_example=tick,
+            workers=scale.workers,
+            ray=scale.ray,
+            db=scale.db,
+            time_budget=scale.time_budget,
+        )
     finally:
         if progress is not None:
             progress.stop()
+    found = report.outcomes
     outcomes = [found[prop] for prop in wanted]
     for outcome in outcomes:
         if outcome.trace is not None:
@@ -122,6 +140,13 @@ def run(args: argparse.Namespace) -> int:
                     "rules": setup.rules.name,
                     "profile": profile,
                     "seed": args.seed,
+                    "run_seed_base": report.seed,
+                    "runs": report.runs,
+                    "runs_per_pass": report.runs_per_pass,
+                    "replayed": report.replayed,
+                    "workers": {"backend": report.stats.backend, "workers": report.stats.workers},
+                    "seconds": round(report.seconds, 3),
+                    "coverage": report.coverage.to_json(),
                     "properties": [
                         {
                             "property": o.prop,
@@ -129,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
                             "held": o.held,
                             "examples": o.examples,
                             "exercised": o.exercised,
+                            "vacuous": vacuous(o.held, o.exercised),
                             "steps": o.steps,
                             "seconds": round(o.seconds, 3),
                             "violation": str(o.violation) if o.violation else None,
@@ -142,13 +168,15 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 1 if failed else 0
-    _table(params, setup.rules.name, profile, args.seed, outcomes, TITLES)
+    _table(params, setup.rules.name, profile, args.seed, outcomes, TITLES, report)
     return 1 if failed else 0
 
 
-def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
+def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from asfl.properties.judge.coverage import coverage_rows, vacuous
 
     console = Console()
     console.print(
@@ -162,7 +190,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
         table.add_column(col)
     for o in outcomes:
         verdict = "[green]held[/green]" if o.held else "[red]VIOLATED[/red]"
-        if o.held and o.exercised == 0:
+        if vacuous(o.held, o.exercised):
             verdict = "[yellow]held (vacuous)[/yellow]"
         table.add_row(
             f"{o.prop} {titles[o.prop]}",
@@ -172,24 +200,25 @@ def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
             "" if o.held else f"{o.trace_path.name} ({len(o.trace.events)} steps)",
         )
     console.print(table)
-    if outcomes:
-        first = outcomes[0]
-        runs = max((o.extra.get("search_examples", 0) for o in outcomes), default=0) or max(
-            o.examples for o in outcomes
-        )
-        console.print(
-            f"one search: {runs} runs, {first.steps} steps, {first.seconds:.1f}s "
-            f"({first.steps / max(first.seconds, 1e-9):.0f} steps/s)",
-            highlight=False,
-        )
+    console.print(
+        f"one search: {report.runs} runs, {report.steps} steps, {report.seconds:.1f}s "
+        f"({report.steps / max(report.seconds, 1e-9):.0f} steps/s), {report.stats.workers} "
+        f"worker{'s' if report.stats.workers > 1 else ''} ({report.stats.backend})"
+        + (f", {report.replayed} runs replayed from --db" if report.replayed else ""),
+        highlight=False,
+    )
+    cov = Table(title="coverage (counts are runs)", title_justify="left")
+    cov.add_column("covered")
+    cov.add_column("reached (never)")
+    for what, reached, never in coverage_rows(report.coverage):
+        cov.add_row(what, reached + (f" [yellow](never: {never})[/yellow]" if never else ""))
+    console.print(cov)
     for o in outcomes:
         if not o.held:
             console.print(f"{o.violation}", highlight=False)
             console.print(f"  replay: asfl replay {o.trace_path}", highlight=False)
-    if any(not o.held for o in outcomes):
-        console.print(
-            f"reproduce: asfl check ... --seed {seed}"
-            if seed is not None
-            else "reproduce: run the same command (derandomized), or 'asfl replay' the trace",
-            highlight=False,
-        )
+    console.print(
+        f"reproduce: asfl check ... --seed {report.seed} --max-examples {report.runs_per_pass}"
+        + ("" if not report.replayed else " --db (the same database)"),
+        highlight=False,
+    )
