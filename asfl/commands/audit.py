@@ -16,7 +16,7 @@ from ..sandbox import Channel, run_isolated, spec_failure
 from .common import add_config_options, params_from, print_json, write_atomic
 from .scale import add_scale_options, scale_from
 
-#: seconds a variant may spend importing, and in one call of one of its rules (variant_guard.py)
+#: seconds a variant may spend importing, and in one call of one of its rules (audit/variant_guard.py)
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 86_400.0
 
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _swimlane_text(trace) -> str:
     from rich.console import Console
 
-    from asfl.properties.swimlane import lanes, party_names, render_rich
+    from asfl.properties.traces.swimlane import lanes, party_names, render_rich
 
     worlds = trace.worlds()
     rows = lanes(trace, worlds)[-30:]
@@ -55,9 +55,9 @@ def _swimlane_text(trace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties import audit as audit_mod
+    from asfl.properties.audit import compare as audit_mod
+    from asfl.properties.audit.variant_file import MAX_VARIANT_BYTES
     from asfl.properties.search.workers import Workers
-    from asfl.properties.variant_file import MAX_VARIANT_BYTES
     from asfl.reference.safe_read import InputError, read_text_bounded
 
     if args.max_examples < 1:
@@ -83,10 +83,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
     """The child's work: import the variant under --timeout, audit it with its rules guarded
-    (variant_guard.py), write the report, print the verdict."""
-    from asfl.properties import audit as audit_mod
-    from asfl.properties.variant_file import VariantError, load
-    from asfl.properties.variant_guard import RuleFailure, TimeLimit, guard, time_limit
+    (audit/variant_guard.py), write the report, print the verdict."""
+    from asfl.properties.audit import compare as audit_mod
+    from asfl.properties.audit.variant_file import VariantError, load
+    from asfl.properties.audit.variant_guard import RuleFailure, TimeLimit, guard, time_limit
 
     try:
         with time_limit(args.timeout):
@@ -170,7 +170,7 @@ def _mutants(args, params, audit_mod) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from asfl.properties.runner import PROPERTY_ORDER
+    from asfl.properties.search.runner import PROPERTY_ORDER
 
     rows = [audit_mod.kill(v, params, args.max_examples, args.on) for v in audit_mod.catalogue()]
     if args.out:

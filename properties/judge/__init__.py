@@ -1,1 +1,1 @@
-"""The judgement of runs (layout: properties/judge/)."""
+"""The judgement: the monitor and the P1-P9 suite every driver calls (section 7)."""

@@ -1,1 +1,1 @@
-"""The search (layout: properties/search/)."""
+"""The search: Hypothesis-driven runs of the spec, minimisation and profiles (section 7)."""

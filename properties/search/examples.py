@@ -12,16 +12,15 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from asfl.properties.search.runs import SearchSetup
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
-
-from ..explore import Setup
 
 
 def open_database(path: Path | str) -> ExampleDatabase:
     return DirectoryBasedExampleDatabase(str(path))
 
 
-def key(setup: Setup) -> bytes:
+def key(setup: SearchSetup) -> bytes:
     """The database key of a pass: what decides which run a seed draws."""
     what = (
         f"{setup.params!r}|{setup.rules.name}|{','.join(setup.adversaries)}|{setup.max_chaos}|"
@@ -30,11 +29,11 @@ def key(setup: Setup) -> bytes:
     return b"asfl-run-seeds:" + hashlib.sha256(what.encode()).digest()
 
 
-def saved(db: ExampleDatabase, setup: Setup) -> list[int]:
+def saved(db: ExampleDatabase, setup: SearchSetup) -> list[int]:
     """The run seeds saved for this pass, smallest first."""
     return sorted({int.from_bytes(v, "big") for v in db.fetch(key(setup)) if len(v) == 8})
 
 
-def save(db: ExampleDatabase, setup: Setup, seeds: set[int]) -> None:
+def save(db: ExampleDatabase, setup: SearchSetup, seeds: set[int]) -> None:
     for s in sorted(seeds):
         db.save(key(setup), s.to_bytes(8, "big"))

@@ -2,7 +2,7 @@
 
 A search is the runs 0, 1, 2, ... of each pass (the adversarial swarm; the silent coalition when
 P9 is judged, `runner.search_passes`). Run `i` of a search with seed `s` is the run that
-`run_seed(s, i)` draws (`explore.run_with_seed`): a hash of the two numbers, so any process, on any
+`run_seed(s, i)` draws (`runs.run_with_seed`): a hash of the two numbers, so any process, on any
 machine, plays the same run for the same index, and no run depends on another. The runs are cut
 into units of `UNIT_RUNS` consecutive indices of one pass, a size fixed by this module, never by the
 number of workers: the same command has the same units whether one process runs them or Ray's 64.
@@ -28,9 +28,9 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ..checks import PROPERTIES, Violation, exercised
-from ..explore import Setup, run_with_seed
-from ..judge.coverage import Coverage, Probe, merged
+from asfl.properties.judge.coverage import Coverage, Probe, merged
+from asfl.properties.judge.suite import PROPERTIES, Violation, exercised
+from asfl.properties.search.runs import SearchSetup, run_with_seed
 
 #: runs per work unit (fixed: the units, hence the verdict, never depend on the number of workers).
 #: Small enough that 2 workers share the default 40-run passes evenly, large enough that shipping a
@@ -50,7 +50,7 @@ class Unit:
     for every property of `props`; or, when `replayed` is given, those run seeds (from an example
     database) instead of derived ones. The unit stops once it violated every property of `until`."""
 
-    setup: Setup
+    setup: SearchSetup
     props: tuple[str, ...]
     seed: int
     pass_index: int
@@ -137,7 +137,7 @@ def run_unit(unit: Unit) -> UnitResult:
 
 
 def plan(
-    passes: Sequence[Setup],
+    passes: Sequence[SearchSetup],
     props: Sequence[str],
     seed: int,
     runs: int | None,

@@ -1,8 +1,8 @@
 """The search: every selected property judged on every run, in work units, on any number of workers.
 
 `search_report(setup, properties)` plays the runs 0, 1, 2, ... of the search's seed (run i is the
-run `units.run_seed(seed, i)` draws, `explore.run_with_seed`) and judges each selected property on
-each run (`checks.py`, the one judgement), so a check of P1-P9 is one search, not nine. The runs are
+run `units.run_seed(seed, i)` draws, `search/runs.py`, `run_with_seed`) and judges each selected property on
+each run (`judge/suite.py`, the one judgement), so a check of P1-P9 is one search, not nine. The runs are
 cut into work units of a fixed size (`search/units.py`), run in this process, on local worker
 processes or on Ray (`search/workers.py`), and merged in their order, so the verdict, the traces
 and the coverage do not depend on the number of workers. P9 speaks of a coalition silent from the
@@ -10,12 +10,12 @@ start: when it is selected, the search has a second pass of the same budget whos
 sends (such runs are cheap, and a swarm draw of "silent" would take a fixed share of the
 adversarial runs), and every property is judged on those runs too. Each property counts the runs it
 was judged on and the runs that exercised it (reached the state it speaks about,
-`checks.exercised`); the coverage of the runs is `judge/coverage.py`'s.
+`judge/suite.exercised`); the coverage of the runs is `judge/coverage.py`'s.
 
 Each property's counterexample is its failing run of the lowest order (unit, then run); after the
 search it is played again from its seed and minimised, on a worker too: a safety trace is cut at the
 first step where the property fails, a liveness trace keeps its fair phase, and both are minimised
-by deleting steps (`minimize.py`), bounded by work (steps replayed), never by time, so that a
+by deleting steps (`search/minimize.py`), bounded by work (steps replayed), never by time, so that a
 verdict and its trace depend on the command alone. `judge_trace` re-judges a recorded trace.
 """
 
@@ -27,20 +27,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from asfl.properties.adversaries.persistent import Censor, targets
+from asfl.properties.judge.coverage import Coverage
+from asfl.properties.judge.monitor import Monitor, monitor_worlds
+from asfl.properties.judge.suite import PROPERTIES, Run, Violation, completed_round
+from asfl.properties.search import examples
+from asfl.properties.search.profiles import PROFILES, stable_draws
+from asfl.properties.search.runs import Explored, SearchSetup, explore_once, fifo_choice, run_with_seed
+from asfl.properties.search.units import Merged, UnitResult, group, plan, run_unit
+from asfl.properties.search.workers import Stats, run_ordered
+from asfl.properties.traces import itf as traces
 from asfl.spec.world import World, finished
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
-
-from . import traces
-from .censor import Censor, targets
-from .checks import PROPERTIES, Run, Violation, completed_round
-from .explore import Explored, Setup, explore_once, fifo_choice, run_with_seed
-from .judge.coverage import Coverage
-from .monitor import Monitor, monitor_worlds
-from .profiles import PROFILES, stable_draws
-from .search import examples
-from .search.units import Merged, UnitResult, group, plan, run_unit
-from .search.workers import Stats, run_ordered
 
 LIVENESS = frozenset({"P5", "P9"})
 PROPERTY_ORDER = list(PROPERTIES)
@@ -56,7 +55,7 @@ class _Found(Exception):
 
 
 @dataclass
-class Outcome:
+class PropertyResult:
     """The verdict on one property."""
 
     prop: str
@@ -76,7 +75,7 @@ class Outcome:
 class SearchReport:
     """A whole search: each property's outcome, the coverage of its runs, how it ran."""
 
-    outcomes: dict[str, Outcome]
+    outcomes: dict[str, PropertyResult]
     coverage: Coverage
     seed: int  # the seed of the runs (`units.run_seed`): with the run count, the search again
     runs: int  # runs made, every pass
@@ -88,7 +87,7 @@ class SearchReport:
     replayed: int = 0  # runs replayed from the example database
 
 
-def search_passes(setup: Setup, props: Iterable[str]) -> list[Setup]:
+def search_passes(setup: SearchSetup, props: Iterable[str]) -> list[SearchSetup]:
     """The passes one search explores for `props`: the adversarial swarm unless P9 is alone, and,
     when P9 is selected, the same configuration with the coalition silent (t_a silent aggregators,
     the same crashes and asynchrony). Every run has its fair phase, safety-only searches too: the
@@ -102,7 +101,7 @@ def search_passes(setup: Setup, props: Iterable[str]) -> list[Setup]:
 
 
 def search(
-    setup: Setup,
+    setup: SearchSetup,
     props: Iterable[str] = PROPERTY_ORDER,
     profile: str = "ci",
     max_examples: int | None = None,
@@ -112,7 +111,7 @@ def search(
     until: Iterable[str] | None = None,
     workers: int = 1,
     ray: str | None = None,
-) -> dict[str, Outcome]:
+) -> dict[str, PropertyResult]:
     """Explore `setup`, judging every property of `props` on every run; a counterexample,
     minimised, for each violated one (`search_report`, its outcomes)."""
     return search_report(
@@ -121,7 +120,7 @@ def search(
 
 
 def search_report(
-    setup: Setup,
+    setup: SearchSetup,
     props: Iterable[str] = PROPERTY_ORDER,
     profile: str = "ci",
     max_examples: int | None = None,
@@ -171,7 +170,7 @@ def search_report(
         for prop, (f, _at, _nth) in merged.failures.items()
     ]
     shrunk = dict(zip([t.prop for t in tasks], run_ordered(shrink, tasks, workers, ray)[0], strict=True))
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, PropertyResult] = {}
     for prop in props:
         common = dict(
             examples=merged.judged.get(prop, 0),
@@ -180,7 +179,7 @@ def search_report(
             exercised=merged.exercised.get(prop, 0),
         )
         if prop not in merged.failures:
-            outcomes[prop] = Outcome(prop, True, seconds=elapsed, **common)
+            outcomes[prop] = PropertyResult(prop, True, seconds=elapsed, **common)
             continue
         failure, at, nth = merged.failures[prop]
         trace, violation, shrink_seconds = shrunk[prop]
@@ -193,7 +192,7 @@ def search_report(
         }
         if seed_value is not None:
             trace.seed = seed_value
-        outcomes[prop] = Outcome(
+        outcomes[prop] = PropertyResult(
             prop, False, seconds=elapsed, violation=violation, trace=trace, extra=extra, **common
         )
     if database is not None:
@@ -218,7 +217,7 @@ class Shrink:
     """The minimisation of one property's counterexample: a task for a worker."""
 
     prop: str
-    setup: Setup
+    setup: SearchSetup
     run_seed: int
     violation: Violation
     work: int
@@ -234,25 +233,25 @@ def shrink(task: Shrink) -> tuple[traces.Trace, Violation, float]:
 
 def check_property(
     prop: str,
-    setup: Setup,
+    setup: SearchSetup,
     profile: str = "ci",
     max_examples: int | None = None,
     seed_value: int | None = None,
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
-) -> Outcome:
+) -> PropertyResult:
     """The search for one property (`search` with that property alone)."""
     return search(setup, (prop,), profile, max_examples, seed_value, on_example, shrink_work)[prop]
 
 
 def counterexample(
-    prop: str, setup: Setup, ex: Explored, violation: Violation, work: int = SHRINK_WORK
+    prop: str, setup: SearchSetup, ex: Explored, violation: Violation, work: int = SHRINK_WORK
 ) -> tuple[traces.Trace, Violation]:
     """The trace of a failing run, minimized by deleting steps (`minimize.py`, at most `work` steps
     replayed). A safety trace is cut at its first violating step; a liveness trace keeps its fair
     phase (its last state loops on itself when nothing was left to do)."""
-    from .explore import replay_events
-    from .minimize import minimize
+    from asfl.properties.search.minimize import minimize
+    from asfl.properties.search.runs import replay_events
 
     judge = PROPERTIES[prop]
     events = list(ex.events)
@@ -326,10 +325,10 @@ def _run_of(
     return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final, censor), silent)
 
 
-def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
+def first_violation(prop: str, setup: SearchSetup, byzantine, events) -> int | None:
     """The length of the shortest prefix of `events` on which `prop` fails as a safety property
     (judged without a fair phase), or None when it fails only as liveness."""
-    from .explore import replay_events
+    from asfl.properties.search.runs import replay_events
 
     if prop in LIVENESS:
         return None  # judged only once the fair phase ends
@@ -374,12 +373,12 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
     return judge(run)
 
 
-def judge_schedule(trace: traces.Trace, setup: Setup) -> Violation | None:
+def judge_schedule(trace: traces.Trace, setup: SearchSetup) -> Violation | None:
     """The trace's property judged on the same schedule under another protocol (`setup`): its steps
     delivered by content (`minimize.by_content`), those no longer possible skipped, then the fair
     phase run again if the trace has one. This tells a variant's new violation from an old one:
     the baseline may fail the very schedule the variant failed (finding F4)."""
-    from .minimize import by_content, replay_steps
+    from asfl.properties.search.minimize import by_content, replay_steps
 
     fair = trace.extra.get("fair_from", -1)
     fair_from = fair if isinstance(fair, int) and fair >= 0 else None
@@ -392,12 +391,12 @@ def judge_schedule(trace: traces.Trace, setup: Setup) -> Violation | None:
     return PROPERTIES[trace.property](run)
 
 
-def trace_filename(outcome: Outcome, rules_name: str) -> str:
+def trace_filename(outcome: PropertyResult, rules_name: str) -> str:
     return f"{outcome.prop}-{rules_name}.itf.json"
 
 
 def find_run(
-    setup: Setup, goal: Callable[[Explored], bool], max_examples: int = 50, profile: str = "ci"
+    setup: SearchSetup, goal: Callable[[Explored], bool], max_examples: int = 50, profile: str = "ci"
 ) -> Explored | None:
     """The first explored run that reaches `goal` (no shrinking), or None: shows that an adversary
     does reach an attack, so a property that holds is not held by the adversary's weakness."""
