@@ -87,6 +87,7 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
     from asfl.properties.audit import compare as audit_mod
     from asfl.properties.audit.variant_file import VariantError, load
     from asfl.properties.audit.variant_guard import RuleFailure, TimeLimit, guard, time_limit
+    from asfl.properties.search.workers import WorkerLost
 
     try:
         with time_limit(args.timeout):
@@ -117,6 +118,11 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
         )
     except RuleFailure as e:
         raise UsageError(str(e)) from None
+    except WorkerLost as e:  # a rule ended its worker process: the sandbox's verdict on an exit
+        raise UsageError(
+            f"{args.variant}: the variant ended the run before any verdict (a worker process ended: {e}); "
+            "a variant file only defines names and must not exit"
+        ) from None
     except Exception as e:  # noqa: BLE001 - the spec failed under the variant's rules: its doing
         raise spec_failure(e, args.variant, None) from None
     if out is not None:

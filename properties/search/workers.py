@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -252,8 +251,7 @@ class _Ray(_Backend):
     name = "ray"
 
     def __init__(self, address: str, workers: int) -> None:
-        self.ray = connect(address)
-        _ship_variants(self.ray)
+        self.ray = connect(address)  # Ray's cloudpickle sends a variant's rules by value too
         self.remote: dict[Callable[..., Any], Any] = {}
 
     def submit(self, fn, item):
@@ -285,11 +283,3 @@ def connect(address: str) -> Any:
         else:
             ray.init(address=address, **options)
     return ray
-
-
-def _ship_variants(ray: Any) -> None:
-    """A variant's rules live in a module loaded from the user's file (`variant_file.py`), which Ray's
-    workers cannot import: Ray pickles such modules by value."""
-    for name, module in list(sys.modules.items()):
-        if name.startswith("asfl_variant_"):
-            ray.cloudpickle.register_pickle_by_value(module)
