@@ -195,7 +195,7 @@ class Merged:
             self.judged[prop] = self.judged.get(prop, 0) + n
         for prop, n in r.exercised.items():
             self.exercised[prop] = self.exercised.get(prop, 0) + n
-        self.coverage = self.coverage.merge(r.coverage)
+        self.coverage.absorb(r.coverage)
         if r.order[0] == 1:
             self.derived_runs[r.order[2]] = self.derived_runs.get(r.order[2], 0) + r.runs
 

@@ -203,7 +203,12 @@ class _Local(_Backend):
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
 
     def submit(self, fn, item):
-        return self.pool.submit(_call, cloudpickle.dumps((fn, item)))
+        try:
+            return self.pool.submit(_call, cloudpickle.dumps((fn, item)))
+        except BrokenProcessPool as e:  # a worker died since the last collect: lost like the others
+            lost: Future = Future()
+            lost.set_exception(e)
+            return lost
 
     def collect(self, handles, fn, pending, stats):
         finished, _ = wait(handles, return_when=FIRST_COMPLETED)
