@@ -24,11 +24,14 @@ on runs none of which exercised it is vacuous (`vacuous`).
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from asfl.spec.aggregator import AggregatorState
+from asfl.spec.client import ClientState
 from asfl.spec.messages import Reveal
 from asfl.spec.rules import Rules
 from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, finished
@@ -60,9 +63,11 @@ def answers(name: str) -> tuple[str, ...]:
 
 
 def _label(name: str) -> Callable[[Any], str]:
+    """The answer's key in `Coverage.rules` ("rule: answer"), built once per rule, not per call."""
     if name not in _ANSWERS:
-        return lambda _answer: "consulted"
-    yes, no, is_none = _ANSWERS[name]
+        consulted = f"{name}: consulted"
+        return lambda _answer: consulted
+    yes, no, is_none = (f"{name}: {a}" if isinstance(a, str) else a for a in _ANSWERS[name])
     if is_none:
         return lambda answer: yes if answer is None else no
     return lambda answer: yes if answer else no
@@ -183,17 +188,18 @@ def abstract_state(world: World) -> tuple:
     contributions and releases, and whether crashed; per correct aggregator its model round and how
     many sets it fixed, endorsed, revealed and certified; the number of messages in flight.
     Values, pads and message contents are abstracted away."""
-    clients = tuple(
-        (c.model_round, c.training, len(c.contributed), c.released, c.c in world.crashed)
-        for c in world.clients
-    )
-    aggs = tuple(
-        None
-        if a is None
-        else (a.model_round, len(a.fixed), len(a.endorsed), len(a.revealed), len(a.certified))
-        for a in world.aggregators
-    )
-    return clients, aggs, len(world.in_flight)
+    clients = tuple(_client(c, world.crashed) for c in world.clients)
+    return clients, tuple(_aggregator(a) for a in world.aggregators), len(world.in_flight)
+
+
+def _client(c: ClientState, crashed: frozenset[int]) -> tuple:
+    return c.model_round, c.training, len(c.contributed), c.released, c.c in crashed
+
+
+def _aggregator(a: AggregatorState | None) -> tuple | None:
+    if a is None:
+        return None
+    return a.model_round, len(a.fixed), len(a.endorsed), len(a.revealed), len(a.certified)
 
 
 def digest(state: tuple) -> int:
@@ -212,6 +218,8 @@ class Probe:
     messages: set[str] = field(default_factory=set)
     phases: set[str] = field(default_factory=set)
     states: set[tuple] = field(default_factory=set)
+    #: the parties of the last world abstracted, and their abstractions (`_abstract`)
+    _seen: tuple | None = field(default=None, repr=False)
 
     def instrument(self, rules: Rules) -> Rules:
         """The same table, each rule recording its answers here (the table's name is kept)."""
@@ -224,7 +232,7 @@ class Probe:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             answer = fn(*args, **kwargs)
-            fired.add(f"{name}: {label(answer)}")
+            fired.add(label(answer))
             return answer
 
         return call
@@ -246,8 +254,9 @@ class Probe:
         if last.refused is not None:
             self.refusals.add(last.refused.rule)
         if isinstance(event, Deliver):
-            env = next((e for e in before.in_flight if e.id == event.msg_id), None)
-            if env is not None:
+            k = bisect_left(before.in_flight, event.msg_id, key=lambda e: e.id)  # kept in id order
+            env = before.in_flight[k] if k < len(before.in_flight) else None
+            if env is not None and env.id == event.msg_id:
                 kind = type(env.msg).__name__
                 self.messages.add(f"{kind}: {'refused' if last.refused is not None else 'accepted'}")
                 if isinstance(env.msg, Reveal) and last.refused is None and _censored(before, env.msg):
@@ -256,7 +265,26 @@ class Probe:
             self.phases.add("a client crashed")
         elif isinstance(event, TrainDone) and last.refused is None:
             self.phases.add("a training ended")
-        self.states.add(abstract_state(after))
+        self.states.add(self._abstract(after))
+
+    def _abstract(self, world: World) -> tuple:
+        """`abstract_state`, recomputing only the parties the step replaced (a step rebuilds one or
+        two; the others are the same objects as before)."""
+        seen = self._seen
+        if seen is None or len(seen[0]) != len(world.clients) or seen[2] is not world.crashed:
+            seen = self._seen = (world.clients, list(abstract_state(world)[0]), world.crashed, [], [])
+            seen[3].extend(world.aggregators)
+            seen[4].extend(_aggregator(a) for a in world.aggregators)
+        clients, client_abs, _crashed, aggs, agg_abs = seen
+        for i, c in enumerate(world.clients):
+            if c is not clients[i]:
+                client_abs[i] = _client(c, world.crashed)
+        for j, a in enumerate(world.aggregators):
+            if a is not aggs[j]:
+                aggs[j] = a
+                agg_abs[j] = _aggregator(a)
+        self._seen = (world.clients, client_abs, world.crashed, aggs, agg_abs)
+        return tuple(client_abs), tuple(agg_abs), len(world.in_flight)
 
     def finish(self, world: World, stuck: bool, bound_hit: bool, plan_adversaries: Iterable[str]) -> None:
         for name in plan_adversaries:
