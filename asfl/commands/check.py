@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
                             "violation": str(o.violation) if o.violation else None,
                             "trace": str(o.trace_path) if o.trace_path else None,
                             "trace_length": len(o.trace.events) if o.trace else None,
+                            "same_trace_as": o.extra.get("same_trace_as"),
                         }
                         for o in outcomes
                     ],
@@ -197,7 +198,10 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
             verdict,
             str(o.examples),
             str(o.exercised),
-            "" if o.held else f"{o.trace_path.name} ({len(o.trace.events)} steps)",
+            ""
+            if o.held
+            else f"{o.trace_path.name} ({len(o.trace.events)} steps"
+            + (f", the trace of {o.extra['same_trace_as']})" if "same_trace_as" in o.extra else ")"),
         )
     console.print(table)
     console.print(

@@ -195,6 +195,7 @@ def search_report(
         outcomes[prop] = PropertyResult(
             prop, False, seconds=elapsed, violation=violation, trace=trace, extra=extra, **common
         )
+    _same_traces(outcomes)
     if database is not None:
         for p, seeds in merged.failing_seeds.items():
             examples.save(database, passes[p], seeds)
@@ -210,6 +211,21 @@ def search_report(
         stats,
         replayed=sum(len(set(r)) for r in replayed),
     )
+
+
+def _same_traces(outcomes: dict[str, PropertyResult]) -> None:
+    """Counterexamples deduplicated by shrunk trace: a property whose trace is step for step that
+    of an earlier property says so (extra["same_trace_as"]); each keeps its own file, since a trace
+    names the property it is replayed against."""
+    seen: dict[tuple, str] = {}
+    for prop, o in outcomes.items():
+        if o.trace is None:
+            continue
+        key = (tuple(o.trace.byzantine), tuple(repr(e) for e in o.trace.events), o.trace.loop)
+        if key in seen:
+            o.extra["same_trace_as"] = seen[key]
+        else:
+            seen[key] = prop
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from asfl.properties.judge.coverage import Coverage, Probe, merged
 from asfl.properties.judge.suite import PROPERTIES, Violation, exercised
 from asfl.properties.search.runs import SearchSetup, run_with_seed
+from asfl.properties.search.workers import run_ordered
 
 #: runs per work unit (fixed: the units, hence the verdict, never depend on the number of workers).
 #: Small enough that 2 workers share the default 40-run passes evenly, large enough that shipping a
@@ -202,6 +203,23 @@ class Merged:
     def done(self, until: Iterable[str]) -> bool:
         until = set(until)
         return bool(until) and until <= self.failures.keys()
+
+
+def run_units(
+    units: Iterable[Unit], workers: int = 1, ray: str | None = None, until: Iterable[str] = ()
+) -> Merged:
+    """Run `units` on `workers` local processes (1: this process) or on Ray (`ray`: "local" or a
+    cluster's address) and merge them in their order (`merge`): the plain entry point for a driver
+    of its own (the mutation score, a campaign). The result does not depend on `workers` nor `ray`."""
+    until = tuple(until)
+    merged = Merged()
+
+    def account(result: UnitResult) -> bool:
+        merged.add(result)
+        return merged.done(until)
+
+    run_ordered(run_unit, units, workers=workers, ray=ray, stop=account)
+    return merged
 
 
 def merge(results: Iterable[UnitResult], until: Iterable[str] = ()) -> Merged:

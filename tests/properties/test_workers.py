@@ -106,6 +106,30 @@ def units_passes(setup: SearchSetup) -> list[SearchSetup]:
     return search_passes(setup, ("P5", "P7", "P9"))
 
 
+def test_run_units_is_the_same_merge_on_any_workers():
+    """The plain API a driver of its own calls (the mutation score): units in, merged results out."""
+    planned = list(units.plan(units_passes(UNSAFE), ("P5", "P7", "P9"), 3, 8))
+    here = units.run_units(planned, workers=1)
+    there = units.run_units(planned, workers=2)
+    assert here.failures == there.failures and here.judged == there.judged and here.runs == there.runs == 16
+    assert here.coverage == there.coverage
+
+
+def test_counterexamples_with_the_same_shrunk_trace_say_so():
+    from asfl.properties.search.runner import PropertyResult, _same_traces
+    from asfl.properties.traces.itf import Trace
+
+    trace = Trace(params=UNSAFE.params, seed=0, events=[], byzantine=(1,))
+    other = Trace(params=UNSAFE.params, seed=0, events=[], byzantine=(2,))
+    found = {
+        p: PropertyResult(p, False, 1, 0, 0.0, trace=t)
+        for p, t in (("P5", trace), ("P6", trace), ("P7", other))
+    }
+    _same_traces(found)
+    assert found["P6"].extra["same_trace_as"] == "P5"
+    assert "same_trace_as" not in found["P5"].extra and "same_trace_as" not in found["P7"].extra
+
+
 def test_units_and_run_seeds_do_not_depend_on_the_workers():
     """A unit is (properties, seed, pass, run range): run i of seed s is the same run everywhere."""
     plan = list(units.plan([UNSAFE], ("P1",), 7, 10))
