@@ -183,7 +183,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
     console.print(
         f"asfl check: n_c={params.n_c} t_c={params.t_c} n_a={params.n_a} t_a={params.t_a} T={params.T} "
         f"m={params.m} R={params.R} Q={params.Q} rules={rules_name} profile={profile} "
-        f"seed={'derandomized' if seed is None else seed}",
+        f"seed={report.seed}{' (the profile default)' if seed is None else ''}",
         highlight=False,
     )
     table = Table(show_header=True, header_style="bold")
