@@ -222,7 +222,8 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
             console.print(f"{o.violation}", highlight=False)
             console.print(f"  replay: asfl replay {o.trace_path}", highlight=False)
     console.print(
-        f"reproduce: asfl check ... --seed {report.seed} --max-examples {report.runs_per_pass}"
+        f"reproduce: asfl check ... --seed {report.seed}"
+        + (f" --max-examples {report.runs_per_pass}" if report.runs_per_pass else "")
         + ("" if not report.replayed else " --db (the same database)"),
         highlight=False,
     )

@@ -219,3 +219,39 @@ def test_ray_local_gives_the_same_verdict_traces_and_coverage(one_worker):
         ray.shutdown()
     assert report.stats.backend == "ray"
     assert signature(report) == one_worker
+    # the traces came back from other processes: they replay here, and are judged violations again
+    from asfl.properties.search.runner import judge_trace
+
+    violated = [o for o in report.outcomes.values() if not o.held]
+    assert violated and all(judge_trace(o.trace) is not None for o in violated)
+
+
+def test_values_keep_their_hash_across_processes_with_other_hash_seeds():
+    """Forms and FMaps cache their hash; string hashes differ between processes (a Ray worker's
+    are not the driver's), so they are pickled without it: a form made elsewhere is found here."""
+    import pickle
+    import subprocess
+    import sys
+
+    from asfl.properties.domains.symbolic import Form
+    from asfl.spec.fmap import FMap
+
+    made_elsewhere = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pickle, sys\n"
+            "from asfl.properties.domains.symbolic import Form\n"
+            "from asfl.spec.fmap import FMap\n"
+            "f = Form(((('pad', 4, 0), 1), (('data', 4, 0), 2)))\n"
+            "m = FMap({'a': f})\n"
+            "hash(f), hash(m)\n"
+            "sys.stdout.buffer.write(pickle.dumps((f, m)))\n",
+        ],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    ).stdout
+    form, fmap = pickle.loads(made_elsewhere)
+    here = Form(((("pad", 4, 0), 1), (("data", 4, 0), 2)))
+    assert form in {here} and fmap in {FMap({"a": here})}
