@@ -111,6 +111,21 @@ def merge_model(examples: int) -> dict:
     }
 
 
+def _nothing(x: int) -> int:
+    return x
+
+
+def ray_roundtrip(ray, tasks: int = 50) -> float:
+    """Seconds of one trivial Ray task, submitted and awaited one at a time (the latency a unit
+    pays on Ray beyond its own work)."""
+    task = ray.remote(_nothing)
+    ray.get(task.remote(0))
+    start = time.perf_counter()
+    for i in range(tasks):
+        ray.get(task.remote(i))
+    return (time.perf_counter() - start) / tasks
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--examples", type=int, default=40, help="runs per pass (default 40, the ci profile)")
@@ -126,6 +141,7 @@ def main() -> None:
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
         out["ray_start_seconds"] = round(time.perf_counter() - start, 1)
         rows.append(throughput(args.examples, 2, ray="local"))
+        out["ray_task_roundtrip_ms"] = round(ray_roundtrip(ray) * 1e3, 2)
         ray.shutdown()
     out["throughput"] = rows
     out["speedup_2_over_1"] = round(rows[1]["runs_per_second"] / rows[0]["runs_per_second"], 2)
@@ -142,7 +158,10 @@ def main() -> None:
             f"{r['runs_per_second']} runs/s (load before {r['load_before']}, after {r['load_after']})"
         )
     if args.ray:
-        print(f"ray start-up: {out['ray_start_seconds']} s (not counted above)")
+        print(
+            f"ray start-up: {out['ray_start_seconds']} s (not counted above); "
+            f"a trivial task's round trip {out['ray_task_roundtrip_ms']} ms"
+        )
     print(f"2 workers / 1 worker: {out['speedup_2_over_1']}x; same verdict everywhere: {out['same_verdict']}")
     p = out["probe"]
     print(f"coverage probe: {p['runs']} runs {p['bare_seconds']} s bare, {p['with_probe_seconds']} s probed")
