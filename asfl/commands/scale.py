@@ -20,7 +20,7 @@ _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 @dataclass(frozen=True)
 class Scale:
-    workers: int
+    workers: int | None  # None: every CPU of the Ray cluster
     ray: str | None
     db: Path | None
     time_budget: float | None
@@ -29,7 +29,10 @@ class Scale:
 def add_scale_options(p: argparse.ArgumentParser, budget: bool = True, db: bool = True) -> None:
     g = p.add_argument_group("workers (docs/check.md, 'Workers')")
     g.add_argument(
-        "--workers", type=int, default=None, help="processes (or Ray tasks at once); default: all cores"
+        "--workers",
+        type=int,
+        default=None,
+        help="processes, or Ray tasks at once; default: all cores (with --ray: all of the cluster's CPUs)",
     )
     g.add_argument(
         "--ray",
@@ -55,11 +58,12 @@ def scale_from(args: argparse.Namespace) -> Scale:
     """The options checked: one line naming what is wrong (exit 2), before any work starts."""
     from asfl.properties.search.workers import default_workers
 
-    workers = args.workers if args.workers is not None else default_workers()
-    if workers < 1:
+    ray = args.ray
+    # default: every core here, or (None) every CPU of the Ray cluster
+    workers = args.workers if args.workers is not None else None if ray is not None else default_workers()
+    if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: give at least 1")
     bounded("--workers", workers, MAX_WORKERS)
-    ray = args.ray
     if ray is not None:
         if not ray.strip():
             raise UsageError("--ray: give 'local' or the address of a Ray cluster (host:port)")

@@ -109,7 +109,7 @@ def search(
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
     until: Iterable[str] | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     ray: str | None = None,
 ) -> dict[str, PropertyResult]:
     """Explore `setup`, judging every property of `props` on every run; a counterexample,
@@ -128,7 +128,7 @@ def search_report(
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
     until: Iterable[str] | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     ray: str | None = None,
     db: Path | None = None,
     time_budget: float | None = None,

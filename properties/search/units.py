@@ -206,7 +206,7 @@ class Merged:
 
 
 def run_units(
-    units: Iterable[Unit], workers: int = 1, ray: str | None = None, until: Iterable[str] = ()
+    units: Iterable[Unit], workers: int | None = 1, ray: str | None = None, until: Iterable[str] = ()
 ) -> Merged:
     """Run `units` on `workers` local processes (1: this process) or on Ray (`ray`: "local" or a
     cluster's address) and merge them in their order (`merge`): the plain entry point for a driver

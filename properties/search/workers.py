@@ -44,9 +44,10 @@ RAY_RETRIES = 3
 
 @dataclass(frozen=True)
 class Workers:
-    """Where tasks run: `workers` local processes (1: this process), or Ray at `ray`."""
+    """Where tasks run: `workers` local processes (1: this process), or Ray at `ray`; None: every
+    core here, or every CPU of the Ray cluster."""
 
-    workers: int = 1
+    workers: int | None = 1
     ray: str | None = None
 
 
@@ -79,22 +80,25 @@ def default_workers() -> int:
 def run_ordered(
     fn: Callable[[T], R],
     items: Iterable[T],
-    workers: int = 1,
+    workers: int | None = 1,
     ray: str | None = None,
     stop: Callable[[R], bool] | None = None,
     deadline: float | None = None,
     group: Callable[[T], Hashable] | None = None,
     on_result: Callable[[R], None] | None = None,
 ) -> tuple[list[R], Stats]:
-    """The results of `fn` on a prefix of `items`, in their order (see the module docstring)."""
-    if workers < 1:
+    """The results of `fn` on a prefix of `items`, in their order (see the module docstring).
+    `workers`: processes, or Ray tasks running at once; None: every core here, or every CPU of the
+    Ray cluster."""
+    if workers is not None and workers < 1:
         raise ValueError("workers must be at least 1")
+    backend: _Backend
     if ray is not None:
-        backend: _Backend = _Ray(ray, workers)
-    elif workers == 1:
-        backend = _InProcess()
+        ray_backend = _Ray(ray)
+        backend, workers = ray_backend, workers or ray_backend.cpus()
     else:
-        backend = _Local(workers)
+        workers = workers or default_workers()
+        backend = _InProcess() if workers == 1 else _Local(workers)
     stats = Stats(backend.name, workers)
     source = iter(items)
     pending: dict[Any, tuple[int, T]] = {}
@@ -255,9 +259,13 @@ def _call(blob: bytes) -> Any:
 class _Ray(_Backend):
     name = "ray"
 
-    def __init__(self, address: str, workers: int) -> None:
+    def __init__(self, address: str) -> None:
         self.ray = connect(address)  # Ray's cloudpickle sends a variant's rules by value too
         self.remote: dict[Callable[..., Any], Any] = {}
+
+    def cpus(self) -> int:
+        """The CPUs of the cluster (at least 1)."""
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
 
     def submit(self, fn, item):
         task = self.remote.get(fn)
