@@ -111,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [found[prop] for prop in wanted]
     for outcome in outcomes:
         if outcome.trace is not None:
-            outcome.trace.extra["hypothesis_seed"] = args.seed if args.seed is not None else "derandomized"
+            # the search again: its seed and run count (run_seed records the run itself)
+            outcome.trace.extra["search_seed"] = report.seed
+            outcome.trace.extra["search_runs_per_pass"] = report.runs_per_pass
             outcome.trace.extra["profile"] = profile
             try:
                 out_dir.mkdir(parents=True, exist_ok=True)

@@ -169,7 +169,10 @@ def search_report(
         Shrink(prop, passes[f.pass_index], f.run_seed, f.violation, shrink_work)
         for prop, (f, _at, _nth) in merged.failures.items()
     ]
-    shrunk = dict(zip([t.prop for t in tasks], run_ordered(shrink, tasks, workers, ray)[0], strict=True))
+    done = (
+        run_ordered(shrink, tasks, min(workers, len(tasks)) if workers else workers, ray)[0] if tasks else []
+    )
+    shrunk = dict(zip([t.prop for t in tasks], done, strict=True))
     outcomes: dict[str, PropertyResult] = {}
     for prop in props:
         common = dict(
@@ -190,8 +193,7 @@ def search_report(
             "search_examples": merged.runs,
             "run_index": failure.run_index,
         }
-        if seed_value is not None:
-            trace.seed = seed_value
+        trace.seed = seed  # the search's seed (0 under ci: as before)
         outcomes[prop] = PropertyResult(
             prop, False, seconds=elapsed, violation=violation, trace=trace, extra=extra, **common
         )
