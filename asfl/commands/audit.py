@@ -13,7 +13,7 @@ from ..errors import UsageError
 from ..limits import MAX_EXAMPLES, bounded, finite
 from ..safe_io import output_dir, safe_name
 from ..sandbox import Channel, run_isolated, spec_failure
-from .common import add_config_options, params_from, print_json, write_atomic
+from .common import add_config_options, balance_judged, params_from, print_json, write_atomic
 from .scale import add_scale_options, scale_from
 
 #: seconds a variant may spend importing, and in one call of one of its rules (audit/variant_guard.py)
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.variant) == bool(args.mutants):
         raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
     params = params_from(args, symbolic=True)
+    balance_judged(params, ["P6"], args.allow_unsafe)  # the audit judges every property
     scale = scale_from(args)
     args.on = Workers(scale.workers, scale.ray)
     if args.out:
