@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -136,6 +137,9 @@ def run_ordered(
                 backend.cancel(list(pending))
                 pending.clear()
                 break
+    except BaseException:  # an interruption, or a task's error: the work in flight is dropped
+        backend.abort()
+        raise
     finally:
         backend.close()
     return out, stats
@@ -176,6 +180,9 @@ class _Backend:
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        """Stop the tasks still running (an interruption: nothing of theirs is wanted)."""
+
 
 class _InProcess(_Backend):
     name = "in process"
@@ -204,7 +211,15 @@ class _Local(_Backend):
         # fork: a worker starts with what the driver loaded (a variant's rules, the spec), in
         # milliseconds; the forkserver would have to import and pickle both again
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
+        # each worker in a session of its own, as Ray's are: the kernel's autogroup scheduling gives
+        # one CPU share to a whole session, so N workers forked in the user's session got no more
+        # CPU than one process whenever another session was busy (docs/check.md, "Figures")
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, fn, item):
         try:
@@ -248,6 +263,25 @@ class _Local(_Backend):
 
     def close(self):
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self):
+        # the workers are in sessions of their own: a Ctrl-C in the terminal does not reach them
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            process.terminate()
+
+
+def _start_worker(driver: int) -> None:
+    """A local worker's start: a session of its own (above), and, on Linux, killed with its driver
+    (PR_SET_PDEATHSIG): a driver killed with SIGKILL leaves no idle worker behind."""
+    if hasattr(os, "setsid"):
+        os.setsid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != driver:  # the driver died before the line above
+            os._exit(1)
 
 
 def _call(blob: bytes) -> Any:
