@@ -1,8 +1,8 @@
 """Benchmark of the search on several workers (issue #14; never run by the test command).
 
-1. Runs per second of one search on the default configuration (every property, `--max-examples`
-   runs per pass) with 1 and 2 local worker processes, and with `--ray local` (Ray's start-up is
-   timed apart); the load average is printed before and after each measure, since the machine is
+1. Runs per second of one search on the default configuration of `asfl check` (every property,
+   `--max-examples` runs per pass) with 1 and 2 local worker processes, and with `--ray local`
+   (Ray's start-up is timed apart); the load average is printed before and after each measure, since the machine is
    shared. The search phase only (the minimisation of a counterexample is timed apart).
 2. The cost of a probe (coverage) per run: the same runs played with and without it.
 3. A model of the merge's cost against N: per work unit, the seconds of its runs, the bytes and
@@ -29,7 +29,7 @@ from asfl.properties.search.runner import search_passes, search_report
 from asfl.properties.search.runs import SearchSetup, run_with_seed
 from asfl.spec import Params
 
-DEFAULT = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
+DEFAULT = Params(n_c=12, t_c=1, n_a=4, t_a=1, R=4)  # asfl check's default configuration
 
 
 def load() -> str:
