@@ -2,8 +2,8 @@
 
 1. Runs per second of one search on the default configuration of `asfl check` (every property,
    `--max-examples` runs per pass) with 1 and 2 local worker processes, and with `--ray local`
-   (Ray's start-up is timed apart); the load average is printed before and after each measure, since the machine is
-   shared. The search phase only (the minimisation of a counterexample is timed apart).
+   (Ray's start-up is timed apart); the load average is printed before and after each measure,
+   since the machine is shared. The search phase only (the minimisation is timed apart).
 2. The cost of a probe (coverage) per run: the same runs played with and without it.
 3. A model of the merge's cost against N: per work unit, the seconds of its runs, the bytes and
    seconds of shipping it and its result (cloudpickle there, pickle back, as the local backend
