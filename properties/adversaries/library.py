@@ -36,6 +36,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from asfl.properties.adversaries.memo import IdentityMemo
+from asfl.properties.adversaries.offers import Offer, Payload, coalition_in_flight, in_flight, offers
 from asfl.properties.domains.symbolic import Form
 from asfl.spec.aggregator import recompute_agg
 from asfl.spec.messages import (
@@ -85,7 +86,7 @@ class InboxView:
     def __init__(self, world: World) -> None:
         self.ctx = world.ctx
         self.size = 0
-        self.last: object = None
+        self.inbox: tuple = ()  # the inbox read
         self.held: dict[int, dict[int, dict[int, Contrib]]] = {b: {} for b in world.byzantine}
         self.sums: dict[tuple, dict[int, ShareSum]] = {}
         self.sigs: dict[tuple, dict[int, Sig]] = {}
@@ -93,11 +94,11 @@ class InboxView:
         self._endorsed: dict[int, dict[tuple, UnmaskReq]] = {b: {} for b in world.byzantine}
 
     def follows(self, world: World) -> bool:
+        """Whether `world`'s inbox begins with the one read: along a run it only grows, but the
+        explorer's states branch, and two branches may hold the same envelopes in another order."""
         inbox = world.coalition_inbox
-        return (
-            world.ctx is self.ctx
-            and len(inbox) >= self.size
-            and (self.size == 0 or inbox[self.size - 1] is self.last)
+        return world.ctx is self.ctx and (
+            inbox is self.inbox or (len(inbox) >= self.size and inbox[: self.size] == self.inbox)
         )
 
     def catch_up(self, world: World) -> None:
@@ -105,7 +106,7 @@ class InboxView:
         for env in inbox[self.size :]:
             self._read(world, env)
         self.size = len(inbox)
-        self.last = inbox[-1] if inbox else None
+        self.inbox = inbox
 
     def _read(self, world: World, env) -> None:
         msg, dst = env.msg, env.dst
@@ -128,17 +129,35 @@ class InboxView:
         out, endorsed = self.answers[b], self._endorsed[b]
         if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
             endorsed[(msg.r, msg.i, msg.members)] = msg
-            sig = Sig(b, intent_payload(msg.r, msg.i, msg.members))
-            _candidate(b, [aggregator(msg.i)], Endorsement(msg.r, msg.i, msg.members, b, sig), out)
+            out += offers(b, [aggregator(msg.i)], _head(Endorsement, msg), lambda: _endorsement(b, msg))
             if world.rules.reveal_quorum(world.params) == 0:
-                share_sum = own_share_sum(world, b, msg.r, msg.i, msg.contribs)
-                _candidate(b, [aggregator(msg.i)], share_sum, out)
+                out += _share_sum_offers(world, b, msg)
         elif isinstance(msg, Reveal) and (msg.r, msg.i, msg.members) in endorsed:
-            req = endorsed[(msg.r, msg.i, msg.members)]
-            _candidate(b, [aggregator(msg.i)], own_share_sum(world, b, msg.r, msg.i, req.contribs), out)
-        elif isinstance(msg, Cluster) and _agg_of(world, msg) is not None:
+            out += _share_sum_offers(world, b, endorsed[(msg.r, msg.i, msg.members)])
+        elif isinstance(msg, Cluster) and _well_formed(msg):
             correct = [aggregator(j) for j in correct_aggregators(world)]
-            _candidate(b, correct + _clients_of(world, msg.r, msg.i), _certify(world, b, msg), out)
+            dsts = correct + _clients_of(world, msg.r, msg.i)
+            out += offers(b, dsts, _head(Certify, msg), lambda: _certify(world, b, msg))
+
+
+def _head(kind: type, msg: UnmaskReq | Reveal | Cluster) -> tuple:
+    """The head (offers.head) of a message of `kind` about the (round, cluster, set) of `msg`."""
+    return (kind, msg.r, msg.i, msg.members)
+
+
+def _endorsement(b: int, req: UnmaskReq) -> Endorsement:
+    """Byzantine aggregator b's ENDORSE of a correct coordinator's UNMASK_REQ."""
+    return Endorsement(req.r, req.i, req.members, b, Sig(b, intent_payload(req.r, req.i, req.members)))
+
+
+def _share_sum_offers(world: World, b: int, req: UnmaskReq) -> list[Offer]:
+    """Byzantine aggregator b's share-sum over the contributions of `req`, to its coordinator."""
+    return offers(
+        b,
+        [aggregator(req.i)],
+        _head(ShareSum, req),
+        lambda: own_share_sum(world, b, req.r, req.i, req.contribs),
+    )
 
 
 _VIEWS: list[InboxView] = []
@@ -198,25 +217,22 @@ def correct_aggregators(world: World) -> list[int]:
     return [j for j in range(world.params.n_a) if j not in world.byzantine]
 
 
-def _in_flight(world: World, dst: Party, msg: Message) -> bool:
-    """Whether the coalition's `msg` to `dst` is still in flight (nothing is offered twice)."""
-    sent = _MEMO.get(("in-flight", world.in_flight), lambda: _coalition_in_flight(world)).get(dst, ())
-    return any(m is msg or m == msg for m in sent)
-
-
-def _coalition_in_flight(world: World) -> dict[Party, list[Message]]:
-    """Destination -> the messages Byzantine aggregators sent it that are still in flight."""
-    out: dict[Party, list[Message]] = {}
-    for e in world.in_flight:
-        if e.src.role == "a" and e.src.index in world.byzantine:
-            out.setdefault(e.dst, []).append(e.msg)
-    return out
+def _in_flight(world: World, event: Inject) -> bool:
+    """Whether the coalition's `event` is still in flight (nothing is offered twice); an offer's
+    payload is built only if a message of its head is on its way to its destination."""
+    return in_flight(_MEMO.get(("in-flight", world.in_flight), lambda: coalition_in_flight(world)), event)
 
 
 def _offer(world: World, b: int, dsts: Iterable[Party], msg: Message, out: list[Inject]) -> None:
     for dst in dsts:
-        if not _in_flight(world, dst, msg):
-            out.append(Inject(b, dst, msg))
+        event = Inject(b, dst, msg)
+        if not _in_flight(world, event):
+            out.append(event)
+
+
+def _offer_all(world: World, candidates: Iterable[Inject], out: list[Inject]) -> None:
+    """The `candidates` (offers of one message) not already in flight."""
+    out.extend(o for o in candidates if not _in_flight(world, o))
 
 
 def _candidate(b: int, dsts: Iterable[Party], msg: Message, out: list[Inject]) -> None:
@@ -242,7 +258,7 @@ def _coordinate(
             yield from _lead(world, view, b, sets)
             yield from view.answers[b]
 
-    fresh = (o for o in candidates() if not _in_flight(world, o.dst, o.msg))
+    fresh = (o for o in candidates() if not _in_flight(world, o))
     return list(itertools.islice(fresh, MAX_OFFERS))
 
 
@@ -262,22 +278,81 @@ def _lead(
         for members in sorted(set(sets(world, held)) | endorsed_before, key=sorted):
             contribs = tuple(held[c] for c in sorted(members))
             _candidate(b, correct, UnmaskReq(r, b, members, contribs), out)
-            sigs = dict(view.sigs.get((b, r, members), {}))
-            sigs[b] = Sig(b, intent_payload(r, b, members))
-            if len(sigs) >= params.T:
-                _candidate(b, correct, Reveal(r, b, members, tuple(sigs[k] for k in sorted(sigs))), out)
-            sums = dict(view.sums.get((b, r, members), {}))
-            sums.update(coalition_share_sums(world, r, b, contribs))
-            if len(sums) >= params.T:
-                chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
-                # the same CLUSTER object while its parts are the same, so its CERTIFY is memoised
-                own = _MEMO.get(
-                    ("own-cluster", world.ctx, r, b, members, *contribs, *chosen),
-                    lambda: Cluster(r, b, members, contribs, chosen),  # noqa: B023 (used at once)
+            slot = (r, b, members)
+            sigs = view.sigs.get((b, r, members), {})  # the view's tables are keyed (b, r, S)
+            if len(sigs.keys() | {b}) >= params.T:
+                out += offers(b, correct, (Reveal, *slot), _reveal_of(dict(sigs), b, slot))
+            sums = view.sums.get((b, r, members), {})
+            if len(sums.keys() | world.byzantine) >= params.T:
+                own = Payload(_own_cluster(world, dict(sums), b, slot, contribs))
+                out += offers(b, correct, (Cluster, *slot), own)
+                out += offers(
+                    b, correct + _clients_of(world, r, b), (Certify, *slot), _certify_of(world, b, own)
                 )
-                _candidate(b, correct, own, out)
-                _candidate(b, correct + _clients_of(world, r, b), _certify(world, b, own), out)
     return out
+
+
+def _reveal_of(sigs: dict[int, Sig], b: int, slot: tuple[int, int, frozenset[int]]) -> Callable[[], Reveal]:
+    """Coordinator b's REVEAL of `slot` = (r, b, S): the ENDORSEs it received (`sigs`, by sender,
+    its own) and its own."""
+
+    def build() -> Reveal:
+        r, _, members = slot
+        sigs[b] = Sig(b, intent_payload(r, b, members))
+        return reveal(r, b, members, sigs)
+
+    return build
+
+
+def _own_cluster(
+    world: World,
+    sums: dict[int, ShareSum],
+    b: int,
+    slot: tuple[int, int, frozenset[int]],
+    contribs: tuple[Contrib, ...],
+) -> Callable[[], Cluster]:
+    """Coordinator b's CLUSTER of `slot` = (r, b, S), built when drawn (`own_cluster`) from the
+    share-sums it received (`sums`, its own copy)."""
+    return lambda: own_cluster(world, b, slot[0], slot[2], contribs, sums)
+
+
+def own_cluster(
+    world: World,
+    b: int,
+    r: int,
+    members: frozenset[int],
+    contribs: tuple[Contrib, ...],
+    received: dict[int, ShareSum],
+) -> Cluster:
+    """Byzantine coordinator b's CLUSTER of (r, b, S = `members`) over `contribs`: the first T
+    share-sums, by sender, of those it `received` and the coalition's own (`coalition_share_sums`);
+    `received` is updated with the coalition's."""
+    received.update(coalition_share_sums(world, r, b, contribs))
+    chosen = tuple(received[k] for k in sorted(received)[: world.params.T])
+    # the same CLUSTER object while its parts are the same, so its CERTIFY is memoised
+    return _MEMO.get(
+        ("own-cluster", world.ctx, r, b, members, *contribs, *chosen),
+        lambda: Cluster(r, b, members, contribs, chosen),
+    )
+
+
+def coalition_endorsements(world: World, b: int, r: int, members: frozenset[int]) -> dict[int, Sig]:
+    """Signer -> signature of the ENDORSEs of (r, b, S) the coalition holds: those Byzantine
+    coordinator b received and every Byzantine aggregator's own."""
+    sigs = received_endorsements(world, b, r, members)
+    for x in sorted(world.byzantine):
+        sigs[x] = Sig(x, intent_payload(r, b, members))
+    return sigs
+
+
+def reveal(r: int, i: int, members: frozenset[int], sigs: dict[int, Sig]) -> Reveal:
+    """REVEAL of (r, i, S) with the endorsement signatures `sigs` (by signer), in signer order."""
+    return Reveal(r, i, members, tuple(sigs[k] for k in sorted(sigs)))
+
+
+def _certify_of(world: World, b: int, cluster: Callable[[], Cluster]) -> Callable[[], Certify]:
+    """Byzantine aggregator b's CERTIFY of the CLUSTER `cluster` builds."""
+    return lambda: _certify(world, b, cluster())
 
 
 def _clients_of(world: World, r: int, i: int) -> list[Party]:
@@ -397,16 +472,8 @@ def wrong_sums(world: World) -> list[Inject]:
     for b in sorted(world.byzantine):
         for msg in inbox(world):
             if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
-                honest = own_share_sum(world, b, msg.r, msg.i, msg.contribs)
-                bad = ShareSum(
-                    honest.r,
-                    honest.i,
-                    honest.members,
-                    b,
-                    world.domain.add(honest.total, bump),
-                    honest.endorsement,
-                )
-                _offer(world, b, [aggregator(msg.i)], bad, out)
+                bad = offers(b, [aggregator(msg.i)], _head(ShareSum, msg), _bumped(world, b, msg, bump))
+                _offer_all(world, bad, out)
         for r, held in held_contribs(world, b).items():
             if len(held) >= world.params.m:
                 contribs = tuple(held[c] for c in sorted(held))
@@ -422,11 +489,26 @@ def wrong_sums(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+def _well_formed(msg: Cluster) -> bool:
+    """Whether a CLUSTER has its agg (section 6): its share-sums are of distinct senders (the
+    coalition's own arbitrary sends may repeat one)."""
+    return len({s.sender for s in msg.sums}) == len(msg.sums)
+
+
+def _bumped(world: World, b: int, req: UnmaskReq, bump: Form) -> Callable[[], ShareSum]:
+    """Byzantine b's share-sum over the contributions of `req`, plus `bump`, under its own signature."""
+
+    def build() -> ShareSum:
+        honest = own_share_sum(world, b, req.r, req.i, req.contribs)
+        total = world.domain.add(honest.total, bump)
+        return ShareSum(honest.r, honest.i, honest.members, b, total, honest.endorsement)
+
+    return build
+
+
 def _agg_of(world: World, msg: Cluster):
     """agg of a CLUSTER the coalition received, or None for a malformed one (its own arbitrary sends)."""
-    if len({s.sender for s in msg.sums}) != len(msg.sums):
-        return None
-    return _recompute(world, msg)
+    return _recompute(world, msg) if _well_formed(msg) else None
 
 
 def _recompute(world: World, msg: Cluster):
@@ -608,9 +690,7 @@ def _get_revealed(
     r, i = slot
     correct = correct_aggregators(world)
     req = UnmaskReq(r, i, members, contribs)
-    sigs = received_endorsements(world, b, r, members)
-    for x in world.byzantine:
-        sigs[x] = Sig(x, intent_payload(r, i, members))
+    sigs = coalition_endorsements(world, b, r, members)  # i is b: the coordinator's own cluster
     asked = set(sigs) | _endorsers_of(world, b, r, members)  # slot i is b: its own cluster's index
     if target not in sigs:
         if target not in asked:
@@ -622,14 +702,14 @@ def _get_revealed(
         wanted = helpers[: world.params.T - len(sigs)]
         _offer(world, b, [aggregator(j) for j in wanted if j not in asked], req, out)
         return
-    reveal = Reveal(r, i, members, tuple(sigs[k] for k in sorted(sigs)))
+    revealing = reveal(r, i, members, sigs)
     endorsers = sorted(k for k in sigs if k not in world.byzantine) if reveal_to_all else [target]
     answered = {
         e.msg.sender
         for e in world.in_flight
         if isinstance(e.msg, ShareSum) and e.dst == aggregator(b) and (e.msg.r, e.msg.i) == slot
     } | {s.sender for s in received_sums(world, b, r, members).values()}
-    _offer(world, b, [aggregator(k) for k in endorsers if k not in answered], reveal, out)
+    _offer(world, b, [aggregator(k) for k in endorsers if k not in answered], revealing, out)
 
 
 def _publish_unmaskable(world: World, b: int, r: int, held: dict[int, Contrib], out: list[Inject]) -> None:
@@ -638,11 +718,12 @@ def _publish_unmaskable(world: World, b: int, r: int, held: dict[int, Contrib], 
     for members in _candidate_sets(world, held):
         contribs = tuple(held[c] for c in sorted(members))
         sums = received_sums(world, b, r, members)
-        sums.update(coalition_share_sums(world, r, b, contribs))
-        if len(sums) >= world.params.T:
-            own = Cluster(r, b, members, contribs, tuple(sums[k] for k in sorted(sums)[: world.params.T]))
-            _offer(world, b, correct, own, out)
-            _offer(world, b, correct + _clients_of(world, r, b), _certify(world, b, own), out)
+        if len(sums.keys() | world.byzantine) >= world.params.T:
+            slot = (r, b, members)
+            own = Payload(_own_cluster(world, sums, b, slot, contribs))
+            _offer_all(world, offers(b, correct, (Cluster, *slot), own), out)
+            dsts = correct + _clients_of(world, r, b)
+            _offer_all(world, offers(b, dsts, (Certify, *slot), _certify_of(world, b, own)), out)
 
 
 def _endorsers_of(world: World, b: int, r: int, members: frozenset[int]) -> set[int]:
@@ -717,12 +798,9 @@ def serial_equivocation(world: World) -> list[Inject]:
                         _offer(world, b, [aggregator(j)], UnmaskReq(r, b, members, contribs), out)
                         break
                     if what == "reveal" and j not in revealed:
-                        sigs = received_endorsements(world, b, r, members)
-                        for x in world.byzantine:
-                            sigs[x] = Sig(x, intent_payload(r, b, members))
+                        sigs = coalition_endorsements(world, b, r, members)
                         if len(sigs) >= T:
-                            reveal = Reveal(r, b, members, tuple(sigs[x] for x in sorted(sigs)))
-                            _offer(world, b, [aggregator(j)], reveal, out)
+                            _offer(world, b, [aggregator(j)], reveal(r, b, members, sigs), out)
                         break
             _publish_unmaskable(world, b, r, held, out)
     return _bounded(out)

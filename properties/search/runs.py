@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from asfl.properties.adversaries.library import ADVERSARIES, COORDINATOR_STRATEGIES, OPT_IN, mixed
+from asfl.properties.adversaries.offers import built
 from asfl.properties.adversaries.persistent import Censor, persistent_offers, targets
 from asfl.properties.domains.symbolic import SymbolicDomain
 from asfl.properties.judge.coverage import Probe
@@ -273,6 +274,7 @@ def execute(
 
     def apply(event: Event) -> None:
         nonlocal world
+        event = built(event)  # a lazy offer as the Inject it stands for (adversaries/offers.py)
         after = step(world, event)
         mon.observe(world, after)
         if probe is not None:

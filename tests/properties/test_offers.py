@@ -1,0 +1,76 @@
+"""Lazy offers (issue 12): an offer's payload is built only when it is drawn or compared.
+
+The search's draws stay those of eager offers: an offer equals the `Inject` of its built message,
+and the in-flight test builds a payload only when a message of its head is on its way.
+"""
+
+from __future__ import annotations
+
+import pytest
+from asfl.properties.adversaries import library
+from asfl.properties.adversaries.offers import Offer, Payload, built, coalition_in_flight, head, offers
+from asfl.properties.search.runs import SearchSetup, run_with_seed
+from asfl.spec import Params
+from asfl.spec.aggregator import recompute_agg
+from asfl.spec.messages import Certify, Cluster, Sig, UnmaskReq, aggregator, certify_payload
+from asfl.spec.world import Inject
+
+PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
+
+
+def _never_built() -> UnmaskReq:
+    raise AssertionError("the payload was built")
+
+
+def _world_with_a_cluster():
+    """The final world of the first coordinator run whose coalition received a CLUSTER."""
+    setup = SearchSetup(PARAMS, adversaries=("coordinator",), swarm=False, max_chaos=150)
+    for seed in range(40):
+        world = run_with_seed(setup, seed).run.world
+        if any(isinstance(env.msg, Cluster) for env in world.coalition_inbox):
+            return world
+    pytest.fail("no coordinator run in 40 seeds let the coalition receive a CLUSTER")
+
+
+def test_offers_of_unequal_heads_differ_without_a_build() -> None:
+    req = UnmaskReq(0, 1, frozenset({2, 3}), ())
+    lazy = Offer(0, aggregator(1), (Certify, 0, 1, frozenset({2, 3})), Payload(_never_built))
+    assert lazy != Inject(0, aggregator(1), req)  # the heads differ: Certify vs UnmaskReq
+    assert Inject(0, aggregator(1), req) != lazy
+    assert lazy != Offer(0, aggregator(2), lazy.head, lazy.payload)  # another destination
+
+
+def test_an_offer_is_the_inject_of_its_message_built_once_for_all_destinations() -> None:
+    req = UnmaskReq(0, 1, frozenset({2, 3}), ())
+    calls: list[int] = []
+
+    def build() -> UnmaskReq:
+        calls.append(1)
+        return req
+
+    both = offers(0, [aggregator(1), aggregator(2)], head(req), build)
+    assert calls == []
+    assert both[0] == Inject(0, aggregator(1), req) and both[0] != Inject(0, aggregator(2), req)
+    assert type(built(both[1])) is Inject and built(both[1]) == Inject(0, aggregator(2), req)
+    assert calls == [1]
+
+
+def test_certify_offers_are_built_only_when_compared_and_then_match_the_protocol() -> None:
+    world = _world_with_a_cluster()
+    library._VIEWS.clear()  # a fresh view: none of its answers drawn yet
+    sent = coalition_in_flight(world)
+    certifies = [o for o in library.coordinator(world) if isinstance(o, Offer) and o.head[0] is Certify]
+    assert certifies, "the coordinator offered no CERTIFY of the CLUSTER its coalition received"
+    for o in certifies:
+        assert o.payload.built == ((o.dst, o.head) in sent)  # built only to compare with one in flight
+    for o in certifies:
+        msg = o.msg
+        assert head(msg) == o.head
+        cluster = next(
+            env.msg
+            for env in world.coalition_inbox
+            if isinstance(env.msg, Cluster) and head(env.msg)[1:] == o.head[1:]
+        )
+        digest = world.domain.digest(recompute_agg(world.ctx, cluster))
+        payload = certify_payload(cluster.r, cluster.i, cluster.members, digest)
+        assert msg == Certify(cluster.r, cluster.i, cluster.members, digest, Sig(o.sender, payload))
