@@ -1,6 +1,7 @@
 """Tiny, fixed Byzantine menus for the exhaustive explorer (section 1: Byzantine aggregators): a
-selection over the adversary library (adversaries/library.py), whose coalition builds the payloads
-(its own share-sums, `library.own_share_sum`); a menu only chooses which moves BFS explores.
+view of the adversary library (adversaries/library.py): what the coalition holds (its inbox, read
+by the library's `InboxView`) and every payload it sends (share-sums, REVEAL, CLUSTER) are the
+library's; a menu only chooses which moves BFS explores.
 
 A menu offers moves in a state; a move is a tuple of injections made together (the network still
 delivers them in any order). The explorer lets each injection happen at most once (it remembers
@@ -25,18 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import combinations
 
-from asfl.properties.adversaries.library import correct_aggregators, own_share_sum
-from asfl.spec.messages import (
-    Cluster,
-    Contrib,
-    Endorsement,
-    Reveal,
-    ShareSum,
-    Sig,
-    UnmaskReq,
-    aggregator,
-    intent_payload,
+from asfl.properties.adversaries.library import (
+    coalition_endorsements,
+    correct_aggregators,
+    held_contribs,
+    own_cluster,
+    received_endorsements,
+    received_sums,
+    reveal,
 )
+from asfl.spec.messages import Contrib, UnmaskReq, aggregator
 from asfl.spec.world import Inject, World
 
 Move = tuple[Inject, ...]
@@ -47,15 +46,6 @@ def silent(world: World) -> list[Move]:
     return []
 
 
-def _received_contribs(world: World, b: int) -> dict[int, dict[int, Contrib]]:
-    """round -> client -> CONTRIB that reached Byzantine coordinator b."""
-    out: dict[int, dict[int, Contrib]] = {}
-    for env in world.coalition_inbox:
-        if env.dst == aggregator(b) and isinstance(env.msg, Contrib):
-            out.setdefault(env.msg.r, {})[env.msg.c] = env.msg
-    return out
-
-
 def _valid_sets(held: dict[int, Contrib], m: int) -> list[frozenset[int]]:
     members = sorted(held)
     return [
@@ -64,22 +54,16 @@ def _valid_sets(held: dict[int, Contrib], m: int) -> list[frozenset[int]]:
 
 
 def equivocate(world: World) -> list[Move]:
+    """The equivocating coordinator's moves (module docstring): which sets, and to whom, is the
+    menu's choice; what the coalition holds and sends is the library's (`held_contribs`,
+    `received_endorsements`, `coalition_endorsements`, `reveal`, `own_cluster`)."""
     params = world.params
     assert params.m is not None and params.T is not None
     correct = correct_aggregators(world)
     half = (len(correct) + 1) // 2
-    received_sums: dict[tuple[int, int, frozenset[int]], dict[int, ShareSum]] = {}
-    received_endorsements: dict[tuple[int, int, frozenset[int]], dict[int, Sig]] = {}
-    for env in world.coalition_inbox:
-        if isinstance(env.msg, ShareSum):
-            s = env.msg
-            received_sums.setdefault((s.r, s.i, s.members), {})[s.sender] = s
-        elif isinstance(env.msg, Endorsement):
-            e = env.msg
-            received_endorsements.setdefault((e.r, e.i, e.members), {})[e.sender] = e.sig
     moves: list[Move] = []
     for b in sorted(world.byzantine):
-        for r, held in sorted(_received_contribs(world, b).items()):
+        for r, held in sorted(held_contribs(world, b).items()):
             sets = _valid_sets(held, params.m)[:2]
             reqs = [UnmaskReq(r, b, S, tuple(held[c] for c in sorted(S))) for S in sets]
             if len(reqs) == 1:
@@ -89,20 +73,15 @@ def equivocate(world: World) -> list[Move]:
                     tuple(Inject(b, aggregator(j), reqs[0 if k < half else 1]) for k, j in enumerate(correct))
                 )
             for req in reqs:
-                endorsers = dict(received_endorsements.get((r, b, req.members), {}))
+                endorsers = received_endorsements(world, b, r, req.members)
                 if endorsers:
-                    sigs = dict(endorsers)
-                    for own in sorted(world.byzantine):
-                        sigs[own] = Sig(own, intent_payload(r, b, req.members))
+                    sigs = coalition_endorsements(world, b, r, req.members)
                     if len(sigs) >= world.rules.reveal_quorum(params):
-                        reveal = Reveal(r, b, req.members, tuple(sigs[k] for k in sorted(sigs)))
-                        moves.append(tuple(Inject(b, aggregator(j), reveal) for j in sorted(endorsers)))
-                sums = dict(received_sums.get((r, b, req.members), {}))
-                for own in sorted(world.byzantine):
-                    sums[own] = own_share_sum(world, own, r, b, req.contribs)
-                if len(sums) >= params.T:
-                    chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
-                    cluster = Cluster(r, b, req.members, req.contribs, chosen)
+                        revealing = reveal(r, b, req.members, sigs)
+                        moves.append(tuple(Inject(b, aggregator(j), revealing) for j in sorted(endorsers)))
+                sums = received_sums(world, b, r, req.members)
+                if len(sums.keys() | world.byzantine) >= params.T:
+                    cluster = own_cluster(world, b, r, req.members, req.contribs, sums)
                     moves.append(tuple(Inject(b, aggregator(j), cluster) for j in correct))
     return moves
 
