@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from asfl.spec.aggregator import recompute_agg
+from asfl.spec.aggregator import recompute_agg, share_sum_total
 from asfl.spec.certificates import replay_model
 from asfl.spec.messages import (
     CertifiedResult,
@@ -54,9 +54,7 @@ class WrongShareSums(Strategy):
         if not isinstance(msg, UnmaskReq):
             return []
         j, domain = env.dst.index, world.domain
-        total = domain.zero()
-        for c in msg.contribs:
-            total = domain.add(total, c.sealed[j].share)
+        total = share_sum_total(world.ctx, j, msg.contribs)  # the honest share-sum (spec), then altered
         bad = np.array(total.a)
         bad[0] = (bad[0] + 1) % domain.q
         # keep the honest tag-sums when shares carry MAC tags (mac_rules.py): the best it can do

@@ -18,7 +18,7 @@ Correct aggregators never agree on anything: each averages the clusters it saw f
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
 from .checks import contribs_problem, members_problem
@@ -176,6 +176,15 @@ def on_endorsement(
 
 
 # -- endorser ----------------------------------------------------------------------------------
+def share_sum_total(ctx: Context, j: int, contribs: Sequence[Contrib]) -> Value:
+    """The sum of the shares sealed to aggregator j in `contribs`: what j releases for their set
+    (section 5). A Byzantine aggregator computes it too, over what the coalition received."""
+    total = ctx.domain.zero()
+    for c in contribs:
+        total = ctx.domain.add(total, c.sealed[j].share)
+    return total
+
+
 def on_unmask_req(
     ctx: Context, st: AggregatorState, src: Party, msg: UnmaskReq
 ) -> tuple[AggregatorState, list[Send]]:
@@ -185,9 +194,7 @@ def on_unmask_req(
     problem = ctx.rules.endorse_problem(ctx, st.j, st.endorsed, src, msg)
     if problem:
         raise ProtocolError("Q2 write-once" if problem.startswith("Q2") else "endorse", problem)
-    total = ctx.domain.zero()
-    for c in msg.contribs:
-        total = ctx.domain.add(total, c.sealed[st.j].share)
+    total = share_sum_total(ctx, st.j, msg.contribs)
     sig = Sig(st.j, endorsement_payload(msg.r, msg.i, msg.members))
     key = (msg.r, msg.i)
     st = replace(st, endorsed=st.endorsed.set(key, msg.members))

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from asfl.properties.adversaries.memo import IdentityMemo
 from asfl.properties.adversaries.offers import Offer, Payload, coalition_in_flight, in_flight, offers
 from asfl.properties.domains.symbolic import Form
-from asfl.spec.aggregator import recompute_agg
+from asfl.spec.aggregator import recompute_agg, share_sum_total
 from asfl.spec.messages import (
     CertifiedResult,
     Certify,
@@ -195,10 +195,7 @@ def coalition_share_sums(world: World, r: int, i: int, contribs: Sequence[Contri
 
 
 def _own_share_sum(world: World, b: int, r: int, i: int, contribs: Sequence[Contrib]) -> ShareSum:
-    dom = world.domain
-    total = dom.zero()
-    for c in contribs:
-        total = dom.add(total, c.sealed[b].share)
+    total = share_sum_total(world.ctx, b, contribs)
     members = frozenset(c.c for c in contribs)
     return ShareSum(r, i, members, b, total, Sig(b, endorsement_payload(r, i, members)))
 
