@@ -12,7 +12,7 @@ from asfl.properties.adversaries.offers import Offer, Payload, built, coalition_
 from asfl.properties.search.runs import SearchSetup, run_with_seed
 from asfl.spec import Params
 from asfl.spec.aggregator import recompute_agg
-from asfl.spec.messages import Certify, Cluster, Sig, UnmaskReq, aggregator, certify_payload
+from asfl.spec.messages import Certify, Cluster, Contrib, Sig, UnmaskReq, aggregator, certify_payload
 from asfl.spec.world import Inject
 
 PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
@@ -74,3 +74,22 @@ def test_certify_offers_are_built_only_when_compared_and_then_match_the_protocol
         digest = world.domain.digest(recompute_agg(world.ctx, cluster))
         payload = certify_payload(cluster.r, cluster.i, cluster.members, digest)
         assert msg == Certify(cluster.r, cluster.i, cluster.members, digest, Sig(o.sender, payload))
+
+
+def test_the_inbox_view_of_one_branch_is_not_taken_for_another() -> None:
+    """The explorer's states branch: two states may hold the same envelopes in another order, so a
+    view follows a state only if the state's inbox begins with the very inbox it read."""
+    import dataclasses
+
+    world = _world_with_a_cluster()
+    contribs = [env for env in world.coalition_inbox if isinstance(env.msg, Contrib)]
+    assert len(contribs) >= 4, "the coalition received fewer than 4 CONTRIBs"
+    x0, x1, x2, x3 = contribs[:4]
+    a = dataclasses.replace(world, coalition_inbox=(x0, x1))
+    b = dataclasses.replace(world, coalition_inbox=(x2, x1, x3))  # x1 where a's last one was
+    library._VIEWS.clear()
+    library.inbox_view(a)
+    fresh = library.InboxView(b)
+    fresh.catch_up(b)
+    assert library.inbox_view(b).held == fresh.held
+    assert library.held_contribs(b, min(b.byzantine)) == fresh.held[min(b.byzantine)]
