@@ -14,7 +14,7 @@ differ are unequal without a build, and the payloads are compared only when the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from asfl.spec.messages import Message, Party
 from asfl.spec.world import Event, Inject, World
@@ -54,10 +54,7 @@ class Offer(Inject):
     message's head is `head` (so `head(offer.msg) == offer.head`). Reading `msg` builds it."""
 
     def __init__(self, sender: int, dst: Party, head: Head, payload: Payload) -> None:  # noqa: D107
-        object.__setattr__(self, "sender", sender)
-        object.__setattr__(self, "dst", dst)
-        object.__setattr__(self, "head", head)
-        object.__setattr__(self, "payload", payload)
+        self.__dict__.update(sender=sender, dst=dst, head=head, payload=payload)  # frozen: no setattr
 
     def __getattr__(self, name: str) -> object:
         if name != "msg":
@@ -95,19 +92,25 @@ def built(event: Event) -> Event:
     return Inject(event.sender, event.dst, event.msg) if isinstance(event, Offer) else event
 
 
-def coalition_in_flight(world: World) -> dict[tuple[Party, Head], list[Message]]:
-    """(destination, head) -> the messages Byzantine aggregators sent there that are still in flight."""
-    out: dict[tuple[Party, Head], list[Message]] = {}
+Sent = dict[Party, dict[Head, list[Message]]]
+
+
+def coalition_in_flight(world: World) -> Sent:
+    """Destination -> head -> the messages Byzantine aggregators sent there that are still in flight."""
+    out: Sent = {}
     for e in world.in_flight:
         if e.src.role == "a" and e.src.index in world.byzantine:
-            out.setdefault((e.dst, head(e.msg)), []).append(e.msg)
+            out.setdefault(e.dst, {}).setdefault(head(e.msg), []).append(e.msg)
     return out
 
 
-def in_flight(sent: dict[tuple[Party, Head], Sequence[Message]], event: Inject) -> bool:
+def in_flight(sent: Sent, event: Inject) -> bool:
     """Whether the coalition's `event` is still in flight (`sent`: `coalition_in_flight`): an offer
     is built only when a message of its head is on its way to its destination."""
-    same = sent.get((event.dst, head_of(event)), ())
+    to_dst = sent.get(event.dst)
+    if not to_dst:
+        return False
+    same = to_dst.get(head_of(event), ())
     if not same:
         return False
     msg = event.msg
