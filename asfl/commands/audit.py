@@ -22,7 +22,23 @@ MAX_TIMEOUT = 86_400.0
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="audit a variant of the protocol (or the mutant catalogue)")
-    p.add_argument("variant", nargs="?", help="a variant file (Python; see README)")
+    p.add_argument(
+        "variant",
+        nargs="?",
+        help="a variant file (Python; see README), or with --base a checkout or spec folder "
+        "(default: the working tree's spec/)",
+    )
+    p.add_argument(
+        "--base",
+        default=None,
+        metavar="REV",
+        help="audit a changed spec/ against spec/ at git revision REV (docs/check.md, 'Audit a spec diff')",
+    )
+    p.add_argument(
+        "--one-size",
+        action="store_true",
+        help="spec diff: audit at the configuration given only, not also at n_c=12, t_c=1, n_a=4 (m=2)",
+    )
     p.add_argument("--mutants", action="store_true", help="run the shipped mutant catalogue: the kill matrix")
     add_config_options(p)
     p.add_argument("--max-examples", type=int, default=20, help="examples per property (default 20)")
@@ -61,13 +77,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-examples must be at least 1")
     bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
     finite("--timeout", args.timeout, 0, MAX_TIMEOUT)
-    if bool(args.variant) == bool(args.mutants):
-        raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
+    spec_diff = args.base is not None or (args.variant is not None and Path(args.variant).is_dir())
+    if args.mutants and (args.variant or args.base):
+        raise UsageError("--mutants runs the catalogue: give no variant, folder or --base with it")
+    if not spec_diff and not args.variant and not args.mutants:
+        raise UsageError("give a variant file, a spec folder, --base REV, or --mutants for the catalogue")
     params = params_from(args, symbolic=True)
     if args.out:
         output_dir(args.out, "--out")
     if args.mutants:
         return _mutants(args, params, audit_mod)
+    if spec_diff:
+        from . import audit_spec
+
+        return audit_spec.run(args, params)
     try:  # refused here, before a child is started: not a file, not text, too large
         read_text_bounded(args.variant, MAX_VARIANT_BYTES, "variant file")
     except InputError as e:
