@@ -2,7 +2,7 @@
 
 python benchmarks/bench_audit.py [--max-examples N]
 
-(d) marks a kill only the directed search found (properties/focus.py).
+(d) marks a kill only the directed search found (properties/search/focus.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from asfl.properties.audit import catalogue, kill
+from asfl.properties.audit.compare import catalogue, kill
 from asfl.spec import Params
 
 

@@ -3,8 +3,8 @@
 1. Throughput on the default configuration (n_c=8, t_c=1, n_a=4, t_a=1, R=4): one search judging
    every property, the `ci` profile: runs per second and protocol steps per second, and the steps
    per second of the bare spec `step` (replaying the same runs, no adversary, no judgement).
-2. For each broken variant (`asfl.properties.variants`): time to the first counterexample, examples
-   needed, total time with shrinking, and the shrunk trace's length.
+2. For each broken variant (`asfl.properties.audit.broken_variants`): time to the first counterexample,
+   examples needed, total time with shrinking, and the shrunk trace's length.
 
     python benchmarks/bench_check.py [--examples N] [--json]
 """
@@ -15,10 +15,10 @@ import argparse
 import json
 import time
 
-from asfl.properties.checks import PROPERTIES
-from asfl.properties.explore import Setup
-from asfl.properties.runner import check_property, search
-from asfl.properties.variants import VARIANTS
+from asfl.properties.audit.broken_variants import VARIANTS
+from asfl.properties.judge.suite import PROPERTIES
+from asfl.properties.search.runner import check_property, search
+from asfl.properties.search.runs import SearchSetup
 from asfl.spec import Params
 
 DEFAULT = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
@@ -40,7 +40,7 @@ PLAN = {
 
 def throughput(examples: int) -> dict:
     start = time.perf_counter()
-    outcomes = search(Setup(DEFAULT), PROPERTIES, max_examples=examples)
+    outcomes = search(SearchSetup(DEFAULT), PROPERTIES, max_examples=examples)
     elapsed = time.perf_counter() - start
     first = next(iter(outcomes.values()))
     runs = max(o.examples for o in outcomes.values())  # P1-P8 are judged on every run of both passes
@@ -61,8 +61,8 @@ def throughput(examples: int) -> dict:
 
 def bare_step_rate(examples: int) -> float:
     """Steps per second of the spec alone: a FIFO run of the default configuration replayed."""
-    from asfl.properties.explore import replay_events
-    from asfl.properties.symbolic import SymbolicDomain
+    from asfl.properties.domains.symbolic import SymbolicDomain
+    from asfl.properties.search.runs import replay_events
     from asfl.spec.world import enabled, finished, initial_world, step
 
     world = initial_world(DEFAULT, SymbolicDomain(DEFAULT), (3,))
@@ -77,7 +77,7 @@ def bare_step_rate(examples: int) -> float:
     start = time.perf_counter()
     replays = max(1, examples // 4)
     for _ in range(replays):
-        replay_events(Setup(DEFAULT), (3,), events)
+        replay_events(SearchSetup(DEFAULT), (3,), events)
     return replays * len(events) / (time.perf_counter() - start)
 
 
@@ -85,7 +85,7 @@ def variants() -> list[dict]:
     rows = []
     for name, (params, chaos, examples) in PLAN.items():
         v = VARIANTS[name]
-        setup = Setup(params, v.rules, adversaries=v.adversaries, max_chaos=chaos, swarm=False)
+        setup = SearchSetup(params, v.rules, adversaries=v.adversaries, max_chaos=chaos, swarm=False)
         out = check_property(v.breaks, setup, max_examples=examples)
         rows.append(
             {

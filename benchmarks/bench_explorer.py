@@ -14,7 +14,7 @@ import argparse
 import json
 import time
 
-from asfl.properties.explorer import explore
+from asfl.properties.exhaustive.explorer import explore
 from asfl.spec import Params
 
 CONFIGS = [

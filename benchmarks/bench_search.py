@@ -23,8 +23,8 @@ import statistics
 import subprocess
 import time
 
-from asfl.properties.explore import Setup
-from asfl.properties.runner import search
+from asfl.properties.search.runner import search
+from asfl.properties.search.runs import SearchSetup
 from asfl.spec import Params
 
 SIZES = {
@@ -35,11 +35,11 @@ SIZES = {
 _OLD = """
 import json, sys, time
 from asfl.spec import Params
-from asfl.properties.explore import Setup
-from asfl.properties.runner import check_property
+from asfl.properties.search.runs import SearchSetup
+from asfl.properties.search.runner import check_property
 params = Params(**json.loads(sys.argv[1]), allow_unsafe=True)
 t = time.perf_counter()
-o = check_property("P2", Setup(params), max_examples=int(sys.argv[3]), seed_value=int(sys.argv[2]))
+o = check_property("P2", SearchSetup(params), max_examples=int(sys.argv[3]), seed_value=int(sys.argv[2]))
 print(json.dumps({"held": o.held, "first": o.extra.get("first_failure_seconds"),
                   "total": time.perf_counter() - t, "steps": len(o.trace.events) if o.trace else None}))
 """
@@ -48,7 +48,7 @@ print(json.dumps({"held": o.held, "first": o.extra.get("first_failure_seconds"),
 def new_engine(size: dict, seed: int, max_examples: int) -> dict:
     params = Params(**size, allow_unsafe=True)
     t = time.perf_counter()
-    o = search(Setup(params), ["P2"], max_examples=max_examples, seed_value=seed)["P2"]
+    o = search(SearchSetup(params), ["P2"], max_examples=max_examples, seed_value=seed)["P2"]
     return {
         "held": o.held,
         "first": o.extra.get("first_failure_seconds"),

@@ -53,7 +53,7 @@ def models(world: World) -> dict[str, list[Any]]:
     return out
 
 
-def fingerprint(world: World) -> str:
+def state_digest(world: World) -> str:
     """SHA-256 over the certified sets and the parties' models and release counts."""
     blob = json.dumps({"certified": certified_sets(world), "models": models(world)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -80,7 +80,7 @@ def record(cfg: TrainConfig, rules_name: str, strategy: str, res: DesResult) -> 
         "strategy": strategy,
         "byzantine": sorted(w.byzantine),
         "events": events,
-        "fingerprint": fingerprint(w),
+        "fingerprint": state_digest(w),
         "certified": certified_sets(w),
         "models": models(w),
     }
@@ -123,7 +123,7 @@ def check_replay(rec: dict[str, Any]) -> list[str]:
     """Replay and list every difference from the record (empty: the run replays)."""
     world = replay(rec)
     problems = []
-    if fingerprint(world) != rec["fingerprint"]:
+    if state_digest(world) != rec["fingerprint"]:
         problems.append("fingerprint differs")
     if certified_sets(world) != rec["certified"]:
         problems.append("certified sets differ")

@@ -15,7 +15,7 @@ from ..safe_io import output_dir, safe_name
 from ..sandbox import Channel, run_isolated, spec_failure
 from .common import add_config_options, params_from, print_json, write_atomic
 
-#: seconds a variant may spend importing, and in one call of one of its rules (variant_guard.py)
+#: seconds a variant may spend importing, and in one call of one of its rules (audit/variant_guard.py)
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 86_400.0
 
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _swimlane_text(trace) -> str:
     from rich.console import Console
 
-    from asfl.properties.swimlane import lanes, party_names, render_rich
+    from asfl.properties.traces.swimlane import lanes, party_names, render_rich
 
     worlds = trace.worlds()
     rows = lanes(trace, worlds)[-30:]
@@ -69,8 +69,8 @@ def _swimlane_text(trace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties import audit as audit_mod
-    from asfl.properties.variant_file import MAX_VARIANT_BYTES
+    from asfl.properties.audit import compare as audit_mod
+    from asfl.properties.audit.variant_file import MAX_VARIANT_BYTES
     from asfl.reference.safe_read import InputError, read_text_bounded
 
     if args.max_examples < 1:
@@ -101,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
     """The child's work: import the variant under --timeout, audit it with its rules guarded
-    (variant_guard.py), write the report, print the verdict."""
-    from asfl.properties import audit as audit_mod
-    from asfl.properties.variant_file import VariantError, load
-    from asfl.properties.variant_guard import RuleFailure, TimeLimit, guard, time_limit
+    (audit/variant_guard.py), write the report, print the verdict."""
+    from asfl.properties.audit import compare as audit_mod
+    from asfl.properties.audit.variant_file import VariantError, load
+    from asfl.properties.audit.variant_guard import RuleFailure, TimeLimit, guard, time_limit
 
     try:
         with time_limit(args.timeout):
@@ -178,7 +178,7 @@ def _mutants(args, params, audit_mod) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from asfl.properties.runner import PROPERTY_ORDER
+    from asfl.properties.search.runner import PROPERTY_ORDER
 
     rows = [audit_mod.kill(v, params, args.max_examples) for v in audit_mod.catalogue()]
     if args.out:

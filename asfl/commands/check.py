@@ -1,6 +1,6 @@
 """`asfl check`: explore the protocol adversarially and judge P1-P9 (PROTOCOL.md section 7).
 
-One search judges every selected property on every run (`properties/runner.py`). One row per
+One search judges every selected property on every run (`properties/search/runner.py`). One row per
 property: held or violated, the runs it was judged on and the runs that exercised it, and the
 counterexample trace when violated. Exit 0 when every property held, 1 when one was violated,
 2 on bad input.
@@ -46,10 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties.checks import PROPERTIES, TITLES
-    from asfl.properties.explore import Setup
-    from asfl.properties.runner import search, trace_filename
-    from asfl.properties.traces import rule_tables, write_itf
+    from asfl.properties.judge.suite import PROPERTIES, TITLES
+    from asfl.properties.search.runner import search, trace_filename
+    from asfl.properties.search.runs import SearchSetup
+    from asfl.properties.traces.itf import rule_tables, write_itf
 
     params = params_from(args, symbolic=True)
     wanted = [p.strip().upper() for p in args.properties.split(",") if p.strip()]
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
     if profile not in ("ci", "deep"):
         raise UsageError(f"unknown profile {profile!r} (ci or deep)")
-    setup = Setup(params, tables[args.rules], max_chaos=args.max_chaos)
+    setup = SearchSetup(params, tables[args.rules], max_chaos=args.max_chaos)
     out_dir = output_dir(args.out, "--out")  # before the search: a bad --out must not cost it
 
     progress = None

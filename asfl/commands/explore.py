@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from asfl.properties.explorer_menus import MENUS
+from asfl.properties.adversaries.menus import MENUS
 
 from ..errors import UsageError
 from ..limits import MAX_STATES, bounded, check_explore_sizes
@@ -21,7 +21,7 @@ from ..safe_io import output_dir
 from .common import add_config_options, params_from, print_json
 
 if TYPE_CHECKING:
-    from asfl.properties.explorer import Exploration
+    from asfl.properties.exhaustive.explorer import Exploration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +68,7 @@ def _ints(option: str, text: str | None) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties.explorer_checks import SAFETY
+    from asfl.properties.exhaustive.state_checks import SAFETY
 
     check_explore_sizes(args)
     params = params_from(args, symbolic=True)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace, params, byzantine, focus, stop_at) -> Exploration:
-    from asfl.properties.explorer import explore
+    from asfl.properties.exhaustive.explorer import explore
 
     return explore(
         params,
@@ -132,7 +132,7 @@ def _explore(args: argparse.Namespace, params, byzantine, focus, stop_at) -> Exp
 
 
 def _write_traces(result: Exploration, directory: Path) -> dict[str, str]:
-    from asfl.properties.traces import write_itf
+    from asfl.properties.traces.itf import write_itf
 
     out = {}
     for name, verdict in result.verdicts.items():

@@ -13,7 +13,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from asfl.properties.quorum_expr import (
+from asfl.properties.theory.expressions import (
     DEFAULT_MIN_SET,
     DEFAULT_THRESHOLD,
     SIZE_ASSUMPTION,
@@ -26,7 +26,7 @@ from ..errors import UsageError
 from .common import print_json
 
 if TYPE_CHECKING:
-    from asfl.properties.quorum import Setting, Verdict
+    from asfl.properties.theory.quorum import Setting, Verdict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +74,7 @@ def _expr(option: str, source: str) -> Expr:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties.quorum import SIZES, Setting, check_all, sizes_consistent, theorems
+    from asfl.properties.theory.quorum import SIZES, Setting, check_all, sizes_consistent, theorems
 
     fixed = {s: getattr(args, s) for s in SIZES if getattr(args, s) is not None}
     setting = Setting(

@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties.runner import judge_trace
-    from asfl.properties.traces import read_itf, replay
+    from asfl.properties.search.runner import judge_trace
+    from asfl.properties.traces.itf import read_itf, replay
     from asfl.spec.world import InvalidEvent
 
     if _runtime_format(args.file):

@@ -1,7 +1,7 @@
 """A networked run as an ITF trace (`asfl cluster up --record FILE.itf.json`), for `asfl replay`/`show`.
 
 The merged schedule of the processes' logs (`reference/runtime/trace.py`) is a list of spec world
-events; written with the verification's ITF codec (`properties/traces.py`) it replays like any
+events; written with the verification's ITF codec (`properties/traces/itf.py`) it replays like any
 recorded run, and `asfl replay` re-judges P2 on it. The runtime's value domain (the seeded field
 domain with MAC-tagged shares) is named "runtime" in `traces.make_domain`; its rule table (`mac-a1`)
 and the tagged shares' ITF codec are registered here, explicitly, by the commands that read or
@@ -18,7 +18,8 @@ def register() -> None:
     """Make the runtime's rule table and tagged shares known to the ITF traces and codec."""
     import numpy as np
 
-    from asfl.properties import codec, traces
+    from asfl.properties.traces import codec
+    from asfl.properties.traces import itf as traces
     from asfl.reference.mac_rules import MAC_A1, TaggedVec
 
     def encode(v: TaggedVec) -> dict:
@@ -38,7 +39,7 @@ def register() -> None:
 
 def write(path: Path, merged: Any, cfg: Any, summary: dict[str, Any]) -> Path:
     """Write the merged schedule `merged` (a `trace._Replayer`) of cluster `cfg` as ITF."""
-    from asfl.properties.traces import Trace, write_itf
+    from asfl.properties.traces.itf import Trace, write_itf
 
     register()
     trace = Trace(

@@ -4,7 +4,7 @@ The party listens where the cluster file says, applies the spec's transitions to
 and keeps its durable store in the cluster directory (docs/protocol.md, "Crash recovery"): started
 again after a crash, it carries on from that store. A Byzantine aggregator (a `strategy` in the
 cluster file) runs a strategy of the adversary library: the reference's concrete injections
-(`reference/adversaries.py`) or the verification's named adversaries (`properties/adversaries.py`),
+(`reference/adversaries.py`) or the verification's named adversaries (`properties/adversaries/library.py`),
 looked up here, in the CLI, because `reference` never imports `properties` (ARCHITECTURE.md).
 
 This module is also `python -m asfl.commands.serve`, which `asfl cluster up` spawns: the same code,
@@ -20,7 +20,7 @@ from ..errors import UsageError, fail
 
 
 def strategy_names() -> list[str]:
-    from asfl.properties.adversaries import ADVERSARIES
+    from asfl.properties.adversaries.library import ADVERSARIES
     from asfl.reference.adversaries import STRATEGIES
 
     return sorted(set(STRATEGIES) | set(ADVERSARIES))
@@ -32,7 +32,7 @@ def resolve_strategy(name: str):
 
     if name in STRATEGIES:
         return STRATEGIES[name]().react
-    from asfl.properties.adversaries import ADVERSARIES
+    from asfl.properties.adversaries.library import ADVERSARIES
 
     if name in ADVERSARIES:
         adversary = ADVERSARIES[name]

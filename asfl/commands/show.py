@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from asfl.properties.swimlane import lanes, party_names, render_rich, render_svg
-    from asfl.properties.traces import read_itf
+    from asfl.properties.traces.itf import read_itf
+    from asfl.properties.traces.swimlane import lanes, party_names, render_rich, render_svg
     from asfl.spec.world import InvalidEvent
 
     from . import runtime_itf

@@ -31,7 +31,7 @@ from asfl.spec.params import Params
 from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, forgery, initial_world, step
 
 from ..atomic import write_atomic
-from ..recording import certified_sets, fingerprint, models
+from ..recording import certified_sets, models, state_digest
 from .codec import Codec, PublicKeys, message_key
 from .config import RULES, ClusterConfig, RuntimeDomain
 from .store import Input, read_inputs
@@ -178,7 +178,7 @@ def record(
         "events": rp.events,
         "certified": certified_sets(world),
         "models": models(world),
-        "fingerprint": fingerprint(world),
+        "fingerprint": state_digest(world),
         "runtime": runtime,
     }
 
@@ -231,7 +231,7 @@ def check(rec: dict[str, Any]) -> tuple[World, list[str]]:
         problems.append("certified sets differ from the record")
     if models(world) != rec["models"]:
         problems.append("models differ from the record")
-    if fingerprint(world) != rec["fingerprint"]:
+    if state_digest(world) != rec["fingerprint"]:
         problems.append("fingerprint differs from the record")
     wm = models(world)
     for name, s in rec.get("runtime", {}).items():

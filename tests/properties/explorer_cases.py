@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from asfl.properties.explorer import Exploration, explore
+from asfl.properties.exhaustive.explorer import Exploration, explore
 from asfl.spec import Params
 
 MANIFEST = Path(__file__).with_name("explorer_manifest.json")

@@ -7,9 +7,9 @@ adversary: these tests show the attack happens and name the rule that refuses it
 from __future__ import annotations
 
 import pytest
-from asfl.properties.adversaries import ADVERSARIES, mixed
-from asfl.properties.explore import Setup
-from asfl.properties.runner import find_run, refused_rules
+from asfl.properties.adversaries.library import ADVERSARIES, mixed
+from asfl.properties.search.runner import find_run, refused_rules
+from asfl.properties.search.runs import SearchSetup
 from asfl.spec import Params
 
 PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
@@ -30,7 +30,7 @@ PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
     ],
 )
 def test_attack_is_reached_and_refused(adversary: str, rule: str) -> None:
-    setup = Setup(PARAMS, adversaries=(adversary,), swarm=False, max_chaos=250)
+    setup = SearchSetup(PARAMS, adversaries=(adversary,), swarm=False, max_chaos=250)
     ex = find_run(setup, lambda ex: rule in refused_rules(ex), max_examples=60)
     assert ex is not None, f"the {adversary} adversary never met the rule {rule}"
     assert adversary in ex.plan.adversaries
@@ -42,12 +42,12 @@ def test_selective_coordinator_gets_its_cluster_certified() -> None:
     def byz_cluster_certified(ex) -> bool:
         return any(i in ex.run.world.byzantine for (_r, i, _s, _a) in ex.run.monitor.certified_by)
 
-    setup = Setup(PARAMS, adversaries=("coordinator",), swarm=False, max_chaos=150)
+    setup = SearchSetup(PARAMS, adversaries=("coordinator",), swarm=False, max_chaos=150)
     assert find_run(setup, byz_cluster_certified, max_examples=60) is not None
 
 
 def test_silent_offers_nothing_and_mixed_unites() -> None:
-    from asfl.properties.symbolic import SymbolicDomain
+    from asfl.properties.domains.symbolic import SymbolicDomain
     from asfl.spec import initial_world
 
     world = initial_world(PARAMS, SymbolicDomain(PARAMS), [0])
@@ -65,20 +65,20 @@ def test_late_censor_makes_a_carry_over_that_ignores_i1_send_two_contribs_of_one
     client contributed to, and every property holds."""
     from pathlib import Path
 
-    from asfl.properties.checks import PROPERTIES, certified_results
-    from asfl.properties.explore import Plan, execute
-    from asfl.properties.variant_file import load
+    from asfl.properties.audit.variant_file import load
+    from asfl.properties.judge.suite import PROPERTIES, certified_results
+    from asfl.properties.search.runs import Plan, execute
     from asfl.spec import STANDARD
     from asfl.spec.messages import Contrib
     from asfl.spec.world import TrainDone
 
     params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
-    mutant = load(Path(__file__).parents[2] / "properties" / "mutants" / "no_round_cap.py")
+    mutant = load(Path(__file__).parents[2] / "properties" / "audit" / "mutants" / "no_round_cap.py")
 
     def run(rules, p):
         prefix = iter([TrainDone(0), TrainDone(6)])
         plan = Plan((2,), ("late_censor",), False, 2, (), "late_censor")
-        return execute(Setup(p, rules), plan, lambda world, kinds: next(prefix)).run
+        return execute(SearchSetup(p, rules), plan, lambda world, kinds: next(prefix)).run
 
     for rules, p, twice in ((mutant.rules, mutant.apply(params), True), (STANDARD, params, False)):
         r = run(rules, p)

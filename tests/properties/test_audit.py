@@ -10,12 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from asfl.properties import traces
-from asfl.properties.audit import MUTANTS_DIR, audit, catalogue, markdown_report
-from asfl.properties.explore import Setup
-from asfl.properties.focus import focus_of
-from asfl.properties.runner import judge_trace, search
-from asfl.properties.variant_file import load
+from asfl.properties.audit.compare import MUTANTS_DIR, audit, catalogue, markdown_report
+from asfl.properties.audit.variant_file import load
+from asfl.properties.search.focus import focus_of
+from asfl.properties.search.runner import judge_trace, search
+from asfl.properties.search.runs import SearchSetup
+from asfl.properties.traces import itf as traces
 from asfl.spec import Params
 
 BASE = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
@@ -32,7 +32,7 @@ def test_catalogue_has_at_least_12_described_mutants_and_the_matrix_covers_them(
 def test_every_mutant_is_killed_and_every_property_kills_one():
     """The matrix of `asfl audit --mutants` (20 runs per pass, the default configuration): every
     property kills a mutant, every mutant is killed. Since the one-search engine (issue 12) the swarm
-    alone kills every mutant; the directed search (focus.py) adds kills by other properties
+    alone kills every mutant; the directed search (search/focus.py) adds kills by other properties
     (accept-without-proof by P6, unchecked-set by P3 and P6), which the matrix records."""
     killers = {p for row in MATRIX.values() for p in row["killed_by"]}
     assert killers == {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"}
@@ -61,9 +61,9 @@ def test_pinned_killer_kills_the_mutant(mutant, tmp_path):
     violation again."""
     row = MATRIX[mutant.name]
     prop = row["killed_by"][0]
-    setup = Setup(mutant.apply(BASE), mutant.rules)
+    setup = SearchSetup(mutant.apply(BASE), mutant.rules)
     if prop in row["directed"]:
-        setup = Setup(mutant.apply(BASE), mutant.rules, adversaries=focus_of(mutant.rules))
+        setup = SearchSetup(mutant.apply(BASE), mutant.rules, adversaries=focus_of(mutant.rules))
     outcome = search(setup, (prop, "P9"), max_examples=20, until=(prop,))[prop]
     assert not outcome.held, f"{mutant.name} survived {prop}"
     traces.register_rules(mutant.rules)
@@ -142,14 +142,14 @@ def test_a_violation_the_baseline_shares_on_the_same_schedule_is_not_new(name, s
     """`same_schedule_baseline`: a counterexample replayed on the baseline. F2's R=6 schedule starves
     the standard rule itself, so P6 would not be newly violated; F4's two paced schedules do not
     starve it, so P6 is."""
-    from asfl.properties.audit import AuditResult, Side, baseline_verdict, same_schedule_baseline
-    from asfl.properties.runner import Outcome
-    from asfl.properties.variant_file import make_variant
+    from asfl.properties.audit.compare import AuditResult, Side, baseline_verdict, same_schedule_baseline
+    from asfl.properties.audit.variant_file import make_variant
+    from asfl.properties.search.runner import PropertyResult
 
     trace = traces.read_itf(Path(__file__).parent / "traces" / f"{name}.itf.json")
     base = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=trace.params.R)
-    held = Side({}, {}, {"P6": Outcome("P6", True, 15, 1000, 1.0)}, {})
-    changed = Side({}, {}, {"P6": Outcome("P6", False, 15, 1000, 1.0, judge_trace(trace), trace)}, {})
+    held = Side({}, {}, {"P6": PropertyResult("P6", True, 15, 1000, 1.0)}, {})
+    changed = Side({}, {}, {"P6": PropertyResult("P6", False, 15, 1000, 1.0, judge_trace(trace), trace)}, {})
     baseline = same_schedule_baseline(held, changed, base)
     assert held.properties["P6"].held  # the cached side is not mutated
     result = AuditResult(make_variant(trace.rules, "F4"), base, baseline, changed)

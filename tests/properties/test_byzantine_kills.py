@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-from asfl.properties.audit import BASELINE, MUTANTS_DIR
-from asfl.properties.explore import Setup
-from asfl.properties.runner import check_property
-from asfl.properties.variant_file import load
+from asfl.properties.audit.compare import BASELINE, MUTANTS_DIR
+from asfl.properties.audit.variant_file import load
+from asfl.properties.search.runner import check_property
+from asfl.properties.search.runs import SearchSetup
 from asfl.spec import Params
 
 BASE = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
@@ -27,12 +27,12 @@ KILLS = [
 
 @cache
 def baseline_holds(prop: str) -> bool:
-    return check_property(prop, Setup(BASE, BASELINE.rules), max_examples=BUDGET).held
+    return check_property(prop, SearchSetup(BASE, BASELINE.rules), max_examples=BUDGET).held
 
 
 @pytest.mark.parametrize(("mutant", "prop"), KILLS, ids=[m for m, _ in KILLS])
 def test_property_kills_the_mutant_where_the_baseline_holds(mutant: str, prop: str) -> None:
     variant = load(MUTANTS_DIR / f"{mutant}.py")
-    outcome = check_property(prop, Setup(variant.apply(BASE), variant.rules), max_examples=BUDGET)
+    outcome = check_property(prop, SearchSetup(variant.apply(BASE), variant.rules), max_examples=BUDGET)
     assert not outcome.held, f"{variant.name} survived {prop}"
     assert baseline_holds(prop), f"the baseline fails {prop} at {BUDGET} examples: not a kill"

@@ -1,5 +1,5 @@
-"""The persistent censor (properties/censor.py): a Byzantine coordinator that keeps censoring one
-client through the fair phase. The inclusion mechanism absorbs it: the censored release is taken
+"""The persistent censor (properties/adversaries/persistent.py): a Byzantine coordinator that keeps
+censoring one client through the fair phase. The inclusion mechanism absorbs it: the censored release is taken
 back (I2), carried over (I3) and, with clusters reshuffled, lands with another coordinator, so
 P5 and P6 hold; with the round-0 clusters kept, the same clusters race in the same order every
 round and a client ends short of Q (aggregator 1 censoring: client 4's cluster is always served by
@@ -10,19 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from asfl.properties.censor import targets
-from asfl.properties.checks import certified_results, p5_liveness, p6_budget
-from asfl.properties.explore import Plan, Setup, execute
-from asfl.properties.variant_file import load
+from asfl.properties.adversaries.persistent import targets
+from asfl.properties.audit.variant_file import load
+from asfl.properties.judge.suite import certified_results, p5_liveness, p6_budget
+from asfl.properties.search.runs import Plan, SearchSetup, execute
 from asfl.spec import PACED, STANDARD, Params
 
-MUTANTS = Path(__file__).parents[2] / "properties" / "mutants"
+MUTANTS = Path(__file__).parents[2] / "properties" / "audit" / "mutants"
 PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
 
 
 def fair_run(rules, byzantine: int, censor: bool = True, params: Params = PARAMS):
     plan = Plan((byzantine,), (), False, 0, (), censor)
-    return execute(Setup(params, rules), plan, lambda world, kinds: None).run
+    return execute(SearchSetup(params, rules), plan, lambda world, kinds: None).run
 
 
 @pytest.mark.parametrize("byzantine", range(PARAMS.n_a))
@@ -66,14 +66,14 @@ def test_the_persistent_strategy_is_named_by_the_plan_and_old_traces_mean_censor
     """A plan (and a trace's extra["persistent_censor"]) names the strategy kept in the fair phase:
     True, as traces recorded before the late censor say, is the persistent censor; the late censor
     is named; only a setup that names late_censor draws it (the default swarm leaves it out)."""
-    from asfl.properties.adversaries import OPT_IN
-    from asfl.properties.censor import persistent_name
+    from asfl.properties.adversaries.library import OPT_IN
+    from asfl.properties.adversaries.persistent import persistent_name
 
     assert persistent_name(True) == "censoring" and persistent_name(False) is None
     assert persistent_name("late_censor") == "late_censor"
     with pytest.raises(ValueError):
         persistent_name("nobody")
-    assert "late_censor" in OPT_IN and "late_censor" not in Setup(PARAMS).adversaries
+    assert "late_censor" in OPT_IN and "late_censor" not in SearchSetup(PARAMS).adversaries
     assert targets(fair_run(STANDARD, 0, censor=False).world, False) == frozenset()
     assert targets(fair_run(STANDARD, 0, censor=True).world, True) == {4}
 
@@ -86,6 +86,6 @@ def test_the_late_censors_victims_are_exempt_from_balance():
 
     prefix = iter([TrainDone(0), TrainDone(6)])
     plan = Plan((2,), ("late_censor",), False, 2, (), "late_censor")
-    run = execute(Setup(PARAMS, STANDARD), plan, lambda world, kinds: next(prefix)).run
+    run = execute(SearchSetup(PARAMS, STANDARD), plan, lambda world, kinds: next(prefix)).run
     assert targets(run.world, "late_censor") == {0} == run.censored
     assert p5_liveness(run) is None and p6_budget(run) is None

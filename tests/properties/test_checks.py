@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from asfl.properties.checks import PROPERTIES, TITLES
-from asfl.properties.explore import Setup
-from asfl.properties.runner import search
+from asfl.properties.judge.suite import PROPERTIES, TITLES
+from asfl.properties.search.runner import search
+from asfl.properties.search.runs import SearchSetup
 from asfl.spec import Params
 
 DEFAULT = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=4)
@@ -20,7 +20,7 @@ def test_every_property_is_named_and_documented() -> None:
 def test_default_configuration_holds_every_property_in_one_search() -> None:
     """One search judges all nine properties on every run: each holds, each is judged on every run
     of its pass (P9 on the silent pass), and each is exercised (not vacuous)."""
-    outcomes = search(Setup(DEFAULT), PROPERTIES, max_examples=15)
+    outcomes = search(SearchSetup(DEFAULT), PROPERTIES, max_examples=15)
     assert list(outcomes) == list(PROPERTIES)
     for prop, outcome in outcomes.items():
         assert outcome.held, f"{outcome.violation}"
@@ -29,22 +29,22 @@ def test_default_configuration_holds_every_property_in_one_search() -> None:
 
 
 def test_a_search_without_p9_has_no_silent_pass() -> None:
-    outcomes = search(Setup(DEFAULT), ["P2", "P7"], max_examples=5)
+    outcomes = search(SearchSetup(DEFAULT), ["P2", "P7"], max_examples=5)
     assert [o.examples for o in outcomes.values()] == [5, 5]
 
 
 def test_default_configuration_budget_cap() -> None:
     """P6's safety clauses (count <= Q, unmaskable <= count, one unmaskable set per round) hold on
     every explored run; its balance clause is finding F2 (tests/properties/test_findings.py)."""
-    from asfl.properties.checks import Run, p6_budget
-    from asfl.properties.explore import explore_once
+    from asfl.properties.judge.suite import Run, p6_budget
+    from asfl.properties.search.runs import explore_once
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     @settings(max_examples=15, derandomize=True, database=None, deadline=None)
     @given(st.data())
     def cap_holds(data: st.DataObject) -> None:
-        ex = explore_once(data, Setup(DEFAULT))
+        ex = explore_once(data, SearchSetup(DEFAULT))
         assert p6_budget(Run(ex.run.world, ex.run.monitor)) is None
 
     cap_holds()

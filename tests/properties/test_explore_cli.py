@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from asfl.properties.traces import read_itf, replay
+from asfl.properties.traces.itf import read_itf, replay
 
 from asfl.cli import main
 
@@ -69,7 +69,7 @@ def test_explorer_traces_replay_in_a_fresh_process(
 
     _run(capsys, "explore", "--m", "2", "--allow-unsafe", "--trace-dir", str(tmp_path))
     code = (
-        "from asfl.properties.traces import read_itf, replay; import sys; "
+        "from asfl.properties.traces.itf import read_itf, replay; import sys; "
         f"sys.exit(replay(read_itf({str(tmp_path / 'explore-P5.itf.json')!r})).first_mismatch is not None)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path).returncode == 0

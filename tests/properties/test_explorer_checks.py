@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from asfl.properties.explorer import directed_run
-from asfl.properties.explorer_checks import SAFETY, check_all
+from asfl.properties.exhaustive.explorer import directed_run
+from asfl.properties.exhaustive.state_checks import SAFETY, check_all
 from asfl.spec import Params
 from asfl.spec.world import World
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-from asfl.properties.explorer import Exploration, explore, stably_refused
+from asfl.properties.exhaustive.explorer import Exploration, explore, stably_refused
 from asfl.spec import Params
 from asfl.spec.world import Deliver, step
 

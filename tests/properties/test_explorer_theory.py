@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asfl.properties.explorer import directed_run, explore
-from asfl.properties.explorer_checks import SAFETY
-from asfl.properties.quorum import Setting, check_all
-from asfl.properties.quorum_expr import parse
-from asfl.properties.traces import Trace, read_itf, replay, write_itf
+from asfl.properties.exhaustive.explorer import directed_run, explore
+from asfl.properties.exhaustive.state_checks import SAFETY
+from asfl.properties.theory.expressions import parse
+from asfl.properties.theory.quorum import Setting, check_all
+from asfl.properties.traces.itf import Trace, read_itf, replay, write_itf
 from asfl.spec import Params
 from asfl.spec.world import Crash, finished
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asfl.properties import traces, variants  # noqa: F401  (registers the variants' rule tables)
-from asfl.properties.checks import p3_confidentiality
-from asfl.properties.explore import Setup
-from asfl.properties.runner import find_run, judge_trace, refused_rules
+from asfl.properties.judge.suite import p3_confidentiality
+from asfl.properties.search.runner import find_run, judge_trace, refused_rules
+from asfl.properties.search.runs import SearchSetup
+from asfl.properties.traces import itf as traces
 from asfl.spec import Params
 
 PINNED = Path(__file__).parent / "traces"
@@ -28,7 +28,7 @@ def test_f1_equivocation_leak_replays() -> None:
 def test_f1_fix_refuses_the_reveal_of_another_set() -> None:
     """With endorse-then-reveal, the same attack is reached and refused by the reveal rule, and the
     adversary learns nothing outside one allowed set."""
-    setup = Setup(
+    setup = SearchSetup(
         Params(n_c=8, t_c=1, n_a=4, t_a=1, R=1), adversaries=("equivocating",), swarm=False, max_chaos=150
     )
     ex = find_run(
@@ -54,14 +54,14 @@ def test_f3_selective_cluster_starves_a_round_replays() -> None:
 def test_f3_relay_completes_the_round() -> None:
     """The same attack, step for step (deliveries by content), on the protocol with CLUSTER relay:
     aggregator 1 relays the CLUSTER, every correct aggregator completes every round (P5)."""
-    from asfl.properties.checks import p5_liveness
-    from asfl.properties.minimize import by_content, replay_steps
+    from asfl.properties.judge.suite import p5_liveness
+    from asfl.properties.search.minimize import by_content, replay_steps
     from asfl.spec import STANDARD
 
     trace = traces.read_itf(PINNED / "F3-no-cluster-relay.itf.json")
     chaos = trace.events[: trace.extra["fair_from"]]
     worlds = trace.worlds()[: len(chaos) + 1]
-    setup = Setup(trace.params, STANDARD, adversaries=("coordinator",), swarm=False)
+    setup = SearchSetup(trace.params, STANDARD, adversaries=("coordinator",), swarm=False)
     _events, run = replay_steps(setup, trace.byzantine, by_content(worlds, chaos), fair=True)
     assert run.monitor.certified_by  # the attack ran: clusters were certified
     assert p5_liveness(run) is None
@@ -80,18 +80,18 @@ def test_f2_balance_holds_under_a_weakly_fair_schedule_and_fails_under_an_unfair
     """F2 (resolved): with no fault and the fair phase (round-robin trainings), every correct client
     ends with exactly Q releases; under the lowest-client-first schedule the clause fails, as first
     reported (clients 3-7 release nothing in 3 rounds), so the clause is not vacuous."""
-    from asfl.properties.checks import Run, p6_budget
-    from asfl.properties.explore import Plan, execute
+    from asfl.properties.judge.suite import Run, p6_budget
+    from asfl.properties.search.runs import Plan, execute
 
     for sizes in ((8, 1, 4, 1), (12, 1, 4, 1), (10, 0, 4, 1)):
         for rounds in (3, 4, 6, 9):
             params = Params(*sizes, R=rounds)
-            ex = execute(Setup(params), Plan((), (), False, 0), lambda world, kinds: None)
+            ex = execute(SearchSetup(params), Plan((), (), False, 0), lambda world, kinds: None)
             assert ex.run.fair_from == 0 and not ex.run.stuck
             assert p6_budget(ex.run) is None, (sizes, rounds)
             assert {c.released for c in ex.run.world.clients} == {params.Q}
     params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
-    ex = execute(Setup(params), Plan((), (), False, 100_000), _lowest_client_first)
+    ex = execute(SearchSetup(params), Plan((), (), False, 100_000), _lowest_client_first)
     # no fault happened: the whole run is judged as its "fair" phase, from the start
     violation = p6_budget(Run(ex.run.world, ex.run.monitor, fair_from=0))
     assert violation is not None and "not Q=" in violation.reason
@@ -113,10 +113,10 @@ def test_f1_is_found_by_the_exploration_with_the_serial_equivocation() -> None:
     as first written. (The whole default swarm found it too, but only in some processes: Hypothesis
     drew literals of whatever modules were loaded, which profiles.stable_draws has since removed;
     the targeted strategy keeps this test independent of the swarm's composition.)"""
-    from asfl.properties.runner import check_property
-    from asfl.properties.variants import VARIANTS
+    from asfl.properties.audit.broken_variants import VARIANTS
+    from asfl.properties.search.runner import check_property
 
-    setup = Setup(
+    setup = SearchSetup(
         Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3),
         VARIANTS["share-sum-at-once"].rules,
         adversaries=("serial_equivocation",),
@@ -130,10 +130,10 @@ def test_f3_is_found_by_the_exploration_with_a_selective_coordinator() -> None:
     """With slow clients in the swarm and the selective `coordinator` strategy, the exploration finds
     F3 on the protocol as first written (CLUSTER never relayed). (The whole default swarm found it
     too, but only in some processes, before profiles.stable_draws; see test_f1 above.)"""
-    from asfl.properties.runner import check_property
-    from asfl.properties.variants import VARIANTS
+    from asfl.properties.audit.broken_variants import VARIANTS
+    from asfl.properties.search.runner import check_property
 
-    setup = Setup(
+    setup = SearchSetup(
         Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3),
         VARIANTS["no-cluster-relay"].rules,
         adversaries=("coordinator",),
@@ -148,8 +148,8 @@ def test_f2_three_rounds_are_not_long_enough_four_are() -> None:
     carried-over contribution loses the round-1 race, the s_max cut sends it back to training, and
     model R preempts that training. The same prefix with R=4 (still Q=1) balances every count,
     which is why the default configuration of `asfl check` runs 4 rounds (docs/findings.md F2)."""
-    from asfl.properties.checks import p6_budget
-    from asfl.properties.explore import Plan, execute
+    from asfl.properties.judge.suite import p6_budget
+    from asfl.properties.search.runs import Plan, execute
     from asfl.spec.world import TrainDone
 
     prefix = [TrainDone(c) for c in (7, 1, 0, 3, 4, 2)]
@@ -160,7 +160,9 @@ def test_f2_three_rounds_are_not_long_enough_four_are() -> None:
         assert params.Q == 1
         steps = iter(prefix)
         ex = execute(
-            Setup(params), Plan((3,), (), False, len(prefix)), lambda world, kinds, steps=steps: next(steps)
+            SearchSetup(params),
+            Plan((3,), (), False, len(prefix)),
+            lambda world, kinds, steps=steps: next(steps),
         )
         assert ex.run.fair_from == len(prefix) and ex.run.fair_start_round == 0
         counts[rounds] = (p6_budget(ex.run), {c.c: c.released for c in ex.run.world.clients})
@@ -190,12 +192,12 @@ def test_f4_a_pace_with_one_round_of_slack_leaves_a_client_without_a_release() -
 def test_f4_three_rounds_of_slack_balance_the_same_schedule() -> None:
     """The same chaos prefix and fair phase (late censor kept): with the pace's three rounds of slack
     (PACED, at R=4 the standard rule) and with STANDARD, every count reaches Q."""
-    from asfl.properties.runner import judge_schedule
+    from asfl.properties.search.runner import judge_schedule
     from asfl.spec import PACED, STANDARD
 
     trace = traces.read_itf(PINNED / "F4-paced-one-slack.itf.json")
     for rules in (PACED, STANDARD):
-        assert judge_schedule(trace, Setup(trace.params, rules)) is None, rules.name
+        assert judge_schedule(trace, SearchSetup(trace.params, rules)) is None, rules.name
 
 
 def test_f4_at_six_rounds_a_pace_still_costs_a_client_a_release() -> None:
@@ -204,7 +206,7 @@ def test_f4_at_six_rounds_a_pace_still_costs_a_client_a_release() -> None:
     carried over, takes round 1, the round it was due in; round 3 is its one release and its other
     trainings are preempted: count 1. The standard rule, on the same prefix and fair phase, releases
     data at both chances and balances: the price of any pace (docs/findings.md F4)."""
-    from asfl.properties.runner import judge_schedule
+    from asfl.properties.search.runner import judge_schedule
     from asfl.spec import STANDARD
 
     trace = traces.read_itf(PINNED / "F4-paced-R6.itf.json")
@@ -216,7 +218,7 @@ def test_f4_at_six_rounds_a_pace_still_costs_a_client_a_release() -> None:
     assert violation is not None and "(3, 1)" in violation.reason
     client3 = rep.worlds[-1].clients[3]
     assert client3.contributed == {0, 1, 3} and client3.released == 1 == trace.params.Q - 1
-    assert judge_schedule(trace, Setup(trace.params, STANDARD)) is None
+    assert judge_schedule(trace, SearchSetup(trace.params, STANDARD)) is None
 
 
 def test_f2_limit_a_fair_schedule_starves_the_standard_rule_at_six_rounds() -> None:

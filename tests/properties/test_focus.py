@@ -1,15 +1,15 @@
-"""The directed search's table (focus.py): rules to the adversaries that attack them."""
+"""The directed search's table (search/focus.py): rules to the adversaries that attack them."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from asfl.properties.adversaries import ADVERSARIES
-from asfl.properties.audit import BASELINE, MUTANTS_DIR, verdict
-from asfl.properties.focus import RULE_FOCUS, focus_of
-from asfl.properties.runner import Outcome
-from asfl.properties.variant_file import load
+from asfl.properties.adversaries.library import ADVERSARIES
+from asfl.properties.audit.compare import BASELINE, MUTANTS_DIR, verdict
+from asfl.properties.audit.variant_file import load
+from asfl.properties.search.focus import RULE_FOCUS, focus_of
+from asfl.properties.search.runner import PropertyResult
 from asfl.spec.rules import STANDARD, Rules
 
 
@@ -44,7 +44,9 @@ def test_a_table_replacing_two_rules_gets_both_focuses_once():
 
 
 def test_a_verdict_names_the_directed_search_that_found_it():
-    assert verdict(Outcome("P3", True, 15, 100, 1.0)) == "held"
-    assert verdict(Outcome("P3", False, 15, 100, 1.0)) == "VIOLATED"
-    directed = Outcome("P3", False, 15, 100, 1.0, extra={"directed": ["serial_equivocation", "outside_set"]})
+    assert verdict(PropertyResult("P3", True, 15, 100, 1.0)) == "held"
+    assert verdict(PropertyResult("P3", False, 15, 100, 1.0)) == "VIOLATED"
+    directed = PropertyResult(
+        "P3", False, 15, 100, 1.0, extra={"directed": ["serial_equivocation", "outside_set"]}
+    )
     assert verdict(directed) == "VIOLATED (directed: serial_equivocation, outside_set)"

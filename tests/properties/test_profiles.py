@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from contextlib import nullcontext
 
-from asfl.properties.profiles import PROFILES, stable_draws
+from asfl.properties.search.profiles import PROFILES, stable_draws
 from hypothesis import Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers

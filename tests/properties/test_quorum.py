@@ -1,11 +1,12 @@
-"""Q1-Q6 in z3 (properties/quorum.py): the general theorems are proved, wrong thresholds refuted."""
+"""Q1-Q6 in z3 (properties/theory/quorum.py): the general theorems are proved, wrong thresholds refuted."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
-from asfl.properties.quorum import (
+from asfl.properties.theory.expressions import parse
+from asfl.properties.theory.quorum import (
     CONDITIONS,
     Setting,
     check_all,
@@ -16,7 +17,6 @@ from asfl.properties.quorum import (
     theorem_q4_gives_q6,
     theorem_some_threshold,
 )
-from asfl.properties.quorum_expr import parse
 from asfl.spec.params import quorum_conditions
 
 
@@ -144,6 +144,6 @@ def test_inconsistent_sizes_are_reported() -> None:
 
 
 def test_th4_the_size_assumption_is_exactly_what_q5_needs() -> None:
-    from asfl.properties.quorum import theorem_cluster_fill
+    from asfl.properties.theory.quorum import theorem_cluster_fill
 
     assert theorem_cluster_fill().status == "proved"

@@ -1,10 +1,10 @@
-"""Size expressions (properties/quorum_expr.py): parsed safely, same meaning in Python and z3."""
+"""Size expressions (properties/theory/expressions.py): parsed safely, same meaning in Python and z3."""
 
 from __future__ import annotations
 
 import pytest
 import z3
-from asfl.properties.quorum_expr import NAMES, ExprError, parse
+from asfl.properties.theory.expressions import NAMES, ExprError, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

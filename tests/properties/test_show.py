@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.dom.minidom
 from pathlib import Path
 
-from asfl.properties.traces import read_itf
+from asfl.properties.traces.itf import read_itf
 
 from asfl.cli import main
 

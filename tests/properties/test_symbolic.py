@@ -3,8 +3,8 @@ pure functions of the secrets (P3)."""
 
 from __future__ import annotations
 
-from asfl.properties import codec
-from asfl.properties.symbolic import Echelon, Form, SymbolicDomain, noise_variance, secret_part
+from asfl.properties.domains.symbolic import Echelon, Form, SymbolicDomain, noise_variance, secret_part
+from asfl.properties.traces import codec
 from asfl.spec import Params
 from asfl.spec.domain import Label, interpolate_at_zero, polynomial_share, share_point
 

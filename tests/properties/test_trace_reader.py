@@ -1,4 +1,4 @@
-"""The bounded, typed ITF reader (properties/trace_reader.py, issue #17): any JSON is a Trace or a
+"""The bounded, typed ITF reader (properties/traces/reader.py, issue #17): any JSON is a Trace or a
 one-line TraceError naming the field, never another exception."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from asfl.properties.trace_reader import MAX_DEPTH, TraceError, read_trace, trace_from_document
+from asfl.properties.traces.reader import MAX_DEPTH, TraceError, read_trace, trace_from_document
 from asfl.reference.safe_read import InputError, json_depth
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from asfl.properties.traces import RULESETS, Trace, fingerprint, read_itf, register_rules, replay, write_itf
+from asfl.properties.traces.itf import (
+    RULESETS,
+    Trace,
+    protocol_fingerprint,
+    read_itf,
+    register_rules,
+    replay,
+    write_itf,
+)
 from asfl.reference.simulator import simulate
 from asfl.spec import STANDARD, Params
 
@@ -22,7 +30,7 @@ def test_itf_file_has_meta_and_one_state_per_action(tmp_path):
     res, path = _recorded(tmp_path)
     doc = json.loads(path.read_text())
     meta = doc["#meta"]
-    assert meta["format"] == "ITF" and meta["fingerprint"] == fingerprint(STANDARD)
+    assert meta["format"] == "ITF" and meta["fingerprint"] == protocol_fingerprint(STANDARD)
     assert meta["seed"] == 5 and meta["params"]["n_c"] == 8 and meta["status"] == "ok"
     assert len(doc["states"]) == len(res.events) + 1
     assert doc["states"][0]["action"] == {"type": "Init"}
@@ -50,7 +58,7 @@ def test_fingerprint_names_a_changed_rule_table(tmp_path):
     variant = dataclasses.replace(STANDARD, name="wait-all-test", averaging_quorum=lambda p: p.n_a)
     register_rules(variant)
     try:
-        assert fingerprint(variant) != fingerprint(STANDARD)
+        assert protocol_fingerprint(variant) != protocol_fingerprint(STANDARD)
         _, path = _recorded(tmp_path)
         doc = json.loads(path.read_text())
         doc["#meta"]["fingerprint"] = "0" * 16

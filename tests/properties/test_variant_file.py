@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from asfl.properties.variant_file import VariantError, load, make_variant
+from asfl.properties.audit.variant_file import VariantError, load, make_variant
 from asfl.spec import STANDARD, Params
 
 GOOD = """
@@ -80,14 +80,14 @@ def test_make_variant_builds_the_same_thing_in_python():
 
 
 def test_the_shipped_policy_file_is_the_spec_paced_table():
-    """properties/policies/paced.py (installed with the package) replaces exactly I2's release rule
+    """properties/audit/policies/paced.py (installed with the package) replaces exactly I2's release rule
     with the spec's paced one, so `asfl audit` on it audits `PACED` (docs/protocol.md, deviation 12)."""
     from pathlib import Path
 
     import asfl.properties
     from asfl.spec import PACED
 
-    variant = load(Path(asfl.properties.__file__).with_name("policies") / "paced.py")
+    variant = load(Path(asfl.properties.__file__).parent / "audit" / "policies" / "paced.py")
     assert variant.name == PACED.name and variant.changes == ["rule i2_releases_data"]
     assert variant.rules.i2_releases_data is PACED.i2_releases_data
     assert variant.rules.replaced() == PACED.replaced()

@@ -1,4 +1,4 @@
-"""User code under guard (properties/variant_guard.py) and in a child process (asfl/sandbox.py):
+"""User code under guard (properties/audit/variant_guard.py) and in a child process (asfl/sandbox.py):
 a rule that raises, returns garbage or hangs is named in one line; a child that exits early or hangs
 at import is never a verdict (issue #17)."""
 
@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from asfl.properties.variant_file import make_variant
-from asfl.properties.variant_guard import RuleFailure, guard
+from asfl.properties.audit.variant_file import make_variant
+from asfl.properties.audit.variant_guard import RuleFailure, guard
 from asfl.spec import Params
 from asfl.spec.errors import ProtocolError
 
@@ -104,7 +104,7 @@ def test_a_variant_name_cannot_write_outside_out(tmp_path, monkeypatch, capsys):
     child's, relayed: P1 newly violated, exit 1."""
     from asfl import cli
 
-    mutant = Path(__file__).parents[2] / "properties" / "mutants" / "mask_degree_T.py"
+    mutant = Path(__file__).parents[2] / "properties" / "audit" / "mutants" / "mask_degree_T.py"
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
     source = mutant.read_text().replace('NAME = "mask-degree-T"', 'NAME = "../../escape"')

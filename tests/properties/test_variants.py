@@ -4,10 +4,10 @@ with a short shrunk trace that replays (from its ITF file) to the same violation
 from __future__ import annotations
 
 import pytest
-from asfl.properties import traces
-from asfl.properties.explore import Setup
-from asfl.properties.runner import check_property, judge_trace
-from asfl.properties.variants import VARIANTS
+from asfl.properties.audit.broken_variants import VARIANTS
+from asfl.properties.search.runner import check_property, judge_trace
+from asfl.properties.search.runs import SearchSetup
+from asfl.properties.traces import itf as traces
 from asfl.spec import Params
 
 ONE_ROUND = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=1)
@@ -41,7 +41,7 @@ def test_every_property_has_a_broken_variant() -> None:
 def test_variant_is_caught_and_replays(name: str, tmp_path) -> None:
     variant = VARIANTS[name]
     params, chaos, examples, longest = PLAN[name]
-    setup = Setup(params, variant.rules, adversaries=variant.adversaries, max_chaos=chaos, swarm=False)
+    setup = SearchSetup(params, variant.rules, adversaries=variant.adversaries, max_chaos=chaos, swarm=False)
     outcome = check_property(variant.breaks, setup, max_examples=examples)
     assert not outcome.held, f"{name} was not caught by {variant.breaks}"
     trace = outcome.trace
@@ -62,7 +62,7 @@ def test_unsafe_threshold_breaks_set_uniqueness() -> None:
     """Q2 broken (T = t_a + 1 = 2 with n_a = 4): an equivocating coordinator gets two sets of one
     (round, cluster) revealed and certified, on the standard rules (P2)."""
     params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=1, T=2, allow_unsafe=True)
-    setup = Setup(params, adversaries=("equivocating",), max_chaos=200, swarm=False)
+    setup = SearchSetup(params, adversaries=("equivocating",), max_chaos=200, swarm=False)
     outcome = check_property("P2", setup, max_examples=60)
     assert not outcome.held and outcome.trace is not None
     assert len(outcome.trace.events) <= 40

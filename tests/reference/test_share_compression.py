@@ -8,8 +8,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from asfl.properties.explore import Setup
-from asfl.properties.runner import check_property
+from asfl.properties.search.runner import check_property
+from asfl.properties.search.runs import SearchSetup
 from asfl.reference.experiment import TrainConfig, run_asfl, setup
 from asfl.reference.field import interpolate_at_zero, shamir_share
 from asfl.reference.share_compression import (
@@ -88,7 +88,9 @@ def test_coalition_view_is_distributed_exactly_as_with_full_shamir():
 def test_compressed_mask_keeps_mask_correctness_and_confidentiality(prop):
     """The symbolic domain: every certified sum is exactly the members' x (P1), and the adversary's
     view spans no linear function of the data beyond the allowed sums (P3, exact rank check)."""
-    outcome = check_property(prop, Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), COMPRESSED), max_examples=8)
+    outcome = check_property(
+        prop, SearchSetup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), COMPRESSED), max_examples=8
+    )
     assert outcome.held, f"{outcome.violation}"
 
 
@@ -105,7 +107,7 @@ def test_p3_catches_a_compression_that_hands_out_the_pad():
         rho = ctx.domain.draw(Label("pad", c, r))
         return y, (Sealed(0, rho), *sealed[1:])
 
-    setup_ = Setup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), replace(COMPRESSED, mask=leaky))
+    setup_ = SearchSetup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3), replace(COMPRESSED, mask=leaky))
     assert not check_property("P3", setup_, max_examples=8).held
 
 

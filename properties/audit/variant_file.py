@@ -29,10 +29,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from asfl.properties.theory.expressions import Expr, ExprError, parse
 from asfl.reference.safe_read import InputError, read_text_bounded
 from asfl.spec import RULE_SIGNATURES, STANDARD, Params, Rules
-
-from .quorum_expr import Expr, ExprError, parse
 
 #: a variant file is a page of Python, not a data set
 MAX_VARIANT_BYTES = 1 * 2**20

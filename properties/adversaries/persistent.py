@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from asfl.properties.adversaries.library import _coordinate, late_censor, late_victims, split_equivocation
 from asfl.spec.messages import Contrib
 from asfl.spec.world import Inject, World
-
-from .adversaries import _coordinate, late_censor, late_victims, split_equivocation
 
 #: a plan's or a trace's persistent strategy: its name, True for `censoring` (older traces), or off
 Censor = bool | str | None

@@ -3,7 +3,7 @@
 Every trace a user hands `asfl replay` or `asfl show` passes here before anything runs on it:
   1. the file: a regular file of at most `MAX_BYTES`, UTF-8, JSON nested at most `MAX_DEPTH`
      deep (`reference/safe_read.py`);
-  2. the document against the schema `codec.py` and `traces.Trace.to_itf` write: each field of
+  2. the document against the schema `traces/codec.py` and `traces.Trace.to_itf` write: each field of
      `#meta`, the parameters, every state and its action, with the JSON type each must have;
   3. the decoded actions: each an event of the spec (`Deliver`, `TrainDone`, `Crash`, `Inject`).
 A trace failing any of these is a `TraceError` whose one line names the file and the field
@@ -17,13 +17,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from asfl.properties.traces.codec import decode, params_from_json
+from asfl.properties.traces.itf import FORMAT, Trace
 from asfl.reference.safe_read import InputError, load_json_bounded
 from asfl.spec import Params
 from asfl.spec.errors import ParamsError
 from asfl.spec.world import Crash, Deliver, Inject, TrainDone
-
-from .codec import decode, params_from_json
-from .traces import FORMAT, Trace
 
 #: the largest trace file read (the longest pinned trace is 1.3 MB)
 MAX_BYTES = 64 * 2**20

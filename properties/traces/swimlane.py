@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from asfl.properties.traces.itf import Trace
 from asfl.spec.messages import Party
 from asfl.spec.world import Crash, Deliver, Inject, TrainDone, World
-
-from .traces import Trace
 
 
 @dataclass(frozen=True)

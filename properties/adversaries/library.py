@@ -35,6 +35,8 @@ import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from asfl.properties.adversaries.memo import IdentityMemo
+from asfl.properties.domains.symbolic import Form
 from asfl.spec.aggregator import recompute_agg
 from asfl.spec.messages import (
     CertifiedResult,
@@ -56,9 +58,6 @@ from asfl.spec.messages import (
     intent_payload,
 )
 from asfl.spec.world import Inject, World
-
-from .memo import IdentityMemo
-from .symbolic import Form
 
 Adversary = Callable[[World], list[Inject]]
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from asfl.properties.domains.symbolic import Echelon, Form
 from asfl.spec.messages import (
     Certify,
     Cluster,
@@ -22,8 +23,6 @@ from asfl.spec.messages import (
     UnmaskReq,
 )
 from asfl.spec.world import Deliver, Envelope, World
-
-from .symbolic import Echelon, Form
 
 ResultKey = tuple[int, int, frozenset[int], object]  # (r, i, S, agg digest)
 

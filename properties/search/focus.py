@@ -1,6 +1,6 @@
 """Directed search: the adversaries whose attacks go through each rule (issue 6, the audit).
 
-The swarm (explore.py) draws one coordinator strategy and a random subset of the other adversaries
+The swarm (search/runs.py) draws one coordinator strategy and a random subset of the other adversaries
 per example, so in the 15 examples an audit spends per property, an attack of many steps on one
 rule (the serial equivocation of F1, the censor that a reshuffle defeats) is tried two or three
 times. A variant that replaces a rule is therefore also searched with the adversaries that exercise
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from asfl.spec.rules import Rules
 
-#: rule -> the adversaries (properties/adversaries.py) whose attacks the rule exists to stop
+#: rule -> the adversaries (properties/adversaries/library.py) whose attacks the rule exists to stop
 RULE_FOCUS: dict[str, tuple[str, ...]] = {
     # Q2 write-once endorsement and the S-subset-of-S_i^r check: equivocating coordinators
     "endorse_problem": ("serial_equivocation", "outside_set"),

@@ -6,7 +6,7 @@
   3. a small exhaustive configuration (`explorer.explore`, every interleaving);
 and reports what the variant changes: conditions newly refuted, properties newly violated (with
 shrunk ITF traces), properties that now hold that did not. `kill_matrix` runs the catalogue of
-mutants (`properties/mutants/*.py`) and says which property kills each one.
+mutants (`properties/audit/mutants/*.py`) and says which property kills each one.
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from asfl.properties.audit.variant_file import Variant, load, make_variant
+from asfl.properties.exhaustive.explorer import explore
+from asfl.properties.search.focus import UNDIRECTED, focus_of
+from asfl.properties.search.runner import PROPERTY_ORDER, PropertyResult, judge_schedule, search
+from asfl.properties.search.runs import SearchSetup
+from asfl.properties.theory.expressions import parse
+from asfl.properties.theory.quorum import Setting, check_all
+from asfl.properties.traces import itf as traces
 from asfl.spec import Params, ParamsError
 from asfl.spec.rules import Rules
-
-from . import traces
-from .explore import Setup
-from .explorer import explore
-from .focus import UNDIRECTED, focus_of
-from .quorum import Setting, check_all
-from .quorum_expr import parse
-from .runner import PROPERTY_ORDER, Outcome, judge_schedule, search
-from .variant_file import Variant, load, make_variant
 
 MUTANTS_DIR = Path(__file__).with_name("mutants")
 #: the small exhaustive configuration an audit explores (complete in seconds, see the manifest)
@@ -46,7 +45,7 @@ class Side:
 
     quorum: dict[str, str]  # condition -> proved / refuted / unknown, for all sizes
     conditions: dict[str, bool]  # condition -> holds, on the audited configuration
-    properties: dict[str, Outcome]
+    properties: dict[str, PropertyResult]
     explored: dict[str, bool]  # small exhaustive configuration: property -> holds
     explored_states: int = 0
 
@@ -138,25 +137,25 @@ SHRINK_WORK = 10_000
 
 
 def _explore(
-    props: Iterable[str], setup: Setup, max_examples: int | None, seed: int | None
-) -> dict[str, Outcome]:
+    props: Iterable[str], setup: SearchSetup, max_examples: int | None, seed: int | None
+) -> dict[str, PropertyResult]:
     return search(setup, props, max_examples=max_examples, seed_value=seed, shrink_work=SHRINK_WORK)
 
 
 def _search(
     props: Iterable[str], params: Params, rules: Rules, max_examples: int | None, seed: int | None
-) -> dict[str, Outcome]:
+) -> dict[str, PropertyResult]:
     """One swarm search judging every property of `props`; where a property held and the rule table
     has a focus, one directed search with the focus's adversaries alone judges those properties
-    (focus.py). A directed outcome names them in extra["directed"] and counts the swarm's
+    (search/focus.py). A directed outcome names them in extra["directed"] and counts the swarm's
     examples, steps and seconds with its own."""
     props = list(props)
-    swarm = _explore(props, Setup(params, rules), max_examples, seed)
+    swarm = _explore(props, SearchSetup(params, rules), max_examples, seed)
     focus = focus_of(rules)
     held = [p for p in props if swarm[p].held and p not in UNDIRECTED]
     if not focus or not held:
         return swarm
-    directed = _explore(held, Setup(params, rules, adversaries=focus), max_examples, seed)
+    directed = _explore(held, SearchSetup(params, rules, adversaries=focus), max_examples, seed)
     out = dict(swarm)
     for p in held:
         d = directed[p]
@@ -212,7 +211,7 @@ def baseline_side(base: Params, max_examples: int | None, seed: int | None) -> S
     return _BASELINE_CACHE[key]
 
 
-_DIRECTED_CACHE: dict[tuple, dict[str, Outcome]] = {}
+_DIRECTED_CACHE: dict[tuple, dict[str, PropertyResult]] = {}
 
 
 def aligned_baseline(
@@ -231,7 +230,7 @@ def aligned_baseline(
         # on which properties it judges: only P9 adds silent runs, and P9 is never directed)
         key = (base, focus, max_examples, seed)
         if key not in _DIRECTED_CACHE:
-            setup = Setup(BASELINE.apply(base), BASELINE.rules, adversaries=focus)
+            setup = SearchSetup(BASELINE.apply(base), BASELINE.rules, adversaries=focus)
             _DIRECTED_CACHE[key] = _explore(directed_props, setup, max_examples, seed)
         properties[prop] = _DIRECTED_CACHE[key][prop]
     return replace(baseline, properties=properties)
@@ -244,7 +243,7 @@ def same_schedule_baseline(baseline: Side, changed: Side, base: Params) -> Side:
     and the property is not newly violated. The searches draw other runs for other rules, so a
     held baseline verdict only says its own search found nothing (finding F4)."""
     properties = dict(baseline.properties)
-    setup = Setup(BASELINE.apply(base), BASELINE.rules)
+    setup = SearchSetup(BASELINE.apply(base), BASELINE.rules)
     for prop, outcome in changed.properties.items():
         if outcome.held or outcome.trace is None or not properties[prop].held:
             continue
@@ -287,7 +286,7 @@ class Kill:
     mutant: str
     description: str
     killed_by: list[str]  # properties violated (exploration), in order
-    directed: list[str]  # those of killed_by whose violation only the directed search found (focus.py)
+    directed: list[str]  # those of killed_by whose violation only the directed search found (search/focus.py)
     exhaustive: list[str]  # properties violated in the small exhaustive configuration
     refuted: list[str]  # quorum conditions the mutant's formulas break
     seconds_to_kill: float | None
@@ -322,14 +321,14 @@ def kill(variant: Variant, base: Params, max_examples: int | None = None) -> Kil
     )
 
 
-def baseline_verdict(outcome: Outcome) -> str:
+def baseline_verdict(outcome: PropertyResult) -> str:
     """held / violated, and whether on the variant's own counterexample (`same_schedule_baseline`)."""
     if outcome.held:
         return "held"
     return "violated (same schedule)" if outcome.extra.get("same_schedule") else "violated"
 
 
-def verdict(outcome: Outcome) -> str:
+def verdict(outcome: PropertyResult) -> str:
     """held / VIOLATED, naming the directed search's adversaries when only it found the violation."""
     if outcome.held:
         return "held"
@@ -349,7 +348,7 @@ def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
         f"t_c={result.params.t_c}, n_a={result.params.n_a}, t_a={result.params.t_a}, T={result.params.T}, "
         f"m={result.params.m}, R={result.params.R}.",
         "",
-        f"Directed search (the adversaries of the rules replaced, focus.py): "
+        f"Directed search (the adversaries of the rules replaced, search/focus.py): "
         f"{', '.join(focus_of(v.rules)) or 'none'}.",
         "",
         "## Verdict",

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from asfl.properties.domains.symbolic import Form
 from asfl.reference.field_domain import Vec
 from asfl.spec import messages, world
 from asfl.spec.fmap import FMap
 from asfl.spec.params import Params
-
-from .symbolic import Form
 
 _SAFE = 2**53
 _TYPES: dict[str, type] = {}

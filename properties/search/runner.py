@@ -1,7 +1,7 @@
 """The search: one Hypothesis exploration judges every selected property on every run.
 
 `search(setup, properties)` runs one Hypothesis search (one example = one explored run,
-`explore.py`) and judges each selected property on each run (`checks.py`, the one judgement), so
+`search/runs.py`) and judges each selected property on each run (`judge/suite.py`, the one judgement), so
 a check of P1-P9 is one search, not nine. P9 speaks of a coalition silent from the start: when it
 is selected, the search has a second pass of the same budget whose coalition never sends (such
 runs are cheap, and a swarm draw of "silent" would take a fixed share of the adversarial runs),
@@ -10,7 +10,7 @@ and the runs that exercised it (reached the state it speaks about, `checks.exerc
 
 The first run that violates a property is kept for it; after the search, each violated property
 gets its own counterexample: a safety trace is cut at the first step where the property fails, a
-liveness trace keeps its fair phase, and both are minimised by deleting steps (`minimize.py`),
+liveness trace keeps its fair phase, and both are minimised by deleting steps (`search/minimize.py`),
 bounded by work (steps replayed), never by time, so that a verdict and its trace depend on the
 command alone. Hypothesis generates; it does not shrink (its shrinker would have to be told which
 of several failing properties to keep, and a deletion of steps by content shrinks a schedule
@@ -24,16 +24,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from asfl.properties.adversaries.persistent import Censor, targets
+from asfl.properties.judge.monitor import Monitor, monitor_worlds
+from asfl.properties.judge.suite import (
+    PROPERTIES,
+    Run,
+    Violation,
+    completed_round,
+    exercised,
+    unmaskable_sets,
+)
+from asfl.properties.search.profiles import PROFILES, stable_draws
+from asfl.properties.search.runs import Explored, SearchSetup, explore_once, fifo_choice
+from asfl.properties.traces import itf as traces
 from asfl.spec.world import World, finished
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings, target
 from hypothesis import strategies as st
-
-from . import traces
-from .censor import Censor, targets
-from .checks import PROPERTIES, Run, Violation, completed_round, exercised, unmaskable_sets
-from .explore import Explored, Setup, explore_once, fifo_choice
-from .monitor import Monitor, monitor_worlds
-from .profiles import PROFILES, stable_draws
 
 LIVENESS = frozenset({"P5", "P9"})
 PROPERTY_ORDER = list(PROPERTIES)
@@ -54,7 +60,7 @@ class _AllViolated(BaseException):
 
 
 @dataclass
-class Outcome:
+class PropertyResult:
     """The verdict on one property."""
 
     prop: str
@@ -80,9 +86,9 @@ class _Search:
     judged: dict[str, int] = field(default_factory=dict)
     exercised: dict[str, int] = field(default_factory=dict)
     #: property -> (its first failing run, the violation, seconds to it, runs to it, the pass's setup)
-    failures: dict[str, tuple[Explored, Violation, float, int, Setup]] = field(default_factory=dict)
+    failures: dict[str, tuple[Explored, Violation, float, int, SearchSetup]] = field(default_factory=dict)
 
-    def observe(self, ex: Explored, started: float, setup: Setup) -> None:
+    def observe(self, ex: Explored, started: float, setup: SearchSetup) -> None:
         self.examples += 1
         self.steps += len(ex.events)
         for prop in self.props:
@@ -97,7 +103,7 @@ class _Search:
                     self.failures[prop] = (ex, v, time.perf_counter() - started, self.examples, setup)
 
 
-def search_passes(setup: Setup, props: Iterable[str]) -> list[Setup]:
+def search_passes(setup: SearchSetup, props: Iterable[str]) -> list[SearchSetup]:
     """The passes one search explores for `props`: the adversarial swarm unless P9 is alone, and,
     when P9 is selected, the same configuration with the coalition silent (t_a silent aggregators,
     the same crashes and asynchrony). Every run has its fair phase, safety-only searches too: the
@@ -111,7 +117,7 @@ def search_passes(setup: Setup, props: Iterable[str]) -> list[Setup]:
 
 
 def search(
-    setup: Setup,
+    setup: SearchSetup,
     props: Iterable[str] = PROPERTY_ORDER,
     profile: str = "ci",
     max_examples: int | None = None,
@@ -119,7 +125,7 @@ def search(
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
     until: Iterable[str] | None = None,
-) -> dict[str, Outcome]:
+) -> dict[str, PropertyResult]:
     """Explore `setup` once, judging every property of `props` on every run; a counterexample,
     minimised, for each violated one. The search stops early once every property of `until`
     (default: all of `props`) is violated. Deterministic: the same arguments give the same verdicts
@@ -160,7 +166,7 @@ def search(
         except _AllViolated:
             break
     elapsed = time.perf_counter() - started
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, PropertyResult] = {}
     for prop in props:
         common = dict(
             examples=state.judged.get(prop, 0),
@@ -169,7 +175,7 @@ def search(
             exercised=state.exercised.get(prop, 0),
         )
         if prop not in state.failures:
-            outcomes[prop] = Outcome(prop, True, seconds=elapsed, **common)
+            outcomes[prop] = PropertyResult(prop, True, seconds=elapsed, **common)
             continue
         ex, violation, at, nth, pass_setup = state.failures[prop]
         shrink_start = time.perf_counter()
@@ -182,7 +188,7 @@ def search(
         }
         if seed_value is not None:
             trace.seed = seed_value
-        outcomes[prop] = Outcome(
+        outcomes[prop] = PropertyResult(
             prop, False, seconds=elapsed, violation=violation, trace=trace, extra=extra, **common
         )
     return outcomes
@@ -199,25 +205,25 @@ def _aim(ex: Explored) -> None:
 
 def check_property(
     prop: str,
-    setup: Setup,
+    setup: SearchSetup,
     profile: str = "ci",
     max_examples: int | None = None,
     seed_value: int | None = None,
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
-) -> Outcome:
+) -> PropertyResult:
     """The search for one property (`search` with that property alone)."""
     return search(setup, (prop,), profile, max_examples, seed_value, on_example, shrink_work)[prop]
 
 
 def counterexample(
-    prop: str, setup: Setup, ex: Explored, violation: Violation, work: int = SHRINK_WORK
+    prop: str, setup: SearchSetup, ex: Explored, violation: Violation, work: int = SHRINK_WORK
 ) -> tuple[traces.Trace, Violation]:
-    """The trace of a failing run, minimized by deleting steps (`minimize.py`, at most `work` steps
+    """The trace of a failing run, minimized by deleting steps (`search/minimize.py`, at most `work` steps
     replayed). A safety trace is cut at its first violating step; a liveness trace keeps its fair
     phase (its last state loops on itself when nothing was left to do)."""
-    from .explore import replay_events
-    from .minimize import minimize
+    from asfl.properties.search.minimize import minimize
+    from asfl.properties.search.runs import replay_events
 
     judge = PROPERTIES[prop]
     events = list(ex.events)
@@ -291,10 +297,10 @@ def _run_of(
     return Run(final, mon, fair_from, stuck, bound_hit, start, targets(final, censor), silent)
 
 
-def first_violation(prop: str, setup: Setup, byzantine, events) -> int | None:
+def first_violation(prop: str, setup: SearchSetup, byzantine, events) -> int | None:
     """The length of the shortest prefix of `events` on which `prop` fails as a safety property
     (judged without a fair phase), or None when it fails only as liveness."""
-    from .explore import replay_events
+    from asfl.properties.search.runs import replay_events
 
     if prop in LIVENESS:
         return None  # judged only once the fair phase ends
@@ -339,12 +345,12 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
     return judge(run)
 
 
-def judge_schedule(trace: traces.Trace, setup: Setup) -> Violation | None:
+def judge_schedule(trace: traces.Trace, setup: SearchSetup) -> Violation | None:
     """The trace's property judged on the same schedule under another protocol (`setup`): its steps
     delivered by content (`minimize.by_content`), those no longer possible skipped, then the fair
     phase run again if the trace has one. This tells a variant's new violation from an old one:
     the baseline may fail the very schedule the variant failed (finding F4)."""
-    from .minimize import by_content, replay_steps
+    from asfl.properties.search.minimize import by_content, replay_steps
 
     fair = trace.extra.get("fair_from", -1)
     fair_from = fair if isinstance(fair, int) and fair >= 0 else None
@@ -357,12 +363,12 @@ def judge_schedule(trace: traces.Trace, setup: Setup) -> Violation | None:
     return PROPERTIES[trace.property](run)
 
 
-def trace_filename(outcome: Outcome, rules_name: str) -> str:
+def trace_filename(outcome: PropertyResult, rules_name: str) -> str:
     return f"{outcome.prop}-{rules_name}.itf.json"
 
 
 def find_run(
-    setup: Setup, goal: Callable[[Explored], bool], max_examples: int = 50, profile: str = "ci"
+    setup: SearchSetup, goal: Callable[[Explored], bool], max_examples: int = 50, profile: str = "ci"
 ) -> Explored | None:
     """The first explored run that reaches `goal` (no shrinking), or None: shows that an adversary
     does reach an attack, so a property that holds is not held by the adversary's weakness."""

@@ -4,7 +4,7 @@ Sizes are unbounded integer unknowns `n_c, t_c, n_a, t_a` constrained by the sys
 (section 1): `n_a >= 1`, `0 <= t_a < n_a`, `n_c >= n_a`, `0 <= t_c < n_c`, and, unless dropped, the
 resilience assumption `n_a >= 3*t_a + 1` [paper]. `k = n_c // n_a` is the minimum cluster size
 (`min_i k_i`, section 3). The threshold `T` and the minimum set size `m` are size expressions
-(`quorum_expr.py`), by default `n_a - t_a` and `k - t_c`.
+(`theory/expressions.py`), by default `n_a - t_a` and `k - t_c`.
 
 The size assumption of the clusters [ours], `n_c >= n_a * (t_c + 1)`, is part of the system model
 too (docs/protocol.md section 1): every cluster has a member beyond the `t_c` clients that may crash.
@@ -28,8 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import z3
-
-from .quorum_expr import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, SIZE_ASSUMPTION, Expr, parse
+from asfl.properties.theory.expressions import (
+    DEFAULT_MIN_SET,
+    DEFAULT_THRESHOLD,
+    SIZE_ASSUMPTION,
+    Expr,
+    parse,
+)
 
 __all__ = ["DEFAULT_MIN_SET", "DEFAULT_THRESHOLD", "SIZE_ASSUMPTION"]
 SIZES = ("n_c", "t_c", "n_a", "t_a")

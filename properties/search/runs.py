@@ -14,7 +14,7 @@ combinations are not drowned by common ones.
 Fair phase (liveness, P5/P6/P9): faults stop (no crash, no Byzantine send) and delivery is FIFO,
 until every correct party finished round R, nothing is left to do (stuck), or a step bound. When the
 plan's coordinator strategy is `censoring` or `late_censor`, the Byzantine coordinators keep it up
-through the fair phase (`censor.py`): a Byzantine aggregator does not stop being one.
+through the fair phase (`adversaries/persistent.py`): a Byzantine aggregator does not stop being one.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from asfl.properties.adversaries.library import ADVERSARIES, COORDINATOR_STRATEGIES, OPT_IN, mixed
+from asfl.properties.adversaries.persistent import Censor, persistent_offers, targets
+from asfl.properties.domains.symbolic import SymbolicDomain
+from asfl.properties.judge.monitor import Monitor
+from asfl.properties.judge.suite import Run, completed_round
 from asfl.spec import STANDARD, Params, Rules
 from asfl.spec.messages import Contrib, Endorsement, Party, ShareSum
 from asfl.spec.world import (
@@ -39,12 +44,6 @@ from asfl.spec.world import (
 )
 from hypothesis import strategies as st
 
-from .adversaries import ADVERSARIES, COORDINATOR_STRATEGIES, OPT_IN, mixed
-from .censor import Censor, persistent_offers, targets
-from .checks import Run, completed_round
-from .monitor import Monitor
-from .symbolic import SymbolicDomain
-
 #: the event kinds of the chaos phase, in shrinking order. When an adversary acts: "collude" = a
 #: delivery of a message a Byzantine aggregator sent, "heard" = a delivery of an ENDORSE, SHARE_SUM
 #: or CONTRIB to one (both also "deliver" events), "lead" = an offer of the plan's coordinator
@@ -56,12 +55,12 @@ KINDS = ("deliver", "train", "crash", "inject", "collude", "lead", "heard")
 ATTACK_KINDS = ("lead", "collude", "heard")
 
 
-#: the default chaos bound per client (Setup.max_chaos)
+#: the default chaos bound per client (SearchSetup.max_chaos)
 CHAOS_PER_CLIENT = 25
 
 
 @dataclass(frozen=True)
-class Setup:
+class SearchSetup:
     """What an exploration explores: the configuration, the rule table, the adversaries allowed."""
 
     params: Params
@@ -90,7 +89,8 @@ class Plan:
     crashes: bool
     chaos_steps: int
     slow: tuple[int, ...] = ()  # clients whose training never ends during the chaos phase
-    #: the coordinator strategy the coalition keeps in the fair phase (censor.py): True = censoring
+    #: the coordinator strategy the coalition keeps in the fair phase (adversaries/persistent.py):
+    #: True = censoring
     censor: Censor = False
     #: the coalition sends nothing in the whole run: t_a silent aggregators (P9)
     silent: bool = False
@@ -105,7 +105,7 @@ class Explored:
     run_seed: int | None = None  # the seed that drew it (`run_with_seed`), when a search drew it
 
 
-def draw_plan(rng: random.Random, setup: Setup) -> Plan:
+def draw_plan(rng: random.Random, setup: SearchSetup) -> Plan:
     """The swarm's draw for one run (swarm testing): who is Byzantine, which adversaries act, which
     faults exist, how long the chaos lasts, which clients are slow."""
     p = setup.params
@@ -137,7 +137,7 @@ def draw_plan(rng: random.Random, setup: Setup) -> Plan:
     return Plan(byz, advs, crashes, steps, slow, censor)
 
 
-def _chaos_length(rng: random.Random, setup: Setup) -> int:
+def _chaos_length(rng: random.Random, setup: SearchSetup) -> int:
     """How long the faults last: none at all in one run of eight (the protocol alone, under a
     persistent censor if the plan has one: the no-reshuffle mutant dies there), a short burst in
     one of eight, otherwise uniform up to the bound (attacks of tens of steps need room)."""
@@ -150,7 +150,7 @@ def _chaos_length(rng: random.Random, setup: Setup) -> int:
     return rng.randint(0, bound)
 
 
-def _draw_slow(rng: random.Random, setup: Setup) -> tuple[int, ...]:
+def _draw_slow(rng: random.Random, setup: SearchSetup) -> tuple[int, ...]:
     """Asynchrony: some clients are slow; with the others racing ahead, they may see a newer model
     before their training ends (finding F3)."""
     if setup.swarm and rng.random() < 0.5:
@@ -246,7 +246,7 @@ def _feeds_coalition(world: World, c: int) -> bool:
 
 
 def execute(
-    setup: Setup,
+    setup: SearchSetup,
     plan: Plan,
     choose: Callable[[World, dict[str, list[Event]]], Event | None],
     keep_worlds: bool = False,
@@ -317,7 +317,7 @@ def random_chooser(rng: random.Random) -> Callable[[World, dict[str, list[Event]
     return choose
 
 
-def explore_once(data: st.DataObject, setup: Setup) -> Explored:
+def explore_once(data: st.DataObject, setup: SearchSetup) -> Explored:
     """One example: Hypothesis draws the run's seed; the plan and the schedule follow from it.
 
     A run is a function of one 64-bit seed (kept in `Explored.run_seed` and in its trace), not of a
@@ -329,7 +329,7 @@ def explore_once(data: st.DataObject, setup: Setup) -> Explored:
     return run_with_seed(setup, run_seed)
 
 
-def run_with_seed(setup: Setup, run_seed: int) -> Explored:
+def run_with_seed(setup: SearchSetup, run_seed: int) -> Explored:
     """The run of `setup` that seed `run_seed` draws (the same one in every process)."""
     rng = random.Random(run_seed)
     plan = draw_plan(rng, setup)
@@ -338,7 +338,7 @@ def run_with_seed(setup: Setup, run_seed: int) -> Explored:
     return ex
 
 
-def replay_events(setup: Setup, byzantine: Sequence[int], events: Sequence[Event]) -> list[World]:
+def replay_events(setup: SearchSetup, byzantine: Sequence[int], events: Sequence[Event]) -> list[World]:
     """The worlds of a recorded event sequence (a trace)."""
     world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
     worlds = [world]
@@ -353,7 +353,7 @@ __all__ = [
     "Inject",
     "KINDS",
     "Plan",
-    "Setup",
+    "SearchSetup",
     "draw_plan",
     "execute",
     "explore_once",

@@ -27,10 +27,9 @@ from types import UnionType
 from typing import Any
 
 import numpy as np
+from asfl.properties.audit.variant_file import Variant
 from asfl.spec import STANDARD
 from asfl.spec.errors import ProtocolError
-
-from .variant_file import Variant
 
 
 class RuleFailure(BaseException):

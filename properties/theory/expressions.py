@@ -27,7 +27,7 @@ _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//"}
 DEFAULT_THRESHOLD = "n_a - t_a"
 DEFAULT_MIN_SET = "k - t_c"
 #: the clusters' size assumption [ours], part of the system model: every cluster keeps a member
-#: beyond the t_c clients that may crash (quorum.py TH4: exactly what Q5 needs with DEFAULT_MIN_SET)
+#: beyond the t_c clients that may crash (theory/quorum.py TH4: exactly what Q5 needs with DEFAULT_MIN_SET)
 SIZE_ASSUMPTION = "n_c >= n_a * (t_c + 1)"
 
 

@@ -1,6 +1,6 @@
 """Policy: the I2 quota paced over the run (the spec's `PACED` table, docs/protocol.md deviation 12).
 
-Not a mistake but a choice of ours, audited like one: `asfl audit properties/policies/paced.py`.
+Not a mistake but a choice of ours, audited like one: `asfl audit properties/audit/policies/paced.py`.
 """
 
 from asfl.spec.inclusion import i2_paced_releases_data

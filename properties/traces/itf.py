@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from asfl.properties.traces.codec import decode, encode, params_from_json, params_to_json
 from asfl.reference.atomic import write_atomic
 from asfl.reference.field_domain import FieldDomain
 from asfl.spec import (
@@ -33,8 +34,6 @@ from asfl.spec import (
     step,
 )
 from asfl.spec.world import Event
-
-from .codec import decode, encode, params_from_json, params_to_json
 
 FORMAT = "ITF"
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
@@ -49,11 +48,11 @@ def make_domain(name: str, params: Params, seed: int) -> Any:
     if name == "field":
         return FieldDomain(params, seed)
     if name == "symbolic":
-        from .symbolic import SymbolicDomain
+        from asfl.properties.domains.symbolic import SymbolicDomain
 
         return SymbolicDomain(params, seed)
     if name == "tiny":
-        from .tiny_domain import TinyDomain
+        from asfl.properties.domains.tiny import TinyDomain
 
         return TinyDomain(params, seed)
     if name == "runtime":  # the networked runtime's: the field domain with MAC-tagged shares
@@ -74,9 +73,9 @@ def register_rules(table: Rules) -> None:
 
 def rule_tables() -> dict[str, Rules]:
     """Every rule table a trace may name: the protocol's (STANDARD, PACED), the broken variants of
-    `variants.py`, and those registered with `register_rules`. An explicit table, not one filled
+    `audit/broken_variants.py`, and those registered with `register_rules`. An explicit table, not one filled
     by importing modules (issue 12)."""
-    from .variants import VARIANTS
+    from asfl.properties.audit.broken_variants import VARIANTS
 
     return {**{name: v.rules for name, v in VARIANTS.items()}, **RULESETS}
 
@@ -98,7 +97,7 @@ def spec_modules() -> list[ModuleType]:
     return [importlib.import_module(f"asfl.spec.{name}") for name in names]
 
 
-def fingerprint(table: Rules = STANDARD) -> str:
+def protocol_fingerprint(table: Rules = STANDARD) -> str:
     """SHA-256 of the spec's source and of every rule the table replaces: the protocol's identity."""
     h = hashlib.sha256()
     for module in spec_modules():
@@ -182,7 +181,7 @@ class Trace:
             "format-description": FORMAT_DESCRIPTION,
             "source": "asfl",
             "protocol": self.rules,
-            "fingerprint": fingerprint(table),
+            "fingerprint": protocol_fingerprint(table),
             "params": params_to_json(self.params),
             "seed": self.seed,
             "domain": self.domain,
@@ -248,9 +247,9 @@ def write_itf(path: Path | str, trace: Trace) -> Path:
 
 
 def read_itf(path: Path | str) -> Trace:
-    """Read a trace through the bounded, typed reader (`trace_reader.py`): every refusal is a
+    """Read a trace through the bounded, typed reader (`traces/reader.py`): every refusal is a
     one-line `ValueError` naming the file and the field."""
-    from .trace_reader import read_trace
+    from asfl.properties.traces.reader import read_trace
 
     return read_trace(path)
 
@@ -266,7 +265,7 @@ class Replay:
 
 def replay(trace: Trace) -> Replay:
     """Re-execute `trace` and compare every state with the recorded one."""
-    current = fingerprint(rule_tables().get(trace.rules, STANDARD))
+    current = protocol_fingerprint(rule_tables().get(trace.rules, STANDARD))
     worlds = trace.worlds()
     mismatch = None
     if trace.summaries:

@@ -16,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from asfl.properties.adversaries.persistent import Censor, targets
+from asfl.properties.domains.symbolic import SymbolicDomain
+from asfl.properties.judge.monitor import Monitor
+from asfl.properties.judge.suite import Run, Violation, completed_round
+from asfl.properties.search.runs import SearchSetup, run_fair_phase
 from asfl.spec.messages import Message, Party
 from asfl.spec.world import Deliver, Event, Inject, InvalidEvent, World, step
-
-from .censor import Censor, targets
-from .checks import Run, Violation, completed_round
-from .explore import Setup, run_fair_phase
-from .monitor import Monitor
-from .symbolic import SymbolicDomain
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def by_content(worlds: Sequence[World], events: Sequence[Event]) -> list[Step]:
 
 
 def replay_steps(
-    setup: Setup,
+    setup: SearchSetup,
     byzantine: Sequence[int],
     steps: Sequence[Step],
     fair: bool,
@@ -95,7 +94,7 @@ def replay_steps(
 
 
 def minimize(
-    setup: Setup,
+    setup: SearchSetup,
     byzantine: Sequence[int],
     worlds: Sequence[World],
     events: Sequence[Event],

@@ -15,10 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from asfl.properties.domains.symbolic import Echelon, Form, combine, noise_variance, secret_part
+from asfl.properties.judge.monitor import Monitor
 from asfl.spec.world import World, finished
-
-from .monitor import Monitor
-from .symbolic import Echelon, Form, combine, noise_variance, secret_part
 
 #: relative tolerance on variances (floats of sigma^2/m summed m times)
 _EPS = 1e-9
@@ -50,7 +49,7 @@ class Run:
     bound_hit: bool = False
     #: the lowest round a correct aggregator had completed when the fair phase began
     fair_start_round: int = 0
-    #: the targets of a persistent censor (censor.py), whom nothing bounded can balance
+    #: the targets of a persistent censor (adversaries/persistent.py), whom nothing bounded can balance
     censored: frozenset[int] = frozenset()
     #: the coalition sent nothing in the whole run (t_a silent aggregators): P9 is judged on it
     silent: bool = False
@@ -233,8 +232,8 @@ def p6_budget(run: Run) -> Violation | None:
     """P6 budget cap and balance: what the adversary can unmask of a client never exceeds the
     client's own count; the count never exceeds Q; no client is in two unmaskable sets of one round;
     and once faults stop and delivery is fair, a run that goes on to the end brings every correct
-    client's count to exactly Q. Under a persistent censor (censor.py) its targets are exempt: the
-    public shuffle may send a target to its censor in most rounds, which no bounded run can
+    client's count to exactly Q. Under a persistent censor (adversaries/persistent.py) its targets
+    are exempt: the public shuffle may send a target to its censor in most rounds, which no bounded run can
     absorb; every other client must still reach Q."""
     params, mon = run.params, run.monitor
     for c, most in sorted(mon.max_released.items()):

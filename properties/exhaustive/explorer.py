@@ -31,6 +31,10 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
+from asfl.properties.adversaries.menus import MENUS
+from asfl.properties.domains.tiny import TinyDomain
+from asfl.properties.exhaustive.state_checks import SAFETY, Check
+from asfl.properties.traces.itf import Trace
 from asfl.spec import STANDARD, Params, Rules
 from asfl.spec.messages import Certify, Contrib, ModelMsg, ShareSum
 from asfl.spec.world import (
@@ -46,16 +50,11 @@ from asfl.spec.world import (
     step,
 )
 
-from .explorer_checks import SAFETY, Check
-from .explorer_menus import MENUS
-from .tiny_domain import TinyDomain
-from .traces import Trace
-
 Node = tuple[World, frozenset]  # the world and the injections made so far
 
 
 @dataclass
-class Verdict:
+class ExplorerVerdict:
     """The verdict for one property: ok, or the violation and a trace to it."""
 
     property: str
@@ -88,7 +87,7 @@ class Exploration:
     depth: int
     seconds: float
     complete: bool  # False when max_states or stop_at stopped the search
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    verdicts: dict[str, ExplorerVerdict] = field(default_factory=dict)
     worlds: list[World] = field(default_factory=list, repr=False)  # by state number
 
     @property
@@ -285,9 +284,9 @@ def explore(
     for name in checks:
         if name in violations:
             node, message = violations[name]
-            result.verdicts[name] = Verdict(name, False, message, ctx.trace_to(node, name, message))
+            result.verdicts[name] = ExplorerVerdict(name, False, message, ctx.trace_to(node, name, message))
         else:
-            result.verdicts[name] = Verdict(name, True)
+            result.verdicts[name] = ExplorerVerdict(name, True)
     if liveness and focus_set is None and complete:
         result.verdicts["P5"] = _liveness(graph, worlds, ctx)
     result.seconds = time.perf_counter() - start
@@ -345,7 +344,7 @@ class _TraceContext:
         return self.trace(self.events_to(node), prop, message)
 
 
-def _liveness(graph: nx.DiGraph, worlds: list[Node], ctx: _TraceContext) -> Verdict:
+def _liveness(graph: nx.DiGraph, worlds: list[Node], ctx: _TraceContext) -> ExplorerVerdict:
     """P5: every reachable state can still reach a finished state by correct moves (reverse
     reachability from the goal states over correct edges)."""
     alive = {n for n, (w, _) in enumerate(worlds) if finished(w)}
@@ -358,7 +357,7 @@ def _liveness(graph: nx.DiGraph, worlds: list[Node], ctx: _TraceContext) -> Verd
                 frontier.append(pred)
     stuck = [n for n in range(len(worlds)) if n not in alive]
     if not stuck:
-        return Verdict("P5", True)
+        return ExplorerVerdict("P5", True)
     first = min(stuck, key=lambda n: (len(ctx.path(n)), n))
     # follow correct moves from there: the region that cannot reach the goal is closed under them
     events = ctx.events_to(first)
@@ -368,12 +367,12 @@ def _liveness(graph: nx.DiGraph, worlds: list[Node], ctx: _TraceContext) -> Verd
         succ = sorted(v for v in graph.successors(current) if graph[current][v]["correct"])
         if not succ:
             message = f"P5: dead end after {len(events)} events: no correct move left, goal not reached"
-            return Verdict("P5", False, message, ctx.trace(events, "P5", message))
+            return ExplorerVerdict("P5", False, message, ctx.trace(events, "P5", message))
         nxt = succ[0]
         events = events + graph[current][nxt]["events"]
         if nxt in seen:
             message = "P5: lasso: correct moves loop without ever reaching the goal"
-            return Verdict("P5", False, message, ctx.trace(events, "P5", message, loop=seen[nxt]))
+            return ExplorerVerdict("P5", False, message, ctx.trace(events, "P5", message, loop=seen[nxt]))
         seen[nxt] = len(events)
         current = nxt
 

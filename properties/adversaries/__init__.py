@@ -1,0 +1,1 @@
+"""The one adversary library: Byzantine strategies, persistent coordinators, menus."""

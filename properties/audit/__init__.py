@@ -1,0 +1,1 @@
+"""The audit of a protocol change: variants, mutants, policies and the comparison."""

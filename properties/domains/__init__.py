@@ -1,0 +1,1 @@
+"""Value domains of the verification: symbolic forms and the tiny exact field."""

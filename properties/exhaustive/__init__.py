@@ -1,0 +1,1 @@
+"""Exhaustive small-scope exploration: BFS over every interleaving."""

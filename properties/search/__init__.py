@@ -1,0 +1,1 @@
+"""The search: Hypothesis-driven runs of the spec, minimisation and profiles (section 7)."""

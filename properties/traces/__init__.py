@@ -1,0 +1,1 @@
+"""Traces: ITF files, their codec, the bounded reader and the swimlane view."""
