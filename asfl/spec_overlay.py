@@ -4,7 +4,7 @@
 `__init__.py`) for the rest of this process: the package is created from DIR's `__init__.py` with
 DIR as its only search path, so every `asfl.spec.X` the engine imports afterwards is DIR's `X.py`.
 It must run before anything imports `asfl.spec`, which is why the audit runs each side of a
-spec diff in a fresh interpreter (`python -m asfl.cli --spec DIR ...`, or `properties/spec_side.py`)
+spec diff in a fresh interpreter (`asfl --spec DIR ...`, or `properties/audit/spec_side.py`)
 and never swaps modules in a process that already imported the installed spec.
 
 A spec that does not import is bad input: one line naming the folder and the error, exit 2.

@@ -1,4 +1,4 @@
-"""`asfl audit --base REV [PATH]`: the spec-diff half of `asfl audit` (properties/spec_diff.py).
+"""`asfl audit --base REV [PATH]`: the spec-diff half of `asfl audit` (properties/audit/spec_diff.py).
 
 The changed spec is PATH's (a checkout or a spec folder), by default the working tree's `spec/`;
 the baseline is `spec/` at git revision REV of the checkout of the current directory, or, without --base, the
@@ -36,7 +36,7 @@ def _config(args: argparse.Namespace, params) -> dict:
 
 def run(args: argparse.Namespace, params) -> int:
     import asfl.spec
-    from asfl.properties import spec_diff
+    from asfl.properties.audit import spec_diff
 
     first = _config(args, params)
     configs = [first]
@@ -110,7 +110,8 @@ def _print(result, spec_diff) -> None:
             steps = ""
             if row.get("trace") and p in s.newly_violated:
                 steps = str(row["trace_steps"])
-                shown_traces.append(f"  {p}: {row['trace']}" + (" (replays)" if row.get("replays") else ""))
+                where = row["trace"] if result.spec_copy is not None else "kept with --out DIR"
+                shown_traces.append(f"  {p}: {where}" + (" (replays)" if row.get("replays") else ""))
             table.add_row(p, base, shown if row["held"] else f"[red]{shown}[/]", steps)
         console.print(table)
         explored = [p for p in s.newly_violated if p.endswith("(exhaustive)")]

@@ -50,7 +50,7 @@ def focus_of(rules: Rules) -> tuple[str, ...]:
 
 
 #: spec function ("module.qualname") -> the adversaries whose attacks go through it: a spec diff
-#: that changes the function is searched with them too (spec_diff.py), as a table that replaces a
+#: that changes the function is searched with them too (audit/spec_diff.py), as a table that replaces a
 #: rule is with RULE_FOCUS. The rules' own functions are found through the rule table instead.
 FUNCTION_FOCUS: dict[str, tuple[str, ...]] = {
     # the client's release bookkeeping and carry-over (I2, I3): what a censor meets

@@ -40,10 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asfl.properties.search.focus import focus_of_functions
+from asfl.properties.search.runner import PROPERTY_ORDER
 from asfl.spec import STANDARD
-
-from .focus import focus_of_functions
-from .runner import PROPERTY_ORDER
 
 #: the second audited size: n_c=12, t_c=1, n_a=4 gives clusters of 3 and m = 2, where a mistake in
 #: the |S| >= m check or in a set's bookkeeping can show (at the default size m = 1)
@@ -163,7 +162,7 @@ def run_side(request: dict, work: Path, timeout: float | None = None) -> dict:
     env = {**os.environ, "PYTHONSAFEPATH": "1"}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "asfl.properties.spec_side", str(req), str(ans)],
+            [sys.executable, "-m", "asfl.properties.audit.spec_side", str(req), str(ans)],
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -1,6 +1,6 @@
 """One side of a spec-diff audit, in its own interpreter (issue 13; the parent is `spec_diff.py`).
 
-`python -m asfl.properties.spec_side REQUEST.json RESULT.json` first makes `asfl.spec` the spec
+`python -m asfl.properties.audit.spec_side REQUEST.json RESULT.json` first makes `asfl.spec` the spec
 folder the request names (`asfl/spec_overlay.py`: the package is created from that folder before
 anything imports the spec), then imports the search and runs, on that spec:
   search  one swarm search judging every property, then one directed search (the adversaries the
@@ -95,14 +95,13 @@ def _outcome_json(o, directed: list[str] | None) -> dict:
 
 
 def _search(req: dict, out: Path | None) -> dict:
+    from asfl.properties.audit.compare import SHRINK_WORK, SMALL
+    from asfl.properties.exhaustive.explorer import explore
+    from asfl.properties.search.focus import UNDIRECTED
+    from asfl.properties.search.runner import PROPERTY_ORDER, judge_trace, search
+    from asfl.properties.search.runs import SearchSetup as Setup
+    from asfl.properties.traces import itf as traces
     from asfl.spec import STANDARD, Params
-
-    from . import traces
-    from .audit import SHRINK_WORK, SMALL
-    from .explore import Setup
-    from .explorer import explore
-    from .focus import UNDIRECTED
-    from .runner import PROPERTY_ORDER, judge_trace, search
 
     params = Params(**req["config"])
     props = [p for p in PROPERTY_ORDER if p in req.get("properties", PROPERTY_ORDER)]
@@ -141,11 +140,10 @@ def _search(req: dict, out: Path | None) -> dict:
 
 
 def _judge(req: dict) -> dict:
+    from asfl.properties.search.runner import judge_schedule
+    from asfl.properties.search.runs import SearchSetup as Setup
+    from asfl.properties.traces import itf as traces
     from asfl.spec import STANDARD, Params
-
-    from . import traces
-    from .explore import Setup
-    from .runner import judge_schedule
 
     setup = Setup(Params(**req["config"]), STANDARD)
     verdicts = {}
