@@ -174,6 +174,34 @@ def _print(result, audit_mod) -> None:
     console.print(f"{result.seconds:.1f} s")
 
 
+def _spec_patches(args, params) -> list:
+    """The catalogue's patches of spec/ (audit/spec_mutants.py), each audited as a spec diff against
+    the installed spec at the configuration given, on every core: (kill row, the property it breaks)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import asfl.spec
+    from asfl.properties.audit import spec_mutants
+    from asfl.properties.audit.spec_diff import SpecDiffError
+
+    from . import audit_spec
+
+    spec = Path(asfl.spec.__path__[0])
+    config = audit_spec._config(args, params)
+    cache: dict = {}
+    mutants = spec_mutants.spec_catalogue()
+    try:
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            rows = list(
+                pool.map(
+                    lambda m: spec_mutants.kill(m, spec, config, args.max_examples, cache, workers=1), mutants
+                )
+            )
+    except (spec_mutants.PatchError, SpecDiffError) as e:
+        raise UsageError(str(e)) from None
+    return [(row, m.breaks) for row, m in zip(rows, mutants, strict=True)]
+
+
 def _mutants(args, params, audit_mod) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -181,6 +209,9 @@ def _mutants(args, params, audit_mod) -> int:
     from asfl.properties.search.runner import PROPERTY_ORDER
 
     rows = [audit_mod.kill(v, params, args.max_examples) for v in audit_mod.catalogue()]
+    patches = _spec_patches(args, params)
+    rows += [row for row, _ in patches]
+    breaks = {row.mutant: prop for row, prop in patches}
     if args.out:
         doc = {
             r.mutant: {
@@ -188,6 +219,7 @@ def _mutants(args, params, audit_mod) -> int:
                 "directed": r.directed,
                 "exhaustive": r.exhaustive,
                 "refuted": r.refuted,
+                **({"breaks": breaks[r.mutant]} if r.mutant in breaks else {}),
             }
             for r in rows
         }

@@ -303,8 +303,11 @@ def spec_audit(
     workers: int | None = None,
     exhaustive: bool = True,
     progress: Callable[[str], None] | None = None,
+    baseline_cache: dict | None = None,
 ) -> SpecAuditResult:
-    """Audit the spec folder `changed` against `base` at each configuration of `configs`."""
+    """Audit the spec folder `changed` against `base` at each configuration of `configs`.
+    `baseline_cache` keeps the baseline's searches across audits of one baseline (the catalogue:
+    the same spec against many patches), keyed by everything its search depends on."""
     start = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     changes = changed_functions(base, changed)
@@ -316,6 +319,7 @@ def spec_audit(
         base_dir = side_folder(base, base, work / "baseline" / "spec")
         changed_dir = side_folder(changed, base, work / "changed" / "spec")
         jobs, keys = [], []
+        cache_keys: dict[int, str] = {}
         for k, config in enumerate(configs):
             for label, folder in (("baseline", base_dir), ("changed", changed_dir)):
                 traces_to = (out / size_folder(config)) if out is not None else work / f"traces-{k}"
@@ -332,16 +336,27 @@ def spec_audit(
                     "watch": names if label == "changed" else [],
                     "exhaustive": exhaustive and k == 0,
                 }
-                jobs.append(lambda r=request, w=work / f"{label}-{k}": run_side(r, w))
+                key = json.dumps({**request, "out": None, "spec": None}, sort_keys=True)
+                if label == "baseline" and baseline_cache is not None and key in baseline_cache:
+                    cached = baseline_cache[key]
+                    jobs.append(lambda c=cached: c)
+                else:
+                    jobs.append(lambda r=request, w=work / f"{label}-{k}": run_side(r, w))
                 keys.append((k, label))
+                if label == "baseline":
+                    cache_keys[k] = key
         if progress:
             progress(
                 f"{len(jobs)} searches ({len(configs)} sizes x baseline, changed) on {workers} processes"
             )
         answers = dict(zip(keys, _parallel(jobs, workers), strict=True))
-        for answer in answers.values():
+        for (k, label), answer in answers.items():
             if "error" in answer:
-                raise SpecDiffError(f"{changed_label}: {answer['error']}")
+                raise SpecDiffError(
+                    f"{base_label if label == 'baseline' else changed_label}: {answer['error']}"
+                )
+            if label == "baseline" and baseline_cache is not None:
+                baseline_cache[cache_keys[k]] = answer
         sizes = [
             SizeResult(c, answers[(k, "baseline")], answers[(k, "changed")]) for k, c in enumerate(configs)
         ]

@@ -54,26 +54,26 @@ def focus_of(rules: Rules) -> tuple[str, ...]:
 #: rule is with RULE_FOCUS. The rules' own functions are found through the rule table instead.
 FUNCTION_FOCUS: dict[str, tuple[str, ...]] = {
     # the client's release bookkeeping and carry-over (I2, I3): what a censor meets
-    "client.on_certify": ("censoring", "late_censor", "self_certified"),
+    "client.on_certify": ("malformed", "censoring", "late_censor"),
     "client._send_contribution": ("late_censor", "censoring"),
     "client.on_train_done": ("censoring", "late_censor"),
-    "client.on_model": ("forged", "self_certified"),
+    "client.on_model": ("forged", "self_certified", "malformed"),
     # the coordinator's set and the endorser's checks (I4, Q2, F1)
     "aggregator.on_contrib": ("censoring", "arbitrary"),
-    "aggregator.on_unmask_req": ("serial_equivocation", "outside_set"),
+    "aggregator.on_unmask_req": ("equivocating", "serial_equivocation", "outside_set", "malformed"),
     "aggregator.on_endorsement": ("serial_equivocation", "equivocating"),
-    "aggregator.on_reveal": ("serial_equivocation", "equivocating"),
+    "aggregator.on_reveal": ("equivocating", "malformed"),
     "aggregator.on_share_sum": ("wrong_sums",),
     "aggregator.recompute_agg": ("wrong_sums", "forged"),
     "aggregator.on_cluster": ("forged", "wrong_sums", "coordinator"),
-    "aggregator.on_certify": ("self_certified", "coordinator"),
+    "aggregator.on_certify": ("malformed", "self_certified", "coordinator"),
     "aggregator._certified_results": ("self_certified", "coordinator"),
     "aggregator._advance": ("coordinator", "self_certified"),
     # malformed sets and contributions (checks.py) and the signatures of the world
     "checks.members_problem": ("outside_set", "forged", "arbitrary"),
-    "checks.contribs_problem": ("forged", "arbitrary"),
+    "checks.contribs_problem": ("malformed", "forged", "arbitrary"),
     "certificates.result_problem": ("forged", "self_certified"),
-    "certificates.replay_model": ("forged", "self_certified"),
+    "certificates.replay_model": ("malformed", "forged", "self_certified"),
     "world.forgery": ("forged", "arbitrary", "replay"),
 }
 
