@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, params) -> int:
                 args.seed,
                 Path(out) if out else None,
                 base_label,
-                str(changed_path),
+                str(changed_path) if args.variant else "spec/ of the working tree",
             )
         except spec_diff.SpecDiffError as e:
             raise UsageError(str(e)) from None
@@ -112,6 +112,7 @@ def _print(result, spec_diff) -> None:
                 steps = str(row["trace_steps"])
                 where = row["trace"] if result.spec_copy is not None else "kept with --out DIR"
                 shown_traces.append(f"  {p}: {where}" + (" (replays)" if row.get("replays") else ""))
+                shown_traces.append(f"      {row['reason']}")
             table.add_row(p, base, shown if row["held"] else f"[red]{shown}[/]", steps)
         console.print(table)
         explored = [p for p in s.newly_violated if p.endswith("(exhaustive)")]

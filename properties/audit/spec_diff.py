@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,11 @@ SECOND_SIZE = dict(n_c=12, t_c=1, n_a=4, t_a=1)
 #: modules whose baseline version both sides run: the judge's parameters (the properties judge by
 #: them), and the errors both sides raise
 JUDGE_MODULES = ("params.py", "errors.py")
+
+
+#: CPython 3.11 `ast.parse` is not safe in concurrent threads (its recursion-depth check trips:
+#: "AST constructor recursion depth mismatch"); the catalogue audits patches on threads
+_PARSE = threading.Lock()
 
 
 class SpecDiffError(Exception):
@@ -101,7 +107,8 @@ def changed_functions(base: Path, changed: Path) -> list[Change]:
         for folder in (base, changed):
             path = folder / name
             try:
-                sides.append(_definitions(path.read_text(), str(path)) if path.is_file() else {})
+                with _PARSE:
+                    sides.append(_definitions(path.read_text(), str(path)) if path.is_file() else {})
             except SyntaxError as e:
                 raise SpecDiffError(
                     f"{path}: the spec does not parse (SyntaxError at line {e.lineno}: {e.msg})"
