@@ -61,4 +61,17 @@ def use_spec(path: str | Path) -> Path:
     import asfl
 
     asfl.spec = module  # type: ignore[attr-defined]
+    module.__dict__[OVERLAY] = str(root)
     return root
+
+
+#: the attribute of the `asfl.spec` package that names the folder `use_spec` made it from
+OVERLAY = "__asfl_spec_dir__"
+
+
+def command_prefix() -> str:
+    """`asfl --spec DIR ` when this process runs on an overlaid spec (for the commands a report
+    suggests, such as `asfl replay`), else `asfl `."""
+    spec = sys.modules.get("asfl.spec")
+    folder = getattr(spec, OVERLAY, None)
+    return f"asfl --spec {folder} " if folder else "asfl "

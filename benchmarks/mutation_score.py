@@ -85,11 +85,42 @@ class Equivalents:
         ]
 
     def reason(self, mutation) -> str | None:
+        if _in_annotation(mutation):
+            return ANNOTATION
         module, function, operator, occurrence = _key(mutation)
         for (m, f, o, k), why in self.entries:
             if (m, f) == (module, function) and o in ("*", operator) and k in ("*", str(occurrence)):
                 return why
         return None
+
+
+#: the reason of every mutant inside a type annotation (found from the module's AST, not listed)
+ANNOTATION = (
+    "inside a type annotation: the spec's modules import annotations from __future__, so an "
+    "annotation is a string that is never evaluated"
+)
+_ANNOTATIONS: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+
+
+def _in_annotation(mutation) -> bool:
+    """Whether the mutation's position lies inside a parameter or return annotation."""
+    import ast
+
+    path = str(mutation.module_path)
+    if path not in _ANNOTATIONS:
+        spans = []
+        for node in ast.walk(ast.parse(Path(path).read_text())):
+            notes = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                notes.append(node.returns)
+            elif isinstance(node, ast.arg | ast.AnnAssign):
+                notes.append(node.annotation)
+            spans += [
+                ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in notes if n is not None
+            ]
+        _ANNOTATIONS[path] = spans
+    start = tuple(mutation.start_pos)
+    return any(a <= start < b for a, b in _ANNOTATIONS[path])
 
 
 def _key(mutation) -> tuple:
@@ -188,6 +219,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--fresh", action="store_true", help="start a new session")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--diffs", action="store_true", help="print each survivor's diff (to triage it)")
     args = ap.parse_args()
     from cosmic_ray.work_db import WorkDB, use_db
 
@@ -225,7 +257,29 @@ def main() -> int:
                     )
             shutil.rmtree(root, ignore_errors=True)
         report(db, equivalents, time.perf_counter() - started)
+        if args.diffs:
+            survivor_diffs(db, pristine, equivalents)
     return 0
+
+
+def survivor_diffs(db, pristine: Path, equivalents: Equivalents) -> None:
+    """The diff of every survivor against the pristine copy (cosmic-ray's own mutation of the code)."""
+    import difflib
+
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    verdicts = {job: json.loads(r.output or "{}") for job, r in db.results}
+    for item in db.work_items:
+        m = item.mutations[0]
+        if verdicts.get(item.job_id, {}).get("verdict") != "survived" or equivalents.reason(m) is not None:
+            continue
+        path = pristine / Path(m.module_path).name
+        code = path.read_text()
+        mutated = mutate_code(code, get_operator(m.operator_name)(**m.operator_args), m.occurrence)
+        diff = difflib.unified_diff(code.splitlines(), (mutated or code).splitlines(), lineterm="", n=1)
+        print(f"\n## {Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence}")
+        print("\n".join(list(diff)[2:]))
 
 
 def report(db, equivalents: Equivalents, seconds: float) -> None:

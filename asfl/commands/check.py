@@ -16,6 +16,7 @@ import sys
 from ..errors import UsageError, finished
 from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
+from ..spec_overlay import command_prefix
 from .common import add_config_options, params_from
 
 
@@ -185,7 +186,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
     for o in outcomes:
         if not o.held:
             console.print(f"{o.violation}", highlight=False)
-            console.print(f"  replay: asfl replay {o.trace_path}", highlight=False)
+            console.print(f"  replay: {command_prefix()}replay {o.trace_path}", highlight=False)
     if any(not o.held for o in outcomes):
         console.print(
             f"reproduce: asfl check ... --seed {seed}"
