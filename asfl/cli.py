@@ -16,7 +16,19 @@ from .errors import UsageError, begin, fail, internal_error, interrupted
 #: the subcommands, each a module of asfl/commands/ with `register(sub)`; only the one named on the
 #: command line is imported, so a command does not pay for another's imports (`train` loads
 #: scikit-learn and scipy): every command but `train` starts in well under a second (issue 12)
-COMMANDS = ("check", "replay", "show", "audit", "quorum", "explore", "simulate", "train", "cluster", "serve")
+COMMANDS = (
+    "check",
+    "sweep",
+    "replay",
+    "show",
+    "audit",
+    "quorum",
+    "explore",
+    "simulate",
+    "train",
+    "cluster",
+    "serve",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -59,6 +59,32 @@ def quorum_conditions(n_c: int, t_c: int, n_a: int, t_a: int, T: int, m: int) ->
     ]
 
 
+#: [ours] Rounds of the horizon the default quota leaves unused (H1): the last round, whose late
+#: contributions cannot be carried over (I3, finding F2), and one more for a lost race, whose
+#: carried-over contribution takes the next round's slot (finding F5).
+QUOTA_SLACK = 2
+
+
+def quota_room(R: int, m: int) -> int:
+    """Release slots a cluster offers before the slack rounds: m per round for R - QUOTA_SLACK rounds."""
+    return max(R - QUOTA_SLACK, 0) * max(m, 0)
+
+
+def horizon_condition(R: int, m: int, Q: int, k_max: int) -> Condition:
+    """H1 quota room [ours] (P6's balance, findings F2 and F5): every member of the largest cluster
+    can have its Q releases among the slots its cluster offers before the slack rounds,
+    Q * k_max <= (R - 2) * m. The default quota is the largest Q that fits. Unlike Q1-Q6 it speaks
+    of P6's balance clause alone (safety and P5 hold at any horizon, R = 1 included), so a check
+    that judges P6 refuses the sizes where even Q = 1 does not fit (a short horizon, or clusters of
+    which m is a small part) and every other use of the parameters accepts them."""
+    return Condition(
+        "H1 quota room",
+        f"Q * max_i k_i <= (R - {QUOTA_SLACK}) * m",
+        Q * k_max <= quota_room(R, m),
+        f"Q={Q}, max_i k_i={k_max}, R={R}, m={m}",
+    )
+
+
 @dataclass(frozen=True)
 class Params:
     """Every parameter of PROTOCOL.md section 2. `None` means: derive the default."""
@@ -108,10 +134,11 @@ class Params:
             object.__setattr__(self, "m", min(cluster_sizes(self.n_c, self.n_a)) - self.t_c)
         if self.Q is None:
             # [ours] A round releases m of the k members of each cluster, so R rounds give each
-            # client about R*m/k_max releases; one round is kept as slack, because a contribution
-            # that is late in the last round has no next round to be carried over to (I3).
-            # This is what P6's balance clause can reach (finding F2, docs/findings.md).
-            object.__setattr__(self, "Q", max(1, (self.R - 1) * max(self.m, 1) // max(self.k)))
+            # client about R*m/k_max releases. Two rounds are kept as slack (H1): a contribution
+            # late in the last round has no next round to be carried over to (I3, finding F2), and
+            # one that loses a race is carried into the next round, whose slot it then takes
+            # (finding F5: with one round of slack, n_c=12 ended a client one release short).
+            object.__setattr__(self, "Q", max(1, quota_room(self.R, self.m) // max(self.k)))
         if self.T < 1 or self.T > self.n_a:
             raise ParamsError("params", f"need 1 <= T <= n_a (T={self.T}, n_a={self.n_a})")
         if self.Q < 1:
@@ -149,6 +176,12 @@ class Params:
     def conditions(self) -> list[Condition]:
         assert self.T is not None and self.m is not None
         return quorum_conditions(self.n_c, self.t_c, self.n_a, self.t_a, self.T, self.m)
+
+    @property
+    def quota_room(self) -> Condition:
+        """H1: whether R rounds leave the quota room for P6's balance clause (`horizon_condition`)."""
+        assert self.m is not None and self.Q is not None
+        return horizon_condition(self.R, self.m, self.Q, max(self.k))
 
     def violations(self) -> list[Condition]:
         return [c for c in self.conditions() if not c.holds]

@@ -25,7 +25,9 @@ from asfl import cli
 
 PINNED = Path(__file__).parent / "properties" / "traces" / "F1-share-sum-at-once.itf.json"
 #: a small configuration for the audits that run (a rule is called within the first example)
+#: a small audit: R=1 is too short for P6's balance (H1), studied on purpose with --allow-unsafe
 SMALL = ["--n-c", "4", "--t-c", "0", "--n-a", "4", "--t-a", "1", "--rounds", "1", "--max-examples", "1"]
+SMALL.append("--allow-unsafe")
 
 
 @dataclass

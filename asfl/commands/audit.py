@@ -13,7 +13,7 @@ from ..errors import UsageError
 from ..limits import MAX_EXAMPLES, bounded, finite
 from ..safe_io import output_dir, safe_name
 from ..sandbox import Channel, run_isolated, spec_failure
-from .common import add_config_options, params_from, print_json, write_atomic
+from .common import add_config_options, balance_judged, params_from, print_json, write_atomic
 
 #: seconds a variant may spend importing, and in one call of one of its rules (audit/variant_guard.py)
 DEFAULT_TIMEOUT = 60.0
@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if not spec_diff and not args.variant and not args.mutants:
         raise UsageError("give a variant file, a spec folder, --base REV, or --mutants for the catalogue")
     params = params_from(args, symbolic=True)
+    balance_judged(params, ["P6"], args.allow_unsafe)  # the audit judges every property
     if args.out:
         output_dir(args.out, "--out")
     if args.mutants:

@@ -17,12 +17,17 @@ from ..errors import UsageError, finished
 from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
 from ..spec_overlay import command_prefix
-from .common import add_config_options, params_from
+from .common import add_config_options, balance_judged, params_from
+
+#: the default configuration of `asfl check`: n_c=12, t_c=1, n_a=4, t_a=1, R=4 (T=3, m=2, Q=1)
+DEFAULT_CLIENTS = 12
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="explore adversarially and check the properties P1-P9")
-    add_config_options(p)
+    # n_c=12: clusters of 3 and m = 2, so the `|S| >= m` checks and the races for a set are
+    # exercised (at n_c=8, m = 1 and they are vacuous; issue 18)
+    add_config_options(p, n_c=DEFAULT_CLIENTS)
     p.add_argument(
         "--max-examples", type=int, default=None, help="runs of the search (default: the profile's)"
     )
@@ -57,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = [p for p in wanted if p not in PROPERTIES]
     if unknown or not wanted:
         raise UsageError(f"unknown properties {unknown}; choose among {', '.join(PROPERTIES)}")
+    balance_judged(params, wanted, args.allow_unsafe)
     tables = rule_tables()
     if args.rules not in tables:
         raise UsageError(f"unknown rule table {args.rules!r}; known: {', '.join(sorted(tables))}")

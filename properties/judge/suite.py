@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from asfl.properties.domains.symbolic import Echelon, Form, combine, noise_variance, secret_part
 from asfl.properties.judge.monitor import Monitor
+from asfl.spec.assignment import clusters
+from asfl.spec.params import QUOTA_SLACK
 from asfl.spec.world import World, finished
 
 #: relative tolerance on variances (floats of sigma^2/m summed m times)
@@ -262,14 +264,33 @@ def p6_budget(run: Run) -> Violation | None:
     # phase that starts before any correct aggregator completed a round has every round to
     # balance the counts in (finding F2); a run whose chaos phase used up rounds is not judged.
     if run.fair_complete and finished(run.world) and run.fair_start_round == 0:
+        exempt = censor_exempt(run)
         short = [
             (st.c, st.released)
             for st in run.world.clients
-            if st.c not in run.world.crashed and st.c not in run.censored and st.released != params.Q
+            if st.c not in run.world.crashed and st.c not in exempt and st.released != params.Q
         ]
         if short:
             return Violation("P6", f"fair run ended with counts (client, count) {short}, not Q={params.Q}")
     return None
+
+
+def censor_exempt(run: Run) -> frozenset[int]:
+    """The censor's targets P6's balance cannot ask Q of: those whom the protocol's public shuffle
+    (section 3, `assignment.clusters`: the protocol's, never the run's rule table, so a change to
+    the clusters is judged by the shuffle it replaced) gives fewer than Q + QUOTA_SLACK rounds with
+    a correct coordinator. A target with that many correct rounds has room for its Q releases (H1)
+    and must reach Q. Exempting every target, as first written, hid a protocol without the
+    reshuffle: its censor keeps the target every round (finding F5)."""
+    params, byzantine = run.params, set(run.world.byzantine)
+
+    def correct_rounds(c: int) -> int:
+        return sum(
+            not any(c in members and i in byzantine for i, members in enumerate(clusters(params, r)))
+            for r in range(params.R)
+        )
+
+    return frozenset(c for c in run.censored if correct_rounds(c) < params.Q + QUOTA_SLACK)
 
 
 def completed_round(world: World) -> int:

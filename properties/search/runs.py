@@ -158,17 +158,21 @@ def _draw_slow(rng: random.Random, setup: SearchSetup) -> tuple[int, ...]:
     return ()
 
 
-def fifo_choice(world: World) -> Event | None:
+def fifo_choice(world: World, turn: int | None = None) -> Event | None:
     """Fair delivery: the oldest message in flight; when none, a training ends, round robin.
 
-    Trainings take turns (weak fairness): the rotation starts after the client that contributed
-    last, counted by the contributions made so far, so a client that keeps training (a newer
-    model restarts its training) is never passed over forever. Always picking the lowest-numbered
-    client instead starves the others: that was the schedule behind finding F2."""
+    Trainings take turns (weak fairness): the rotation starts at client `turn`, the one after the
+    client whose training ended last (`run_fair_phase` keeps it), so a client that keeps training
+    (a newer model restarts its training) waits for at most one turn of the others. Always picking
+    the lowest-numbered client instead starves the others: that was the schedule behind finding F2.
+    Counting the turn by the contributions made so far, as first written, let every carry-over
+    move the rotation one client further, past a client whose turn it was: at n_c=8, R=6 a client
+    finished one training in six rounds (finding F5). Without `turn` (a fair phase's first
+    training), the rotation starts where the contributions so far put it."""
     if world.in_flight:
         return Deliver(world.in_flight[0].id)  # in_flight is kept in id order
     n = len(world.clients)
-    start = sum(len(c.contributed) for c in world.clients) % n
+    start = sum(len(c.contributed) for c in world.clients) % n if turn is None else turn
     for k in range(n):
         c = world.clients[(start + k) % n]
         if c.training is not None and c.c not in world.crashed:
@@ -186,6 +190,7 @@ def run_fair_phase(
     # the strategies offer what the coalition's inbox lets them: once every offer of an inbox was
     # sent, nothing new comes until the inbox grows, so the offers are not rebuilt every step
     exhausted: object = None
+    turn: int | None = None  # the round robin of trainings: whose turn is next (fifo_choice)
     while not finished(current()):
         event: Event | None = None
         if censor and current().byzantine and current().coalition_inbox is not exhausted:
@@ -197,13 +202,15 @@ def run_fair_phase(
             else:
                 exhausted = current().coalition_inbox
         if event is None:
-            event = fifo_choice(current())
+            event = fifo_choice(current(), turn)
         if event is None:
             return True, False
         if budget == 0:
             return False, True
         budget -= 1
         apply(event)
+        if isinstance(event, TrainDone):
+            turn = (event.client + 1) % len(current().clients)
     return False, False
 
 

@@ -1,9 +1,8 @@
 """The persistent censor (properties/adversaries/persistent.py): a Byzantine coordinator that keeps
 censoring one client through the fair phase. The inclusion mechanism absorbs it: the censored release is taken
 back (I2), carried over (I3) and, with clusters reshuffled, lands with another coordinator, so
-P5 and P6 hold; with the round-0 clusters kept, the same clusters race in the same order every
-round and a client ends short of Q (aggregator 1 censoring: client 4's cluster is always served by
-client 5 before the round closes)."""
+P5 and P6 hold; with the round-0 clusters kept, the target is never certified, though its count
+balances (the mutant is equivalent under P1-P9, finding F5)."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 from asfl.properties.adversaries.persistent import targets
 from asfl.properties.audit.variant_file import load
-from asfl.properties.judge.suite import certified_results, p5_liveness, p6_budget
+from asfl.properties.judge.suite import censor_exempt, certified_results, p5_liveness, p6_budget
 from asfl.properties.search.runs import Plan, SearchSetup, execute
 from asfl.spec import PACED, STANDARD, Params
 
@@ -51,15 +50,24 @@ def test_a_paced_quota_absorbs_the_persistent_censor_too(byzantine):
     assert all(st.released == params.Q for st in run.world.clients if st.c != target)
 
 
-def test_without_reshuffle_a_client_ends_short_under_the_censor():
-    no_reshuffle = load(MUTANTS / "no_reshuffle.py").rules
-    verdicts = {b: p6_budget(fair_run(no_reshuffle, b)) for b in range(PARAMS.n_a)}
-    broken = {b: v for b, v in verdicts.items() if v is not None}
-    assert broken, verdicts
-    for violation in broken.values():
-        assert "not Q=1" in violation.reason
-    # and the same runs without the censor balance: the censor, not the mutant alone, starves it
-    assert all(p6_budget(fair_run(no_reshuffle, b, censor=False)) is None for b in broken)
+def test_without_reshuffle_the_censors_target_is_never_certified_yet_its_count_balances():
+    """What the reshuffle buys is participation (mutants/equivalent/no_reshuffle.py, finding F5):
+    with it, the target lands with a correct coordinator and is in a certified set for some
+    Byzantine aggregators; without it, never. Its count reaches Q either way (I2 counts an
+    unresolved contribution), so P6 holds on both and no property tells them apart."""
+    no_reshuffle = load(MUTANTS / "equivalent" / "no_reshuffle.py").rules
+
+    def certified_target(rules, b: int) -> tuple[bool, int, bool]:
+        run = fair_run(rules, b)
+        (target,) = targets(run.world)
+        included = any(target in members for (_r, _i, members, _agg) in certified_results(run))
+        return included, run.world.clients[target].released, p6_budget(run) is None
+
+    shuffled = [certified_target(STANDARD, b) for b in range(PARAMS.n_a)]
+    kept = [certified_target(no_reshuffle, b) for b in range(PARAMS.n_a)]
+    assert any(included for included, _, _ in shuffled)
+    assert not any(included for included, _, _ in kept)
+    assert all(count == PARAMS.Q and held for _, count, held in shuffled + kept)
 
 
 def test_the_persistent_strategy_is_named_by_the_plan_and_old_traces_mean_censoring():
@@ -89,3 +97,24 @@ def test_the_late_censors_victims_are_exempt_from_balance():
     run = execute(SearchSetup(PARAMS, STANDARD), plan, lambda world, kinds: next(prefix)).run
     assert targets(run.world, "late_censor") == {0} == run.censored
     assert p5_liveness(run) is None and p6_budget(run) is None
+
+
+def test_a_target_the_shuffle_gives_enough_correct_rounds_is_judged_for_balance():
+    """A censor's target is exempt from P6's balance only when the protocol's public shuffle gives it
+    fewer than Q + 2 rounds with a correct coordinator (H1's slack). R=6, Q=2: aggregator 3's target,
+    client 1, has a correct coordinator in rounds 1, 2, 3 and 5, so P6 asks Q of it (and it has Q);
+    aggregator 0's target, client 4, has three such rounds and stays exempt."""
+    from dataclasses import replace
+
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=6)
+    judged = fair_run(STANDARD, 3, params=params)
+    assert judged.censored == {1} and censor_exempt(judged) == frozenset()
+    assert judged.world.clients[1].released == params.Q and p6_budget(judged) is None
+    exempt = fair_run(STANDARD, 0, params=params)
+    assert exempt.censored == {4} == censor_exempt(exempt)
+    # the judged target one release short is a violation; the exempt one is not
+    for run, target, verdict in ((judged, 1, "violated"), (exempt, 4, "held")):
+        clients = list(run.world.clients)
+        clients[target] = replace(clients[target], released=params.Q - 1)
+        short = replace(run, world=replace(run.world, clients=tuple(clients)))
+        assert ("held" if p6_budget(short) is None else "violated") == verdict

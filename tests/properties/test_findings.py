@@ -234,3 +234,57 @@ def test_f2_limit_a_fair_schedule_starves_the_standard_rule_at_six_rounds() -> N
     assert rep.first_mismatch is None
     violation = judge_trace(trace, rep.worlds)
     assert violation is not None and "(3, 1)" in violation.reason
+
+
+def trainings(trace: traces.Trace, client: int) -> list[int]:
+    """The rounds of the trainings `client` finished in a recorded run."""
+    from asfl.spec.world import TrainDone
+
+    worlds = trace.worlds()
+    return [
+        worlds[i].clients[client].training
+        for i, e in enumerate(trace.events)
+        if isinstance(e, TrainDone) and e.client == client
+    ]
+
+
+def test_f5_the_rotation_counted_by_contributions_skipped_a_clients_turn() -> None:
+    """F5 as the issue met it (n_c=12, m=2, R=4, the former default Q=2): client 2 ends with count
+    1. The fair phase's round robin of trainings was counted by the contributions made so far, so
+    each carry-over moved it one client on: client 1's carry-over into round 3 passed the turn over
+    client 2, whose only training was in round 1. With the rotation kept by trainings, the same
+    3-step prefix and fair phase balance every count, even at Q=2."""
+    from asfl.properties.search.runner import judge_schedule
+
+    trace = traces.read_itf(PINNED / "F5-rotation-skips-a-turn.itf.json")
+    params = trace.params
+    assert trace.property == "P6" and (params.n_c, params.m, params.R, params.Q) == (12, 2, 4, 2)
+    assert trace.extra["chaos_steps"] == 3
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and "(2, 1)" in violation.reason
+    assert trainings(trace, 2) == [1]
+    assert judge_schedule(trace, SearchSetup(params)) is None
+
+
+def test_f5_a_quota_with_one_round_of_slack_leaves_a_client_short_at_n_c_12() -> None:
+    """F5, the quota's part, found with the rotation fixed: a round closes once n_a - t_a clusters
+    are certified, after about half of the twelve trainings, so client 6 finished one training in
+    four rounds (round 2) and ended with count 1 of Q=2. The default quota with two rounds of slack
+    (Q=1, H1 quota room) balances the same prefix and fair phase."""
+    from asfl.properties.search.runner import judge_schedule
+    from asfl.spec.params import Params as P
+
+    trace = traces.read_itf(PINNED / "F5-quota-without-slack.itf.json")
+    params = trace.params
+    assert (params.n_c, params.m, params.R, params.Q) == (12, 2, 4, 2)
+    rep = traces.replay(trace)
+    assert rep.first_mismatch is None
+    violation = judge_trace(trace, rep.worlds)
+    assert violation is not None and "(6, 1)" in violation.reason
+    assert trainings(trace, 6) == [2]
+    assert judge_schedule(trace, SearchSetup(params)) is not None  # the same schedule, re-run: short
+    default = P(n_c=12, t_c=1, n_a=4, t_a=1, R=4)
+    assert default.Q == 1 and default.quota_room.holds and not params.quota_room.holds
+    assert judge_schedule(trace, SearchSetup(default)) is None

@@ -27,7 +27,7 @@ def test_every_focus_names_a_rule_of_the_table_and_known_adversaries():
 def test_the_baseline_has_no_focus_and_a_variant_has_its_rules():
     assert focus_of(BASELINE.rules) == ()
     assert focus_of(_mutant("endorse_twice").rules) == RULE_FOCUS["endorse_problem"]
-    assert focus_of(_mutant("no_reshuffle").rules) == ("censoring",)
+    assert focus_of(_mutant("equivalent/no_reshuffle").rules) == ("censoring",)
     # rules every run exercises (the pads) direct nothing
     assert focus_of(_mutant("pad_reuse").rules) == ()
 

@@ -111,7 +111,21 @@ def test_a_variant_name_cannot_write_outside_out(tmp_path, monkeypatch, capsys):
     assert "../../escape" in source
     (work / "v.py").write_text(source)
     monkeypatch.chdir(work)
-    small = ["--n-c", "4", "--t-c", "0", "--n-a", "4", "--t-a", "1", "--rounds", "1", "--max-examples", "1"]
+    small = [
+        "--n-c",
+        "4",
+        "--t-c",
+        "0",
+        "--n-a",
+        "4",
+        "--t-a",
+        "1",
+        "--rounds",
+        "1",
+        "--max-examples",
+        "1",
+        "--allow-unsafe",
+    ]
     assert cli.main(["audit", "v.py", *small, "--out", "o", "--json"]) == 1
     assert "P1" in json.loads(capsys.readouterr().out)["newly_violated"]
     assert sorted(p.name for p in (work / "o").iterdir()) == ["escape-P1.itf.json", "report.md"]

@@ -1,0 +1,126 @@
+"""`asfl sweep`: every property on a grid of sizes, on the shipped protocol (issue 18).
+
+Each configuration is either refused by the parameters (the condition named, with its numbers) or
+judged by one search of every selected property (`properties/search/sweep.py`). The manifest, one
+row per configuration, is written whole (temporary file, then rename); a violated property's trace
+goes to --traces. Exit 0 when nothing was violated, 1 when a configuration was, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+
+from ..errors import UsageError, finished
+from ..limits import MAX_EXAMPLES, bounded
+from ..safe_io import output_dir, output_file
+
+#: at most this many configurations in one sweep (a grid is a product: a typo multiplies it)
+MAX_CONFIGURATIONS = 5_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="check every property on a grid of sizes (a campaign)")
+    p.add_argument(
+        "--n-c", default="8-24", help="clients: a list and/or ranges, e.g. 8-24 or 8,12 (default 8-24)"
+    )
+    p.add_argument("--t-c", default="0-2", help="clients that may crash (default 0-2)")
+    p.add_argument(
+        "--n-a", default="4,7", help="aggregators, t_a the most n_a >= 3t_a+1 allows (default 4,7)"
+    )
+    p.add_argument("--rounds", default="3,4,6", help="rounds R (default 3,4,6)")
+    p.add_argument(
+        "--properties", default="P1,P2,P3,P4,P5,P6,P7,P8,P9", help="comma-separated subset (default all)"
+    )
+    p.add_argument(
+        "--max-examples", type=int, default=None, help="runs per configuration (default: the profile's)"
+    )
+    p.add_argument("--profile", choices=["ci", "deep"], default=None, help="Hypothesis profile (default ci)")
+    p.add_argument(
+        "--out", default="sweep-manifest.json", help="the manifest file (default sweep-manifest.json)"
+    )
+    p.add_argument("--traces", default="traces/sweep", help="counterexample traces (default ./traces/sweep)")
+    p.add_argument("--json", action="store_true", help="print the manifest instead of a table")
+    p.set_defaults(run=run)
+
+
+def sizes(text: str, option: str) -> tuple[int, ...]:
+    """`8-24`, `8,12,16` or `4,8-10`: the integers named, sorted, each once."""
+    out: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise UsageError(f"{option} {text!r}: give integers and ranges such as 8-24 or 8,12")
+        lo, hi = int(m[1]), int(m[2] or m[1])
+        if hi < lo:
+            raise UsageError(f"{option} {text!r}: the range {part} is empty (write low-high)")
+        if hi - lo > MAX_CONFIGURATIONS:
+            raise UsageError(f"{option} {text!r}: the range {part} is longer than {MAX_CONFIGURATIONS}")
+        out.update(range(lo, hi + 1))
+    return tuple(sorted(out))
+
+
+def run(args: argparse.Namespace) -> int:
+    from asfl.properties.judge.suite import PROPERTIES
+    from asfl.properties.search.runner import trace_filename
+    from asfl.properties.search.sweep import Grid, manifest, sweep
+    from asfl.properties.traces.itf import write_itf
+    from asfl.reference.atomic import write_atomic
+
+    grid = Grid(
+        n_c=sizes(args.n_c, "--n-c"),
+        t_c=sizes(args.t_c, "--t-c"),
+        n_a=sizes(args.n_a, "--n-a"),
+        R=sizes(args.rounds, "--rounds"),
+    )
+    configs = grid.configurations()
+    if len(configs) > MAX_CONFIGURATIONS:
+        raise UsageError(
+            f"the grid has {len(configs)} configurations, more than {MAX_CONFIGURATIONS}; narrow it"
+        )
+    wanted = [p.strip().upper() for p in args.properties.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PROPERTIES]
+    if unknown or not wanted:
+        raise UsageError(f"unknown properties {unknown}; choose among {', '.join(PROPERTIES)}")
+    if args.max_examples is not None and args.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
+    profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
+    out = output_file(args.out, "--out")
+    traces_dir = output_dir(args.traces, "--traces")
+
+    def keep_trace(row, result) -> str:
+        c = row.config
+        name = f"n{c['n_c']}-t{c['t_c']}-a{c['n_a']}-R{c['R']}-{trace_filename(result, 'asfl')}"
+        traces_dir.mkdir(parents=True, exist_ok=True)
+        return str(write_itf(traces_dir / name, result.trace))
+
+    def progress(row) -> None:
+        if not args.json:
+            verdict = row.status if row.status != "refused" else f"refused by {row.condition}: {row.reason}"
+            if row.status == "violated":
+                verdict += " " + ", ".join(p for p, r in row.properties.items() if not r.get("held", True))
+            verdict += "".join(
+                f"; {p} refused by {r['refused']} ({r['reason']})"
+                for p, r in row.properties.items()
+                if "refused" in r
+            )
+            print(f"{row.label():<34} {verdict} ({row.seconds:.1f} s)", flush=True)
+
+    rows = sweep(configs, wanted, profile, args.max_examples, on_row=progress, on_trace=keep_trace)
+    doc = manifest(rows, grid.to_json(), wanted, profile, args.max_examples or "profile")
+    write_atomic(out, json.dumps(doc, indent=1) + "\n")
+    finished(f"manifest {out}")
+    s = doc["summary"]
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print(
+            f"{s['configurations']} configurations: {s['held']} held, {s['violated']} violated, "
+            f"{s['refused']} refused, P6 refused by H1 at {s['P6 refused (H1)']}; {s['seconds']} s; "
+            f"manifest {out}"
+        )
+    return 1 if s["violated"] else 0

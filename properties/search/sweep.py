@@ -1,0 +1,170 @@
+"""The size sweep: every property judged on a grid of configurations, not only the default (issue 18).
+
+A property that holds at the default sizes may fail one size up: P6's balance did, at n_c=12
+(finding F5). `sweep(grid)` takes each configuration of the grid, lets `Params` derive what the
+protocol derives (T, m, Q, the cluster sizes) and refuse what breaks Q1-Q6, and runs one search of
+every selected property (`runner.search`, the `ci` profile unless told) on the others. Where H1
+(the quota room P6's balance needs) fails, P6 is refused with its numbers and the other properties
+are still judged. Each refusal names its condition. The result is a manifest,
+one row per configuration, like the explorer's `explorer_manifest.json`: the test suite pins a
+small part of the grid, and `asfl sweep` runs the whole grid as a campaign.
+
+The Byzantine bound is the largest the resilience assumption allows (`n_a >= 3*t_a + 1`), so a
+grid over `n_a` in {4, 7} audits t_a = 1 and t_a = 2.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from asfl.properties.judge.suite import PROPERTIES
+from asfl.properties.search.runner import PROPERTY_ORDER, search
+from asfl.properties.search.runs import SearchSetup
+from asfl.spec.errors import ParamsError
+from asfl.spec.params import Params
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The sizes swept (issue 18's grid by default); every other parameter takes its default formula."""
+
+    n_c: tuple[int, ...] = tuple(range(8, 25))
+    t_c: tuple[int, ...] = (0, 1, 2)
+    n_a: tuple[int, ...] = (4, 7)
+    R: tuple[int, ...] = (3, 4, 6)
+
+    def configurations(self) -> list[dict[str, int]]:
+        """Every configuration, in a fixed order (n_a, n_c, t_c, R), t_a at the resilience bound."""
+        return [
+            {"n_c": n_c, "t_c": t_c, "n_a": n_a, "t_a": byzantine_bound(n_a), "R": R}
+            for n_a, n_c, t_c, R in product(self.n_a, self.n_c, self.t_c, self.R)
+        ]
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {"n_c": list(self.n_c), "t_c": list(self.t_c), "n_a": list(self.n_a), "R": list(self.R)}
+
+
+def byzantine_bound(n_a: int) -> int:
+    """The most Byzantine aggregators the resilience assumption allows: n_a >= 3*t_a + 1."""
+    return (n_a - 1) // 3
+
+
+@dataclass
+class Row:
+    """One configuration's verdicts: `refused` (with the condition), `held` or `violated`."""
+
+    config: dict[str, int]
+    status: str
+    derived: dict[str, Any] = field(default_factory=dict)  # T, m, Q, k of the accepted parameters
+    condition: str | None = None  # the refused condition's name
+    reason: str | None = None  # the refusal's numbers
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def label(self) -> str:
+        c = self.config
+        return f"n_c={c['n_c']} t_c={c['t_c']} n_a={c['n_a']} t_a={c['t_a']} R={c['R']}"
+
+    def verdicts(self) -> dict[str, Any]:
+        """What the manifest pins: everything but the time, which depends on the machine."""
+        out: dict[str, Any] = {"config": self.config, "status": self.status}
+        if self.status == "refused":
+            out["condition"] = self.condition
+            out["reason"] = self.reason
+        else:
+            out["derived"] = self.derived
+            out["properties"] = {
+                p: {k: v for k, v in r.items() if k in ("held", "examples", "exercised", "refused", "reason")}
+                for p, r in sorted(self.properties.items())
+            }
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.verdicts(), "seconds": round(self.seconds, 2)} | (
+            {"properties": self.properties} if self.properties else {}
+        )
+
+
+def sweep_one(
+    config: dict[str, int],
+    props: Sequence[str] = PROPERTY_ORDER,
+    profile: str = "ci",
+    max_examples: int | None = None,
+    on_trace: Callable[[Row, Any], str] | None = None,
+) -> Row:
+    """Judge `props` at one configuration, or name the condition that refuses it."""
+    started = time.perf_counter()
+    try:
+        params = Params(**config)
+    except ParamsError as e:
+        return Row(config, "refused", condition=e.condition, reason=e.reason)
+    derived = {"T": params.T, "m": params.m, "Q": params.Q, "k": list(params.k)}
+    row = Row(config, "held", derived)
+    room = params.quota_room
+    judged = [p for p in props if p != "P6" or room.holds]
+    if len(judged) < len(props):  # H1: P6's balance cannot hold here; the others are still judged
+        row.properties["P6"] = {"refused": room.name, "reason": room.numbers}
+    if not judged:
+        row.status = "refused"
+        row.condition, row.reason = room.name, room.numbers
+        return row
+    results = search(SearchSetup(params), judged, profile, max_examples)
+    for prop in judged:
+        r = results[prop]
+        entry: dict[str, Any] = {"held": r.held, "examples": r.examples, "exercised": r.exercised}
+        if not r.held:
+            row.status = "violated"
+            entry["violation"] = str(r.violation)
+            entry["trace_length"] = len(r.trace.events) if r.trace is not None else None
+            if on_trace is not None and r.trace is not None:
+                entry["trace"] = on_trace(row, r)
+        row.properties[prop] = entry
+    row.seconds = time.perf_counter() - started
+    return row
+
+
+def sweep(
+    configs: Iterable[dict[str, int]],
+    props: Sequence[str] = PROPERTY_ORDER,
+    profile: str = "ci",
+    max_examples: int | None = None,
+    on_row: Callable[[Row], None] | None = None,
+    on_trace: Callable[[Row, Any], str] | None = None,
+) -> list[Row]:
+    """Every configuration in turn (`sweep_one`); `on_row` sees each row as it is judged."""
+    unknown = [p for p in props if p not in PROPERTIES]
+    if unknown:
+        raise ValueError(f"unknown properties {unknown}")
+    rows = []
+    for config in configs:
+        row = sweep_one(config, props, profile, max_examples, on_trace)
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+def manifest(
+    rows: Sequence[Row], grid: dict[str, Any], props: Sequence[str], profile: str, budget: Any
+) -> dict:
+    """The sweep's manifest: the grid, the budget, one row per configuration, and a summary."""
+    counts = {s: sum(r.status == s for r in rows) for s in ("held", "violated", "refused")}
+    counts["P6 refused (H1)"] = sum("refused" in r.properties.get("P6", {}) for r in rows)
+    return {
+        "about": (
+            "Size sweep (asfl sweep, properties/search/sweep.py): every property at every configuration "
+            "of the grid on the shipped protocol, or the condition that refuses the configuration. "
+            "t_a is the largest the resilience assumption n_a >= 3*t_a+1 allows; T, m and Q take "
+            "their default formulas."
+        ),
+        "grid": grid,
+        "properties": list(props),
+        "profile": profile,
+        "max_examples": budget,
+        "summary": {**counts, "configurations": len(rows), "seconds": round(sum(r.seconds for r in rows), 1)},
+        "rows": [r.to_json() for r in rows],
+    }
