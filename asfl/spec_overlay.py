@@ -26,7 +26,8 @@ def spec_dir(path: str | Path) -> Path:
     for candidate in (p, p / "spec"):
         if (candidate / "__init__.py").is_file() and (candidate / "world.py").is_file():
             return candidate.resolve()
-    raise UsageError(f"{path}: not a spec folder (no __init__.py and world.py there nor in {p / 'spec'})")
+    what = "a directory, but not a spec folder" if p.is_dir() else "not a spec folder"
+    raise UsageError(f"{path}: {what} (no __init__.py and world.py in it nor in {p / 'spec'})")
 
 
 def use_spec(path: str | Path) -> Path:

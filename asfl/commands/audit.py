@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     finite("--timeout", args.timeout, 0, MAX_TIMEOUT)
     spec_diff = args.base is not None or (args.variant is not None and Path(args.variant).is_dir())
     if args.mutants and (args.variant or args.base):
-        raise UsageError("--mutants runs the catalogue: give no variant, folder or --base with it")
+        raise UsageError("give a variant, a spec folder or --base, or --mutants for the catalogue (not both)")
     if not spec_diff and not args.variant and not args.mutants:
         raise UsageError("give a variant file, a spec folder, --base REV, or --mutants for the catalogue")
     params = params_from(args, symbolic=True)
