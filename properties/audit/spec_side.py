@@ -108,10 +108,15 @@ def _search(req: dict, out: Path | None) -> dict:
     kw = dict(max_examples=req.get("max_examples"), seed_value=req.get("seed"), shrink_work=SHRINK_WORK)
     if req.get("until"):  # stop at the first violation of these (a pinned kill, re-checked)
         kw["until"] = tuple(req["until"])
-    outcomes = search(Setup(params, STANDARD), props, **kw)
-    directed_by: dict[str, list[str]] = {}
     focus = tuple(req.get("focus", ()))
-    held = [p for p in props if outcomes[p].held and p not in UNDIRECTED]
+    directed_by: dict[str, list[str]] = {}
+    if req.get("directed_only"):  # the directed search alone (its runs do not depend on the swarm's)
+        outcomes = search(Setup(params, STANDARD, adversaries=focus), props, **kw)
+        directed_by = {p: list(focus) for p in props}
+        held = []
+    else:
+        outcomes = search(Setup(params, STANDARD), props, **kw)
+        held = [p for p in props if outcomes[p].held and p not in UNDIRECTED]
     if focus and held:
         directed = search(Setup(params, STANDARD, adversaries=focus), held, **kw)
         for p in held:
