@@ -11,10 +11,10 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from asfl.spec.messages import Certify, ModelMsg
+from asfl.spec.messages import ModelMsg
 from asfl.spec.params import Params
 from asfl.spec.rules import STANDARD, Rules
-from asfl.spec.world import Deliver, Event, World, enabled, finished, initial_world, step
+from asfl.spec.world import Deliver, Event, World, certified_results, enabled, finished, initial_world, step
 
 from .field_domain import FieldDomain, Vec
 from .schedulers import SCHEDULERS
@@ -22,7 +22,9 @@ from .schedulers import SCHEDULERS
 
 @dataclass
 class Certified:
-    """A cluster result with t_a + 1 CERTIFY signatures from correct aggregators."""
+    """A cluster result that holds a certificate (`spec.world.certified_results`: t_a + 1 CERTIFY
+    signatures by the protocol's number, the one definition the properties judge by), with the
+    correct aggregators that certified it."""
 
     r: int
     i: int
@@ -113,7 +115,6 @@ def simulate(
     limit = max_steps if max_steps is not None else default_max_steps(params)
     events: list[Event] = []
     accepted: dict[int, dict[int, int]] = defaultdict(dict)
-    signers: dict[tuple, set[int]] = defaultdict(set)
     values: dict[tuple[int, int], Vec] = {}
     while not finished(world) and world.steps < limit:
         event = sched.choose(world, enabled(world))
@@ -122,13 +123,12 @@ def simulate(
         before = world
         world = step(world, event)
         events.append(event)
-        _observe(before, world, event, accepted, signers, values)
+        _observe(before, world, event, accepted, values)
     certified = [
         Certified(r, i, tuple(sorted(s)), str(d), tuple(sorted(sig)))
-        for (r, i, s, d), sig in signers.items()
-        if len(sig) >= params.certificate_size
+        for (r, i, s, d), sig in certified_results(world).items()
     ]
-    certified.sort(key=lambda c: (c.r, c.i))
+    certified.sort(key=lambda c: (c.r, c.i, c.members, c.agg_digest))
     averaged = {
         a.j: {r: [res.i for res in results] for r, results in enumerate(a.proof)}
         for a in world.aggregators
@@ -151,15 +151,8 @@ def simulate(
     )
 
 
-def _observe(before: World, after: World, event: Event, accepted, signers, values) -> None:
+def _observe(before: World, after: World, event: Event, accepted, values) -> None:
     assert after.last is not None
-    # what the event sent is at the end of the in-flight tuple
-    posted = after.in_flight[len(after.in_flight) - len(after.last.sent) :]
-    for env in posted:
-        if isinstance(env.msg, Certify) and env.dst.role == "a":
-            if env.dst.index == env.src.index:  # count each certifier once
-                m = env.msg
-                signers[(m.r, m.i, m.members, m.agg_digest)].add(m.sig.signer)
     if isinstance(event, Deliver) and after.last.refused is None:
         env = next(e for e in before.in_flight if e.id == event.msg_id)
         if env.dst.role == "c" and isinstance(env.msg, ModelMsg):

@@ -34,6 +34,11 @@ class FMap(Mapping[K, V], Generic[K, V]):
             self._hash = hash(frozenset(self._d.items()))
         return self._hash
 
+    def __reduce__(self) -> tuple:
+        """Pickled without its cached hash: `hash` of strings differs between processes (Python's
+        hash randomisation), so a hash computed by one process is wrong in another (a Ray worker)."""
+        return (FMap, (self._d,))
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FMap):
             return self._d == other._d

@@ -55,8 +55,9 @@ def standard_averaging_quorum(params: Params) -> int:
 
 def standard_certificate_size(params: Params) -> int:
     """Q6: t_a + 1 CERTIFY signatures certify a cluster result (the protocol's number,
-    `Params.certificate_size`: the properties and the simulator judge by the same one, whatever a
-    variant's rule table says)."""
+    `Params.certificate_size`). This rule is what a party under test requires; what is certified
+    is judged by the protocol's number alone (`world.holds_certificate`: the properties and the
+    simulator), whatever a variant's rule table says."""
     return params.certificate_size
 
 

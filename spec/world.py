@@ -13,7 +13,7 @@ signatures of Byzantine aggregators and signed parts the coalition has seen (ide
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from .aggregator import AggregatorState, aggregator_receive, initial_aggregator
@@ -261,3 +261,31 @@ def finished(world: World) -> bool:
     return all(a.model_round == R for a in correct_aggregators(world)) and all(
         c.model_round == R for c in correct_clients(world)
     )
+
+
+ResultKey = tuple[int, int, frozenset[int], Hashable]  # (r, i, S, hash(agg))
+
+
+def certified_by(world: World) -> dict[ResultKey, frozenset[int]]:
+    """Every cluster result some correct aggregator certified, with the correct aggregators that
+    did (each recomputed agg itself: its own `certified`)."""
+    out: dict[ResultKey, set[int]] = {}
+    for a in correct_aggregators(world):
+        for key in a.certified:
+            out.setdefault(key, set()).add(a.j)
+    return {key: frozenset(signers) for key, signers in out.items()}
+
+
+def holds_certificate(world: World, correct_signers: Iterable[int]) -> bool:
+    """Whether a cluster result certified by `correct_signers` holds a certificate by the protocol's
+    number (Q6: t_a + 1 CERTIFY signatures, `Params.certificate_size`), whatever the rule table under
+    test says, counting the coalition's signatures as given (it signs anything). The one threshold
+    the properties judge by and the simulator reports by."""
+    signers = frozenset(correct_signers)
+    return bool(signers) and len(signers) + len(world.byzantine) >= world.params.certificate_size
+
+
+def certified_results(world: World) -> dict[ResultKey, frozenset[int]]:
+    """The cluster results of `world` that hold a certificate (`holds_certificate`), with their
+    correct certifiers."""
+    return {key: signers for key, signers in certified_by(world).items() if holds_certificate(world, signers)}

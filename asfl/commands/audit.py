@@ -14,6 +14,7 @@ from ..limits import MAX_EXAMPLES, bounded, finite
 from ..safe_io import output_dir, safe_name
 from ..sandbox import Channel, run_isolated, spec_failure
 from .common import add_config_options, balance_judged, params_from, print_json, write_atomic
+from .scale import add_scale_options, scale_from
 
 #: seconds a variant may spend importing, and in one call of one of its rules (audit/variant_guard.py)
 DEFAULT_TIMEOUT = 60.0
@@ -51,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_TIMEOUT,
         help=f"seconds the variant may take to import, and per call of a rule (default {DEFAULT_TIMEOUT:g})",
     )
+    add_scale_options(p, budget=False, db=False)
     p.set_defaults(run=run)
 
 
@@ -71,6 +73,7 @@ def _swimlane_text(trace) -> str:
 def run(args: argparse.Namespace) -> int:
     from asfl.properties.audit import compare as audit_mod
     from asfl.properties.audit.variant_file import MAX_VARIANT_BYTES
+    from asfl.properties.search.workers import Workers
     from asfl.reference.safe_read import InputError, read_text_bounded
 
     if args.max_examples < 1:
@@ -84,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give a variant file, a spec folder, --base REV, or --mutants for the catalogue")
     params = params_from(args, symbolic=True)
     balance_judged(params, ["P6"], args.allow_unsafe)  # the audit judges every property
+    scale = scale_from(args)
+    args.on = Workers(scale.workers, scale.ray)
     if args.out:
         output_dir(args.out, "--out")
     if args.mutants:
@@ -106,6 +111,7 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
     from asfl.properties.audit import compare as audit_mod
     from asfl.properties.audit.variant_file import VariantError, load
     from asfl.properties.audit.variant_guard import RuleFailure, TimeLimit, guard, time_limit
+    from asfl.properties.search.workers import WorkerLost
 
     try:
         with time_limit(args.timeout):
@@ -132,9 +138,15 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
             args.seed,
             out,
             progress=lambda text: channel.send("progress", text=f"asfl audit: {text}"),
+            on=args.on,
         )
     except RuleFailure as e:
         raise UsageError(str(e)) from None
+    except WorkerLost as e:  # a rule ended its worker process: the sandbox's verdict on an exit
+        raise UsageError(
+            f"{args.variant}: the variant ended the run before any verdict (a worker process ended: {e}); "
+            "a variant file only defines names and must not exit"
+        ) from None
     except Exception as e:  # noqa: BLE001 - the spec failed under the variant's rules: its doing
         raise spec_failure(e, args.variant, None) from None
     if out is not None:
@@ -169,6 +181,15 @@ def _print(result, audit_mod) -> None:
         shown = audit_mod.verdict(o)
         table.add_row(prop, base, shown if o.held else f"[red]{shown}[/]", str(path) if path else "")
     console.print(table)
+    if result.changed.coverage is not None:
+        from asfl.properties.judge.coverage import coverage_rows
+
+        cov = Table(title="coverage of the variant's searches (counts are runs)", title_justify="left")
+        cov.add_column("covered")
+        cov.add_column("reached (never)")
+        for what, reached, never in coverage_rows(result.changed.coverage):
+            cov.add_row(what, reached + (f" (never: {never})" if never else ""))
+        console.print(cov)
     console.print(f"quorum conditions newly refuted: {', '.join(result.newly_refuted) or 'none'}")
     console.print(f"properties newly violated: {', '.join(result.newly_violated) or 'none'}")
     console.print(f"properties that now hold and did not: {', '.join(result.newly_held) or 'none'}")
@@ -209,7 +230,7 @@ def _mutants(args, params, audit_mod) -> int:
 
     from asfl.properties.search.runner import PROPERTY_ORDER
 
-    rows = [audit_mod.kill(v, params, args.max_examples) for v in audit_mod.catalogue()]
+    rows = [audit_mod.kill(v, params, args.max_examples, args.on) for v in audit_mod.catalogue()]
     patches = _spec_patches(args, params)
     rows += [row for row, _ in patches]
     breaks = {row.mutant: prop for row, prop in patches}

@@ -18,6 +18,7 @@ from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
 from ..spec_overlay import command_prefix
 from .common import add_config_options, balance_judged, params_from
+from .scale import add_scale_options, scale_from
 
 #: the default configuration of `asfl check`: n_c=12, t_c=1, n_a=4, t_a=1, R=4 (T=3, m=2, Q=1)
 DEFAULT_CLIENTS = 12
@@ -48,12 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="traces", help="directory for counterexample traces (default ./traces)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_scale_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from asfl.properties.judge.coverage import vacuous
     from asfl.properties.judge.suite import PROPERTIES, TITLES
-    from asfl.properties.search.runner import search, trace_filename
+    from asfl.properties.search.runner import search_report, trace_filename
     from asfl.properties.search.runs import SearchSetup
     from asfl.properties.traces.itf import rule_tables, write_itf
 
@@ -75,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
     if profile not in ("ci", "deep"):
         raise UsageError(f"unknown profile {profile!r} (ci or deep)")
+    if args.time_budget is not None and args.max_examples is not None:
+        raise UsageError("give --max-examples or --time-budget, not both")
+    scale = scale_from(args)
     setup = SearchSetup(params, tables[args.rules], max_chaos=args.max_chaos)
     out_dir = output_dir(args.out, "--out")  # before the search: a bad --out must not cost it
 
@@ -93,14 +99,28 @@ def run(args: argparse.Namespace) -> int:
             if progress is not None and task is not None:
                 progress.advance(task)
 
-        found = search(setup, wanted, profile, args.max_examples, args.seed, on_example=tick)
+        report = search_report(
+            setup,
+            wanted,
+            profile,
+            args.max_examples,
+            args.seed,
+            on_example=tick,
+            workers=scale.workers,
+            ray=scale.ray,
+            db=scale.db,
+            time_budget=scale.time_budget,
+        )
     finally:
         if progress is not None:
             progress.stop()
+    found = report.outcomes
     outcomes = [found[prop] for prop in wanted]
     for outcome in outcomes:
         if outcome.trace is not None:
-            outcome.trace.extra["hypothesis_seed"] = args.seed if args.seed is not None else "derandomized"
+            # the search again: its seed and run count (run_seed records the run itself)
+            outcome.trace.extra["search_seed"] = report.seed
+            outcome.trace.extra["search_runs_per_pass"] = report.runs_per_pass
             outcome.trace.extra["profile"] = profile
             try:
                 out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +149,13 @@ def run(args: argparse.Namespace) -> int:
                     "rules": setup.rules.name,
                     "profile": profile,
                     "seed": args.seed,
+                    "run_seed_base": report.seed,
+                    "runs": report.runs,
+                    "runs_per_pass": report.runs_per_pass,
+                    "replayed": report.replayed,
+                    "workers": {"backend": report.stats.backend, "workers": report.stats.workers},
+                    "seconds": round(report.seconds, 3),
+                    "coverage": report.coverage.to_json(),
                     "properties": [
                         {
                             "property": o.prop,
@@ -136,11 +163,13 @@ def run(args: argparse.Namespace) -> int:
                             "held": o.held,
                             "examples": o.examples,
                             "exercised": o.exercised,
+                            "vacuous": vacuous(o.held, o.exercised),
                             "steps": o.steps,
                             "seconds": round(o.seconds, 3),
                             "violation": str(o.violation) if o.violation else None,
                             "trace": str(o.trace_path) if o.trace_path else None,
                             "trace_length": len(o.trace.events) if o.trace else None,
+                            "same_trace_as": o.extra.get("same_trace_as"),
                         }
                         for o in outcomes
                     ],
@@ -149,19 +178,21 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 1 if failed else 0
-    _table(params, setup.rules.name, profile, args.seed, outcomes, TITLES)
+    _table(params, setup.rules.name, profile, args.seed, outcomes, TITLES, report)
     return 1 if failed else 0
 
 
-def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
+def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from asfl.properties.judge.coverage import coverage_rows, vacuous
 
     console = Console()
     console.print(
         f"asfl check: n_c={params.n_c} t_c={params.t_c} n_a={params.n_a} t_a={params.t_a} T={params.T} "
         f"m={params.m} R={params.R} Q={params.Q} rules={rules_name} profile={profile} "
-        f"seed={'derandomized' if seed is None else seed}",
+        f"seed={report.seed}{' (the profile default)' if seed is None else ''}",
         highlight=False,
     )
     table = Table(show_header=True, header_style="bold")
@@ -169,34 +200,39 @@ def _table(params, rules_name, profile, seed, outcomes, titles) -> None:
         table.add_column(col)
     for o in outcomes:
         verdict = "[green]held[/green]" if o.held else "[red]VIOLATED[/red]"
-        if o.held and o.exercised == 0:
+        if vacuous(o.held, o.exercised):
             verdict = "[yellow]held (vacuous)[/yellow]"
         table.add_row(
             f"{o.prop} {titles[o.prop]}",
             verdict,
             str(o.examples),
             str(o.exercised),
-            "" if o.held else f"{o.trace_path.name} ({len(o.trace.events)} steps)",
+            ""
+            if o.held
+            else f"{o.trace_path.name} ({len(o.trace.events)} steps"
+            + (f", the trace of {o.extra['same_trace_as']})" if "same_trace_as" in o.extra else ")"),
         )
     console.print(table)
-    if outcomes:
-        first = outcomes[0]
-        runs = max((o.extra.get("search_examples", 0) for o in outcomes), default=0) or max(
-            o.examples for o in outcomes
-        )
-        console.print(
-            f"one search: {runs} runs, {first.steps} steps, {first.seconds:.1f}s "
-            f"({first.steps / max(first.seconds, 1e-9):.0f} steps/s)",
-            highlight=False,
-        )
+    console.print(
+        f"one search: {report.runs} runs, {report.steps} steps, {report.seconds:.1f}s "
+        f"({report.steps / max(report.seconds, 1e-9):.0f} steps/s), {report.stats.workers} "
+        f"worker{'s' if report.stats.workers > 1 else ''} ({report.stats.backend})"
+        + (f", {report.replayed} runs replayed from --db" if report.replayed else ""),
+        highlight=False,
+    )
+    cov = Table(title="coverage (counts are runs)", title_justify="left")
+    cov.add_column("covered")
+    cov.add_column("reached (never)")
+    for what, reached, never in coverage_rows(report.coverage):
+        cov.add_row(what, reached + (f" [yellow](never: {never})[/yellow]" if never else ""))
+    console.print(cov)
     for o in outcomes:
         if not o.held:
             console.print(f"{o.violation}", highlight=False)
             console.print(f"  replay: {command_prefix()}replay {o.trace_path}", highlight=False)
-    if any(not o.held for o in outcomes):
-        console.print(
-            f"reproduce: asfl check ... --seed {seed}"
-            if seed is not None
-            else "reproduce: run the same command (derandomized), or 'asfl replay' the trace",
-            highlight=False,
-        )
+    console.print(
+        f"reproduce: asfl check ... --seed {report.seed}"
+        + (f" --max-examples {report.runs_per_pass}" if report.runs_per_pass else "")
+        + ("" if not report.replayed else " --db (the same database)"),
+        highlight=False,
+    )

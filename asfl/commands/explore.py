@@ -68,7 +68,7 @@ def _ints(option: str, text: str | None) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from asfl.properties.exhaustive.state_checks import SAFETY
+    from asfl.properties.judge.suite import STATE_PROPERTIES
 
     check_explore_sizes(args)
     params = params_from(args, symbolic=True)
@@ -81,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if focus is not None and any(not 0 <= c < params.n_c for c in focus):
         raise UsageError(f"--focus: clients are 0..{params.n_c - 1}")
     stop_at = [s.strip() for s in args.stop_at.split(",") if s.strip()]
-    unknown = [s for s in stop_at if s not in SAFETY]
+    unknown = [s for s in stop_at if s not in STATE_PROPERTIES]
     if unknown:
-        raise UsageError(f"--stop-at: unknown safety properties {unknown}; known: {sorted(SAFETY)}")
+        raise UsageError(f"--stop-at: unknown safety properties {unknown}; known: {sorted(STATE_PROPERTIES)}")
     if args.max_states < 1:
         raise UsageError("--max-states must be at least 1")
     bounded("--max-states", args.max_states, MAX_STATES)

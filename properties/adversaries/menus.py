@@ -1,4 +1,6 @@
-"""Tiny, fixed Byzantine menus for the exhaustive explorer (section 1: Byzantine aggregators).
+"""Tiny, fixed Byzantine menus for the exhaustive explorer (section 1: Byzantine aggregators): a
+selection over the adversary library (adversaries/library.py), whose coalition builds the payloads
+(its own share-sums, `library.own_share_sum`); a menu only chooses which moves BFS explores.
 
 A menu offers moves in a state; a move is a tuple of injections made together (the network still
 delivers them in any order). The explorer lets each injection happen at most once (it remembers
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import combinations
 
+from asfl.properties.adversaries.library import correct_aggregators, own_share_sum
 from asfl.spec.messages import (
     Cluster,
     Contrib,
@@ -32,7 +35,6 @@ from asfl.spec.messages import (
     Sig,
     UnmaskReq,
     aggregator,
-    endorsement_payload,
     intent_payload,
 )
 from asfl.spec.world import Inject, World
@@ -54,15 +56,6 @@ def _received_contribs(world: World, b: int) -> dict[int, dict[int, Contrib]]:
     return out
 
 
-def _own_share_sum(world: World, b: int, r: int, i: int, contribs: tuple[Contrib, ...]) -> ShareSum:
-    domain = world.domain
-    total = domain.zero()
-    for c in contribs:
-        total = domain.add(total, c.sealed[b].share)
-    members = frozenset(c.c for c in contribs)
-    return ShareSum(r, i, members, b, total, Sig(b, endorsement_payload(r, i, members)))
-
-
 def _valid_sets(held: dict[int, Contrib], m: int) -> list[frozenset[int]]:
     members = sorted(held)
     return [
@@ -73,7 +66,7 @@ def _valid_sets(held: dict[int, Contrib], m: int) -> list[frozenset[int]]:
 def equivocate(world: World) -> list[Move]:
     params = world.params
     assert params.m is not None and params.T is not None
-    correct = [j for j in range(params.n_a) if j not in world.byzantine]
+    correct = correct_aggregators(world)
     half = (len(correct) + 1) // 2
     received_sums: dict[tuple[int, int, frozenset[int]], dict[int, ShareSum]] = {}
     received_endorsements: dict[tuple[int, int, frozenset[int]], dict[int, Sig]] = {}
@@ -106,7 +99,7 @@ def equivocate(world: World) -> list[Move]:
                         moves.append(tuple(Inject(b, aggregator(j), reveal) for j in sorted(endorsers)))
                 sums = dict(received_sums.get((r, b, req.members), {}))
                 for own in sorted(world.byzantine):
-                    sums[own] = _own_share_sum(world, own, r, b, req.contribs)
+                    sums[own] = own_share_sum(world, own, r, b, req.contribs)
                 if len(sums) >= params.T:
                     chosen = tuple(sums[k] for k in sorted(sums)[: params.T])
                     cluster = Cluster(r, b, req.members, req.contribs, chosen)

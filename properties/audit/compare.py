@@ -18,9 +18,11 @@ from pathlib import Path
 
 from asfl.properties.audit.variant_file import Variant, load, make_variant
 from asfl.properties.exhaustive.explorer import explore
+from asfl.properties.judge.coverage import Coverage, coverage_rows, vacuous
 from asfl.properties.search.focus import UNDIRECTED, focus_of
-from asfl.properties.search.runner import PROPERTY_ORDER, PropertyResult, judge_schedule, search
+from asfl.properties.search.runner import PROPERTY_ORDER, PropertyResult, judge_schedule, search_report
 from asfl.properties.search.runs import SearchSetup
+from asfl.properties.search.workers import IN_PROCESS, Workers
 from asfl.properties.theory.expressions import parse
 from asfl.properties.theory.quorum import Setting, check_all
 from asfl.properties.traces import itf as traces
@@ -48,6 +50,7 @@ class Side:
     properties: dict[str, PropertyResult]
     explored: dict[str, bool]  # small exhaustive configuration: property -> holds
     explored_states: int = 0
+    coverage: Coverage | None = None  # of the property searches' runs (swarm and directed)
 
 
 @dataclass
@@ -116,10 +119,13 @@ class AuditResult:
                     "trace": str(self.trace_paths[p]) if p in self.trace_paths else None,
                     "trace_steps": len(o.trace.events) if o.trace else None,
                     "directed": o.extra.get("directed"),
+                    "exercised": o.exercised,
+                    "vacuous": vacuous(o.held, o.exercised),
                 }
                 for p, o in self.changed.properties.items()
             },
             "exhaustive": {"baseline": self.baseline.explored, "variant": self.changed.explored},
+            "coverage": self.changed.coverage.to_json() if self.changed.coverage else None,
             "seconds": round(self.seconds, 2),
         }
 
@@ -137,25 +143,45 @@ SHRINK_WORK = 10_000
 
 
 def _explore(
-    props: Iterable[str], setup: SearchSetup, max_examples: int | None, seed: int | None
-) -> dict[str, PropertyResult]:
-    return search(setup, props, max_examples=max_examples, seed_value=seed, shrink_work=SHRINK_WORK)
+    props: Iterable[str],
+    setup: SearchSetup,
+    max_examples: int | None,
+    seed: int | None,
+    on: Workers = IN_PROCESS,
+) -> tuple[dict[str, PropertyResult], Coverage]:
+    report = search_report(
+        setup,
+        props,
+        max_examples=max_examples,
+        seed_value=seed,
+        shrink_work=SHRINK_WORK,
+        workers=on.workers,
+        ray=on.ray,
+    )
+    return report.outcomes, report.coverage
 
 
 def _search(
-    props: Iterable[str], params: Params, rules: Rules, max_examples: int | None, seed: int | None
-) -> dict[str, PropertyResult]:
+    props: Iterable[str],
+    params: Params,
+    rules: Rules,
+    max_examples: int | None,
+    seed: int | None,
+    on: Workers = IN_PROCESS,
+) -> tuple[dict[str, PropertyResult], Coverage]:
     """One swarm search judging every property of `props`; where a property held and the rule table
     has a focus, one directed search with the focus's adversaries alone judges those properties
     (search/focus.py). A directed outcome names them in extra["directed"] and counts the swarm's
     examples, steps and seconds with its own."""
     props = list(props)
-    swarm = _explore(props, SearchSetup(params, rules), max_examples, seed)
+    swarm, coverage = _explore(props, SearchSetup(params, rules), max_examples, seed, on)
     focus = focus_of(rules)
     held = [p for p in props if swarm[p].held and p not in UNDIRECTED]
     if not focus or not held:
-        return swarm
-    directed = _explore(held, SearchSetup(params, rules, adversaries=focus), max_examples, seed)
+        return swarm, coverage
+    directed, directed_coverage = _explore(
+        held, SearchSetup(params, rules, adversaries=focus), max_examples, seed, on
+    )
     out = dict(swarm)
     for p in held:
         d = directed[p]
@@ -167,7 +193,7 @@ def _search(
         d.steps += swarm[p].steps
         d.seconds += swarm[p].seconds
         out[p] = d
-    return out
+    return out, coverage.merge(directed_coverage)
 
 
 def _side(
@@ -177,11 +203,12 @@ def _side(
     max_examples: int | None,
     seed: int | None,
     progress: Callable[[str], None] | None,
+    on: Workers = IN_PROCESS,
 ) -> Side:
     params = variant.apply(base)
     if progress:
         progress(f"{variant.name}: {', '.join(properties)}")
-    outcomes = _search(properties, params, variant.rules, max_examples, seed)
+    outcomes, coverage = _search(properties, params, variant.rules, max_examples, seed, on)
     explored: dict[str, bool] = {}
     states = 0
     try:
@@ -198,16 +225,17 @@ def _side(
         properties=outcomes,
         explored=explored,
         explored_states=states,
+        coverage=coverage,
     )
 
 
 _BASELINE_CACHE: dict[tuple, Side] = {}
 
 
-def baseline_side(base: Params, max_examples: int | None, seed: int | None) -> Side:
-    key = (base, max_examples, seed)
+def baseline_side(base: Params, max_examples: int | None, seed: int | None, on: Workers = IN_PROCESS) -> Side:
+    key = (base, max_examples, seed)  # the workers change nothing in a search's result
     if key not in _BASELINE_CACHE:
-        _BASELINE_CACHE[key] = _side(BASELINE, base, PROPERTY_ORDER, max_examples, seed, None)
+        _BASELINE_CACHE[key] = _side(BASELINE, base, PROPERTY_ORDER, max_examples, seed, None, on)
     return _BASELINE_CACHE[key]
 
 
@@ -215,7 +243,12 @@ _DIRECTED_CACHE: dict[tuple, dict[str, PropertyResult]] = {}
 
 
 def aligned_baseline(
-    baseline: Side, changed: Side, base: Params, max_examples: int | None, seed: int | None
+    baseline: Side,
+    changed: Side,
+    base: Params,
+    max_examples: int | None,
+    seed: int | None,
+    on: Workers = IN_PROCESS,
 ) -> Side:
     """The baseline judged by the searches that judged the variant: where the variant's verdict came
     from a directed search, the baseline's comes from the same directed search, so a violation
@@ -231,7 +264,7 @@ def aligned_baseline(
         key = (base, focus, max_examples, seed)
         if key not in _DIRECTED_CACHE:
             setup = SearchSetup(BASELINE.apply(base), BASELINE.rules, adversaries=focus)
-            _DIRECTED_CACHE[key] = _explore(directed_props, setup, max_examples, seed)
+            _DIRECTED_CACHE[key] = _explore(directed_props, setup, max_examples, seed, on)[0]
         properties[prop] = _DIRECTED_CACHE[key][prop]
     return replace(baseline, properties=properties)
 
@@ -263,12 +296,16 @@ def audit(
     seed: int | None = None,
     out_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    on: Workers = IN_PROCESS,
 ) -> AuditResult:
-    """Baseline against variant on the configuration `base`; traces of new violations go to out_dir."""
+    """Baseline against variant on the configuration `base`; traces of new violations go to out_dir.
+    `on`: where the searches' work units run (any choice gives the same result)."""
     start = time.perf_counter()
     traces.register_rules(variant.rules)
-    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, progress)
-    baseline = aligned_baseline(baseline_side(base, max_examples, seed), changed, base, max_examples, seed)
+    changed = _side(variant, base, PROPERTY_ORDER, max_examples, seed, progress, on)
+    baseline = aligned_baseline(
+        baseline_side(base, max_examples, seed, on), changed, base, max_examples, seed, on
+    )
     baseline = same_schedule_baseline(baseline, changed, base)
     result = AuditResult(variant, variant.apply(base), baseline, changed, time.perf_counter() - start)
     if out_dir is not None:
@@ -293,13 +330,15 @@ class Kill:
     trace_steps: int | None
 
 
-def kill(variant: Variant, base: Params, max_examples: int | None = None) -> Kill:
+def kill(variant: Variant, base: Params, max_examples: int | None = None, on: Workers = IN_PROCESS) -> Kill:
     """Run the property suite on a mutant: one search judges every property (and one directed
     search, where the mutant replaces a rule with a focus); a property kills it only where the
     baseline holds that property under the same search, and on the mutant's own schedule."""
     traces.register_rules(variant.rules)
-    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, None)
-    baseline = aligned_baseline(baseline_side(base, max_examples, None), side, base, max_examples, None)
+    side = _side(variant, base, PROPERTY_ORDER, max_examples, None, None, on)
+    baseline = aligned_baseline(
+        baseline_side(base, max_examples, None, on), side, base, max_examples, None, on
+    )
     baseline = same_schedule_baseline(baseline, side, base)
     # a property kills a mutant only where the baseline held it under the same budget, and does not
     # fail the mutant's own counterexample too
@@ -329,9 +368,10 @@ def baseline_verdict(outcome: PropertyResult) -> str:
 
 
 def verdict(outcome: PropertyResult) -> str:
-    """held / VIOLATED, naming the directed search's adversaries when only it found the violation."""
+    """held / VIOLATED, naming the directed search's adversaries when only it found the violation;
+    held (vacuous) when no run it was judged on reached the state it speaks about."""
     if outcome.held:
-        return "held"
+        return "held (vacuous)" if vacuous(outcome.held, outcome.exercised) else "held"
     directed = outcome.extra.get("directed")
     return f"VIOLATED (directed: {', '.join(directed)})" if directed else "VIOLATED"
 
@@ -388,6 +428,18 @@ def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
     for p, held in result.changed.explored.items():
         before = "held" if result.baseline.explored.get(p, True) else "violated"
         lines.append(f"| {p} | {before} | {'held' if held else 'VIOLATED'} |")
+    if result.changed.coverage is not None:
+        lines += [
+            "",
+            "## Coverage of the variant's searches (counts are runs)",
+            "",
+            "| covered | reached | never |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {what} | {reached} | {never} |"
+            for what, reached, never in coverage_rows(result.changed.coverage)
+        ]
     for prop, lane in swimlanes.items():
         o = result.changed.properties[prop]
         lines += ["", f"## {prop}: {o.violation.reason if o.violation else ''}", "", "```", lane, "```"]

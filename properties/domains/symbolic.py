@@ -67,6 +67,12 @@ class Form:
             self._hash = hash(self.terms)
         return self._hash
 
+    def __reduce__(self) -> tuple:
+        """Pickled without its cached hash, which is only valid in the process that computed it
+        (string hashes are randomised per process: a form from a Ray worker would not be found in a
+        set of the driver's)."""
+        return (Form, (self.terms,))
+
     def __repr__(self) -> str:
         if not self.terms:
             return "0"

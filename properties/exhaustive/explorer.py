@@ -2,7 +2,8 @@
 
 The reachable state graph is a networkx `DiGraph` (node = state number, edge attribute `events` =
 the events of the move, `correct` = whether correct parties or the network made it). Safety checks
-(`explorer_checks.SAFETY`, P1-P4, P6, P7) run on every distinct state; liveness (P5) is checked on
+(the one suite's, judge/suite.py `STATE_PROPERTIES`: P1-P4, P6, P7) are judged on every distinct
+state, on the facts that state holds (judge/facts.py `state_facts`); liveness (P5) is checked on
 the finished graph: from every reachable state, some `finished` state must stay reachable through
 moves of correct parties and the network only (no crash, no Byzantine injection): reverse
 reachability from the goal states. A state that cannot reach the goal yields a dead-end or lasso
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 from asfl.properties.adversaries.menus import MENUS
 from asfl.properties.domains.tiny import TinyDomain
-from asfl.properties.exhaustive.state_checks import SAFETY, Check
+from asfl.properties.judge.suite import PROPERTIES, STATE_PROPERTIES, Run
 from asfl.properties.traces.itf import Trace
 from asfl.spec import STANDARD, Params, Rules
 from asfl.spec.messages import Certify, Contrib, ModelMsg, ShareSum
@@ -184,6 +185,12 @@ def _byzantine_moves(world: World, injected: frozenset, menu: str) -> list[tuple
     return [move for move in MENUS[menu](world) if all((e.dst, e.msg) not in injected for e in move)]
 
 
+def dead_end(world: World) -> bool:
+    """A P5 counterexample state: the goal is not reached and no correct party nor the network can
+    move (nothing in flight, no correct client training)."""
+    return not finished(world) and not [e for e in _moves(world, None) if not isinstance(e, Crash)]
+
+
 def _is_correct_move(events: list[Event]) -> bool:
     """Moves of correct parties and of the network: not a crash, not a Byzantine injection."""
     return not isinstance(events[0], Crash | Inject)
@@ -197,7 +204,7 @@ def explore(
     seed: int = 0,
     reduce: bool = True,
     focus: Iterable[int] | None = None,
-    checks: dict[str, Check] | None = None,
+    checks: Iterable[str] | None = None,
     liveness: bool = True,
     max_states: int | None = None,
     stop_at: Iterable[str] = (),
@@ -208,7 +215,7 @@ def explore(
     counterexample hunt; the exploration is then incomplete and P5 is not judged)."""
     if menu not in MENUS:
         raise ValueError(f"unknown Byzantine menu {menu!r}; known: {sorted(MENUS)}")
-    checks = SAFETY if checks is None else checks
+    checks = STATE_PROPERTIES if checks is None else tuple(checks)
     stop = frozenset(stop_at)
     if not stop <= set(checks):
         raise ValueError(f"stop_at names unknown properties: {sorted(stop - set(checks))}")
@@ -293,12 +300,15 @@ def explore(
     return result
 
 
-def _check(node: int, world: World, checks: dict[str, Check], violations: dict[str, tuple[int, str]]) -> None:
-    for name, check in checks.items():
+def _check(node: int, world: World, checks: tuple[str, ...], violations: dict[str, tuple[int, str]]) -> None:
+    """Judge the properties not yet violated on one state (one `Run` per state: its facts are
+    computed once for every property)."""
+    run = Run(world)
+    for name in checks:
         if name not in violations:
-            problem = check(world)
-            if problem:
-                violations[name] = (node, problem)
+            problem = PROPERTIES[name](run)
+            if problem is not None:
+                violations[name] = (node, str(problem))
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""The properties P1-P9 of PROTOCOL.md section 7, each a named function over a run.
+"""The properties P1-P9 of PROTOCOL.md section 7, each a named function over a run: the only place a
+property is decided, for every driver.
 
-A `Run` is the final world of an exploration, the monitor that watched every step, and where the
-fair phase began (liveness is judged only after faults stop and delivery is fair: P5, P6, P9).
-Each property returns None when it holds and a `Violation` (a one-line reason) when it does not.
+A `Run` is the last world of a run, the monitor that followed its path (the search; None for one
+state of the exhaustive explorer, judged on what it holds alone), and where the fair phase began
+(liveness is judged only after faults stop and delivery is fair: P5, P6, P9). The properties read
+the run's facts (judge/facts.py), computed once per run from its worlds. Each property returns
+None when it holds and a `Violation` (a one-line reason) when it does not.
 Thresholds are the protocol's own (t_a + 1 certificates, n_a - t_a clusters, m, T, Q, sigma^2),
 taken from the parameters, never from the rule table under test: a broken variant is judged by
 the standard it breaks.
@@ -12,10 +15,11 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from asfl.properties.domains.symbolic import Echelon, Form, combine, noise_variance, secret_part
+from asfl.properties.domains.symbolic import Echelon, Form, noise_variance, secret_part
+from asfl.properties.judge.facts import Facts, honest_models, revealed_pads, run_facts, state_facts
 from asfl.properties.judge.monitor import Monitor
 from asfl.spec.assignment import clusters
 from asfl.spec.params import QUOTA_SLACK
@@ -38,14 +42,15 @@ class Violation:
 
 @dataclass
 class Run:
-    """One explored run: its last world, its monitor, and its liveness phase.
+    """One run, or one state, to judge: its last world, the monitor that followed its path (None
+    for a state of the exhaustive explorer, judged on what it holds alone), and its liveness phase.
 
     `fair_from` is the step at which faults stopped and delivery became fair (FIFO), or None when
     the run has no complete fair phase (a safety trace cut at its violation); `stuck` says the
     fair phase ended with nothing left to do, `bound_hit` that it ran out of steps."""
 
     world: World
-    monitor: Monitor
+    monitor: Monitor | None = None
     fair_from: int | None = None
     stuck: bool = False
     bound_hit: bool = False
@@ -55,12 +60,22 @@ class Run:
     censored: frozenset[int] = frozenset()
     #: the coalition sent nothing in the whole run (t_a silent aggregators): P9 is judged on it
     silent: bool = False
-    #: `unmaskable_sets`, once computed: P3, P6, P7, `exercised` and the search all read it
-    _unmaskable: dict | None = field(default=None, init=False, repr=False, compare=False)
+    #: the facts, once computed (a run's world and monitor do not change once it is judged)
+    _facts: Facts | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def params(self):
         return self.world.params
+
+    @property
+    def facts(self) -> Facts:
+        """What the properties read (judge/facts.py): from the path when a monitor followed it, else
+        from the state alone."""
+        if self._facts is None:
+            self._facts = (
+                state_facts(self.world) if self.monitor is None else run_facts(self.world, self.monitor)
+            )
+        return self._facts
 
     @property
     def fair_complete(self) -> bool:
@@ -69,54 +84,26 @@ class Run:
 
 # -- shared derivations -------------------------------------------------------------------------
 def certified_results(run: Run) -> dict[tuple, set[int]]:
-    """Results certified by the protocol's rule: t_a + 1 CERTIFY signatures, counting the
-    coalition's as given (it signs anything) and the correct aggregators' that really certified."""
-    need = run.params.certificate_size
-    nbyz = len(run.world.byzantine)
-    return {k: v for k, v in run.monitor.certified_by.items() if v and len(v) + nbyz >= need}
+    """Results certified by the protocol's rule: t_a + 1 CERTIFY signatures (`Facts.certified`)."""
+    return run.facts.certified
 
 
-def unmaskable_sets(run: Run) -> dict[tuple[int, int], set[frozenset[int]]]:
-    """Per (round, cluster), every set whose pad sum the coalition can reconstruct: T share-sums
-    (the coalition's own plus the correct aggregators' endorsements), or certified. This is what a
-    Byzantine coordinator can unmask whether or not it ever publishes it. Computed once per run (a
-    run's world and monitor do not change once it is judged): read only."""
-    if run._unmaskable is None:
-        T = run.params.T
-        nbyz = len(run.world.byzantine)
-        out: dict[tuple[int, int], set[frozenset[int]]] = defaultdict(set)
-        for (r, i, members), senders in run.monitor.share_sums.items():
-            if len(senders) + nbyz >= T:
-                out[(r, i)].add(members)
-        for r, i, members, _agg in certified_results(run):
-            out[(r, i)].add(members)
-        run._unmaskable = dict(out)
-    return run._unmaskable
-
-
-def set_sum(run: Run, r: int, members: frozenset[int]) -> Form | None:
-    """sum_{c in S} x_c for round r, from the contributions as they left the clients."""
-    parts = []
-    for c in members:
-        sent = run.monitor.contributions.get((r, c))
-        if sent is None:
-            return None
-        parts.append((sent.x, 1))
-    return combine(run.params.q, parts)
-
-
-def allowed_set(run: Run, r: int, i: int, members: frozenset[int]) -> bool:
-    """P2/P3: a set of round r, cluster i may be released iff it is a subset of S_i^r with >= m."""
-    return members <= run.world.ctx.clusters(r)[i] and len(members) >= run.params.m
+def unmaskable_sets(run: Run) -> Mapping[tuple[int, int], set[frozenset[int]]]:
+    """Per (round, cluster), every set the coalition can unmask, whether or not it ever publishes
+    it (`Facts.unmaskable`): read only."""
+    return run.facts.unmaskable
 
 
 # -- the properties -----------------------------------------------------------------------------
 def p1_mask_correctness(run: Run) -> Violation | None:
     """P1 mask correctness: every certified agg equals sum_{c in S} x_c exactly in F_q (the pads
-    cancel). Checked on every aggregate a correct aggregator recomputed and CERTIFIED."""
-    for r, i, members, agg in run.monitor.certified_by:
-        expected = set_sum(run, r, members)
-        if expected is None or agg != expected:
+    cancel). Checked on every aggregate a correct aggregator recomputed and CERTIFIED (a sum whose
+    members' contributions the facts do not hold is not judged: a state may have dropped them)."""
+    facts = run.facts
+    digest = run.world.domain.digest
+    for r, i, members, agg in facts.certified_by:
+        expected = facts.set_sum(r, members)
+        if expected is not None and digest(expected) != agg:
             return Violation(
                 "P1", f"certified agg of ({r}, {i}) S={sorted(members)} is {agg}, not sum x = {expected}"
             )
@@ -126,9 +113,10 @@ def p1_mask_correctness(run: Run) -> Violation | None:
 def p2_set_uniqueness(run: Run) -> Violation | None:
     """P2 set uniqueness: at most one certified set per (round, cluster); each is a subset of the
     cluster with at least m members."""
+    facts = run.facts
     sets: dict[tuple[int, int], set[frozenset[int]]] = defaultdict(set)
-    for r, i, members, _agg in certified_results(run):
-        if not allowed_set(run, r, i, members):
+    for r, i, members, _agg in facts.certified:
+        if not facts.allowed(r, i, members):
             return Violation("P2", f"certified set {sorted(members)} of ({r}, {i}) is not allowed")
         sets[(r, i)].add(members)
     for (r, i), found in sorted(sets.items()):
@@ -140,21 +128,31 @@ def p2_set_uniqueness(run: Run) -> Violation | None:
 
 
 def p3_confidentiality(run: Run) -> Violation | None:
-    """P3 confidentiality: the adversary's view (everything delivered to Byzantine aggregators,
-    with only their own sealed shares, plus every CERTIFY and MODEL) reveals no linear function of
-    client data and noise outside the span of the sums it may learn: ONE set per (round, cluster),
-    of at least m members, whichever it chose, published or not. Exact: the revealed subspace (the
-    view's rows free of pads, coefficients and the adversary's own values) must lie in that span
-    for some choice of one set per (round, cluster)."""
-    revealed = run.monitor.revealed()
+    """P3 confidentiality: the adversary learns nothing of client data outside the sums of ONE set
+    per (round, cluster), of at least m members, whichever it chose, published or not. Judged on
+    the best evidence the facts hold of the coalition's view:
+      exact       (symbolic values, a path's view) the view's rows free of pads, coefficients and
+                  the adversary's own values must lie in the span of one allowed set's sum per
+                  (round, cluster), for some choice of those sets;
+      structural  (values that are numbers, as in the explorer's tiny domain: no row to reduce) the
+                  coalition never holds T points' knowledge of the pads of two sets of one (round,
+                  cluster), nor of a set smaller than m. An over-approximation: two sets of one
+                  slot may reveal only allowed sums (a member's value carried over and released in
+                  its next round), which the exact check accepts."""
+    return _p3_exact(run) if run.facts.symbolic else _p3_structural(run)
+
+
+def _p3_exact(run: Run) -> Violation | None:
+    facts = run.facts
+    revealed = facts.revealed()
     if not revealed:
         return None
     q = run.params.q
     groups = []
-    for (r, i), found in sorted(unmaskable_sets(run).items()):
+    for (r, i), found in sorted(facts.unmaskable.items()):
         options = []
         for members in sorted(found, key=sorted):
-            s = set_sum(run, r, members) if allowed_set(run, r, i, members) else None
+            s = facts.set_sum(r, members) if facts.allowed(r, i, members) else None
             if s is not None:
                 options.append(secret_part(s))
         if options:
@@ -184,34 +182,79 @@ def p3_confidentiality(run: Run) -> Violation | None:
     return Violation("P3", f"the adversary learns {leak}, outside the span of one allowed set per cluster")
 
 
-def p4_integrity(run: Run) -> Violation | None:
-    """P4 integrity: every model a correct client accepts is the honest average of certified
-    cluster results: each round averages n_a - t_a distinct clusters, each result certified by
-    t_a + 1 signatures of which the correct aggregators really recomputed that agg, and w is their
-    average from genesis."""
-    params = run.params
-    certified = certified_results(run)
-    for step_no, c, msg in run.monitor.accepted:
-        expected: tuple = ()
-        for r, results in enumerate(msg.proof):
-            ids = [res.i for res in results]
-            if len(set(ids)) != len(ids) or len(ids) < params.progress_quorum:
-                return Violation(
-                    "P4", f"client {c} accepted model {msg.r} averaging clusters {ids} in round {r}"
-                )
-            total: list[tuple[Form, int]] = []
-            for res in results:
-                if (r, res.i, res.members, res.agg) not in certified:
-                    return Violation(
-                        "P4",
-                        f"client {c} accepted model {msg.r} (step {step_no}) with an uncertified result "
-                        f"of cluster {res.i} in round {r}",
-                    )
-                total.append((res.agg, 1))
-            expected += ((combine(params.q, total), sum(len(res.members) for res in results)),)
-        if msg.w != expected:
-            return Violation("P4", f"client {c} accepted model {msg.r} that is not the average of its proof")
+def _p3_structural(run: Run) -> Violation | None:
+    """P3 on values that are numbers: per (round, cluster), the pad combinations the coalition's
+    knowledge determines (`facts.revealed_pads`) must span at most one allowed set's sum: one row,
+    proportional to the indicator of a set of at least m members."""
+    m = run.params.m
+    for (r, i), (members, basis) in sorted(revealed_pads(run.world).items()):
+        if len(basis) > 1:
+            return Violation(
+                "P3",
+                f"the coalition can reconstruct the pads of two sets or more of ({r}, {i}) "
+                f"({len(basis)} independent pad sums over members {list(members)})",
+            )
+        row = basis[0]
+        lead = next(v for v in row if v)
+        support = [c for c, v in zip(members, row, strict=True) if v]
+        if any(v != lead for v in row if v) or len(support) < m:
+            return Violation(
+                "P3",
+                f"the coalition can reconstruct a pad combination of ({r}, {i}) over {support} "
+                f"that is no allowed set's sum (m={m})",
+            )
     return None
+
+
+def p4_integrity(run: Run) -> Violation | None:
+    """P4 integrity: every model a correct party accepted is the honest average of certified
+    cluster results. With its proof (a history keeps the MODEL): each round averages n_a - t_a
+    distinct clusters, each result certified by t_a + 1 signatures of which the correct aggregators
+    really recomputed that agg, and w is their average from genesis. Without it (a state keeps w
+    only): w is one of the models an honest averager could build from the certified results' true
+    sums."""
+    facts = run.facts
+    for acc in facts.accepted:
+        if acc.proof is None:
+            v = _p4_honest(facts, acc)
+        else:
+            v = _p4_proof(facts, acc)
+        if v is not None:
+            return v
+    return None
+
+
+def _p4_proof(facts: Facts, acc) -> Violation | None:
+    params, domain = facts.params, facts.world.domain
+    certified = facts.certified
+    c = acc.index
+    w = domain.genesis_model()
+    for r, results in enumerate(acc.proof):
+        ids = [res.i for res in results]
+        if len(set(ids)) != len(ids) or len(ids) < params.progress_quorum:
+            return Violation("P4", f"client {c} accepted model {acc.r} averaging clusters {ids} in round {r}")
+        total = domain.zero()
+        for res in results:
+            if (r, res.i, res.members, res.agg) not in certified:
+                return Violation(
+                    "P4",
+                    f"client {c} accepted model {acc.r} (step {acc.step}) with an uncertified result "
+                    f"of cluster {res.i} in round {r}",
+                )
+            total = domain.add(total, res.agg)
+        w = domain.apply_update(w, total, sum(len(res.members) for res in results))
+    if acc.w != w:
+        return Violation("P4", f"client {c} accepted model {acc.r} that is not the average of its proof")
+    return None
+
+
+def _p4_honest(facts: Facts, acc) -> Violation | None:
+    if acc.w in honest_models(facts).get(acc.r, ()):
+        return None
+    held = "accepted" if acc.party == "client" else "holds"
+    return Violation(
+        "P4", f"{acc.party} {acc.index} {held} a model of round {acc.r} that is no honest average"
+    )
 
 
 def p5_liveness(run: Run) -> Violation | None:
@@ -232,23 +275,25 @@ def p5_liveness(run: Run) -> Violation | None:
 
 def p6_budget(run: Run) -> Violation | None:
     """P6 budget cap and balance: what the adversary can unmask of a client never exceeds the
-    client's own count; the count never exceeds Q; no client is in two unmaskable sets of one round;
-    and once faults stop and delivery is fair, a run that goes on to the end brings every correct
-    client's count to exactly Q. Under a persistent censor (adversaries/persistent.py) its targets
-    are exempt: the public shuffle may send a target to its censor in most rounds, which no bounded run can
-    absorb; every other client must still reach Q."""
-    params, mon = run.params, run.monitor
-    for c, most in sorted(mon.max_released.items()):
+    client's own count; the count stays within 0..Q; no client is in two unmaskable sets of one
+    round; and once faults stop and delivery is fair, a run that goes on to the end brings every
+    correct client's count to exactly Q. Under a persistent censor (adversaries/persistent.py) its
+    targets are exempt: the public shuffle may send a target to its censor in most rounds, which no
+    bounded run can absorb; every other client must still reach Q."""
+    params, facts = run.params, run.facts
+    for c, most in sorted(facts.max_released.items()):
         if most > params.Q:
             return Violation("P6", f"client {c} counted {most} releases > Q={params.Q}")
-    unmaskable = unmaskable_sets(run)
+    for st in run.world.clients:
+        if st.released < 0:
+            return Violation("P6", f"client {st.c} counted {st.released} releases < 0")
     per_round: dict[tuple[int, int], int] = defaultdict(int)
     released_rounds: dict[int, set[int]] = defaultdict(set)
-    for (r, _i), found in unmaskable.items():
+    for (r, _i), found in facts.unmaskable.items():
         for members in found:
             for c in members:
                 per_round[(r, c)] += 1
-                sent = mon.contributions.get((r, c))
+                sent = facts.contributions.get((r, c))
                 if sent is not None and sent.with_data:
                     released_rounds[c].add(r)
     for (r, c), n in sorted(per_round.items()):
@@ -300,21 +345,25 @@ def completed_round(world: World) -> int:
 
 def p7_noise_floor(run: Run) -> Violation | None:
     """P7 noise floor: every released aggregate (certified, or unmaskable by the coalition) sums at
-    least m clients and carries noise variance at least sigma^2."""
-    params = run.params
+    least m clients and carries noise variance at least sigma^2 (judged on symbolic values)."""
+    params, facts = run.params, run.facts
     floor = params.sigma**2 * (1 - _EPS)
-    for (r, i), found in sorted(unmaskable_sets(run).items()):
+    for (r, i), found in sorted(facts.unmaskable.items()):
         for members in found:
             if len(members) < params.m:
                 return Violation("P7", f"set {sorted(members)} of ({r}, {i}) has fewer than m={params.m}")
-            total = set_sum(run, r, members)
-            if total is not None and noise_variance(total) < floor:
+            total = facts.set_sum(r, members)
+            if isinstance(total, Form) and noise_variance(total) < floor:
                 return Violation(
                     "P7",
                     f"set {sorted(members)} of ({r}, {i}) carries noise variance {noise_variance(total):.4g} "
                     f"< sigma^2={params.sigma**2:.4g}",
                 )
-    for r, i, _members, agg in certified_results(run):
+    for r, i, members, agg in facts.certified:
+        if len(members) < params.m:
+            return Violation(
+                "P7", f"certified set {sorted(members)} of ({r}, {i}) has fewer than m={params.m}"
+            )
         if isinstance(agg, Form) and noise_variance(agg) < floor:
             return Violation("P7", f"certified agg of ({r}, {i}) carries noise {noise_variance(agg):.4g}")
     return None
@@ -357,22 +406,24 @@ def exercised(prop: str, run: Run) -> bool:
     a certified result (P1, P2), something the coalition's view reveals (P3), an accepted model
     (P4), a complete fair phase (P5; P9 on a silent coalition), a release the adversary can unmask
     or a judged balance (P6), an unmaskable set (P7), two correct models of one round (P8)."""
-    mon = run.monitor
+    facts = run.facts
     if prop == "P1":
-        return bool(mon.certified_by)
+        return bool(facts.certified_by)
     if prop == "P2":
         return bool(certified_results(run))
     if prop == "P3":
-        return bool(mon.view.rows) and bool(mon.revealed())
+        return bool(facts.view_rank) and bool(facts.revealed())
     if prop == "P4":
-        return bool(mon.accepted)
+        return bool(facts.accepted)
     if prop == "P5":
         return run.fair_complete
     if prop == "P9":
         return run.silent and run.fair_complete
     if prop == "P6":
         balance = run.fair_complete and finished(run.world) and run.fair_start_round == 0
-        return balance or any(s.with_data for s in mon.contributions.values()) and bool(unmaskable_sets(run))
+        return (
+            balance or any(s.with_data for s in facts.contributions.values()) and bool(unmaskable_sets(run))
+        )
     if prop == "P7":
         return bool(unmaskable_sets(run))
     if prop == "P8":
@@ -392,6 +443,23 @@ PROPERTIES: dict[str, Check] = {
     "P8": p8_approximate_agreement,
     "P9": p9_no_agreement,
 }
+
+#: the safety properties one state can show, judged on every state the exhaustive explorer reaches
+#: (on the facts that state holds); P5 and P9 speak of a fair phase, P8 of two models of one round
+STATE_PROPERTIES = ("P1", "P2", "P3", "P4", "P6", "P7")
+
+
+def judge_state(world: World, props: Iterable[str] = STATE_PROPERTIES) -> dict[str, Violation]:
+    """Property -> its violation, for each of `props` that one state violates (no history: the
+    facts `world` holds alone, judge/facts.py `state_facts`)."""
+    run = Run(world)
+    out = {}
+    for prop in props:
+        v = PROPERTIES[prop](run)
+        if v is not None:
+            out[prop] = v
+    return out
+
 
 TITLES = {
     "P1": "mask correctness",

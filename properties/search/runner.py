@@ -1,44 +1,44 @@
-"""The search: one Hypothesis exploration judges every selected property on every run.
+"""The search: every selected property judged on every run, in work units, on any number of workers.
 
-`search(setup, properties)` runs one Hypothesis search (one example = one explored run,
-`search/runs.py`) and judges each selected property on each run (`judge/suite.py`, the one judgement), so
-a check of P1-P9 is one search, not nine. P9 speaks of a coalition silent from the start: when it
-is selected, the search has a second pass of the same budget whose coalition never sends (such
-runs are cheap, and a swarm draw of "silent" would take a fixed share of the adversarial runs),
-and every property is judged on those runs too. Each property counts the runs it was judged on
-and the runs that exercised it (reached the state it speaks about, `checks.exercised`).
+`search_report(setup, properties)` plays the runs 0, 1, 2, ... of the search's seed (run i is the
+run `units.run_seed(seed, i)` draws, `search/runs.py`, `run_with_seed`) and judges each selected property on
+each run (`judge/suite.py`, the one judgement), so a check of P1-P9 is one search, not nine. The runs are
+cut into work units of a fixed size (`search/units.py`), run in this process, on local worker
+processes or on Ray (`search/workers.py`), and merged in their order, so the verdict, the traces
+and the coverage do not depend on the number of workers. P9 speaks of a coalition silent from the
+start: when it is selected, the search has a second pass of the same budget whose coalition never
+sends (such runs are cheap, and a swarm draw of "silent" would take a fixed share of the
+adversarial runs), and every property is judged on those runs too. Each property counts the runs it
+was judged on and the runs that exercised it (reached the state it speaks about,
+`judge/suite.exercised`); the coverage of the runs is `judge/coverage.py`'s.
 
-The first run that violates a property is kept for it; after the search, each violated property
-gets its own counterexample: a safety trace is cut at the first step where the property fails, a
-liveness trace keeps its fair phase, and both are minimised by deleting steps (`search/minimize.py`),
-bounded by work (steps replayed), never by time, so that a verdict and its trace depend on the
-command alone. Hypothesis generates; it does not shrink (its shrinker would have to be told which
-of several failing properties to keep, and a deletion of steps by content shrinks a schedule
-further than a shrink of the choices that drew it). `judge_trace` re-judges a recorded trace.
+Each property's counterexample is its failing run of the lowest order (unit, then run); after the
+search it is played again from its seed and minimised, on a worker too: a safety trace is cut at the
+first step where the property fails, a liveness trace keeps its fair phase, and both are minimised
+by deleting steps (`search/minimize.py`), bounded by work (steps replayed), never by time, so that a
+verdict and its trace depend on the command alone. `judge_trace` re-judges a recorded trace.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from asfl.properties.adversaries.persistent import Censor, targets
+from asfl.properties.judge.coverage import Coverage
 from asfl.properties.judge.monitor import Monitor, monitor_worlds
-from asfl.properties.judge.suite import (
-    PROPERTIES,
-    Run,
-    Violation,
-    completed_round,
-    exercised,
-    unmaskable_sets,
-)
+from asfl.properties.judge.suite import PROPERTIES, Run, Violation, completed_round
+from asfl.properties.search import examples
 from asfl.properties.search.profiles import PROFILES, stable_draws
-from asfl.properties.search.runs import Explored, SearchSetup, explore_once, fifo_choice
+from asfl.properties.search.runs import Explored, SearchSetup, explore_once, fifo_choice, run_with_seed
+from asfl.properties.search.units import Merged, UnitResult, group, plan, run_unit
+from asfl.properties.search.workers import Stats, run_ordered
 from asfl.properties.traces import itf as traces
 from asfl.spec.world import World, finished
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings, target
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
 LIVENESS = frozenset({"P5", "P9"})
@@ -52,11 +52,6 @@ SHRINK_WORK = 30_000
 
 class _Found(Exception):
     pass
-
-
-class _AllViolated(BaseException):
-    """Raised through Hypothesis (not an Exception, so not a failure) once every property the search
-    waits for has a violation: the rest of the budget could only find more of the same."""
 
 
 @dataclass
@@ -77,30 +72,19 @@ class PropertyResult:
 
 
 @dataclass
-class _Search:
-    """What one search gathered: per property, runs judged and exercised, the first violation."""
+class SearchReport:
+    """A whole search: each property's outcome, the coverage of its runs, how it ran."""
 
-    props: tuple[str, ...]
-    examples: int = 0
-    steps: int = 0
-    judged: dict[str, int] = field(default_factory=dict)
-    exercised: dict[str, int] = field(default_factory=dict)
-    #: property -> (its first failing run, the violation, seconds to it, runs to it, the pass's setup)
-    failures: dict[str, tuple[Explored, Violation, float, int, SearchSetup]] = field(default_factory=dict)
-
-    def observe(self, ex: Explored, started: float, setup: SearchSetup) -> None:
-        self.examples += 1
-        self.steps += len(ex.events)
-        for prop in self.props:
-            if prop == "P9" and not ex.run.silent:
-                continue  # P9 speaks of a coalition silent from the start
-            self.judged[prop] = self.judged.get(prop, 0) + 1
-            if exercised(prop, ex.run):
-                self.exercised[prop] = self.exercised.get(prop, 0) + 1
-            if prop not in self.failures:
-                v = PROPERTIES[prop](ex.run)
-                if v is not None:
-                    self.failures[prop] = (ex, v, time.perf_counter() - started, self.examples, setup)
+    outcomes: dict[str, PropertyResult]
+    coverage: Coverage
+    seed: int  # the seed of the runs (`units.run_seed`): with the run count, the search again
+    runs: int  # runs made, every pass
+    runs_per_pass: int  # runs by index in each pass: `--max-examples` of the same search
+    steps: int
+    seconds: float
+    work_seconds: float  # the units' own seconds, summed
+    stats: Stats
+    replayed: int = 0  # runs replayed from the example database
 
 
 def search_passes(setup: SearchSetup, props: Iterable[str]) -> list[SearchSetup]:
@@ -125,82 +109,144 @@ def search(
     on_example: Callable[[], None] | None = None,
     shrink_work: int = SHRINK_WORK,
     until: Iterable[str] | None = None,
+    workers: int | None = 1,
+    ray: str | None = None,
 ) -> dict[str, PropertyResult]:
-    """Explore `setup` once, judging every property of `props` on every run; a counterexample,
-    minimised, for each violated one. The search stops early once every property of `until`
-    (default: all of `props`) is violated. Deterministic: the same arguments give the same verdicts
-    and traces (the `ci` profile derandomizes; `seed_value` picks another fixed seed)."""
+    """Explore `setup`, judging every property of `props` on every run; a counterexample,
+    minimised, for each violated one (`search_report`, its outcomes)."""
+    return search_report(
+        setup, props, profile, max_examples, seed_value, on_example, shrink_work, until, workers, ray
+    ).outcomes
+
+
+def search_report(
+    setup: SearchSetup,
+    props: Iterable[str] = PROPERTY_ORDER,
+    profile: str = "ci",
+    max_examples: int | None = None,
+    seed_value: int | None = None,
+    on_example: Callable[[], None] | None = None,
+    shrink_work: int = SHRINK_WORK,
+    until: Iterable[str] | None = None,
+    workers: int | None = 1,
+    ray: str | None = None,
+    db: Path | None = None,
+    time_budget: float | None = None,
+) -> SearchReport:
+    """Explore `setup`, judging every property of `props` on every run, in work units
+    (`search/units.py`) run by `workers` local processes or on Ray (`search/workers.py`); a
+    counterexample, minimised, for each violated one. The search stops early once every property
+    of `until` (default: all of `props`) is violated. Deterministic: the same arguments give the same
+    verdicts, traces and coverage with any number of workers, locally or on Ray (the `ci` profile
+    has seed 0; `deep` draws a seed and reports it). `time_budget` (seconds) runs units until it is
+    spent instead of `max_examples` runs; the report's `runs_per_pass` and `seed` repeat that search.
+    `db`: failing runs saved there are replayed first, and this search's are saved there."""
     props = tuple(p for p in PROPERTY_ORDER if p in set(props))
-    stop_at = set(props if until is None else until)
-    state = _Search(props)
+    stop_at = tuple(props if until is None else until)
     base = PROFILES[profile]
-    conf = settings(
-        base,
-        max_examples=max_examples or base.max_examples,
-        verbosity=Verbosity.quiet,
-        derandomize=False,
-        # generation (and target-guided generation) only: nothing is raised, so nothing is shrunk
-        phases=[Phase.explicit, Phase.generate, Phase.target],
-        suppress_health_check=list(HealthCheck),
-    )
-    started = time.perf_counter()
-    for local in search_passes(setup, props):
+    seed = seed_value if seed_value is not None else 0 if base.derandomize else secrets.randbits(32)
+    runs = None if time_budget is not None else max_examples or base.max_examples
+    passes = search_passes(setup, props)
+    database = examples.open_database(db) if db is not None else None
+    replayed = [examples.saved(database, s) for s in passes] if database is not None else []
+    units = plan(passes, props, seed, runs, stop_at, replayed)
+    merged = Merged()
 
-        @conf
-        @given(st.data())
-        def explore(data: st.DataObject) -> None:
-            ex = explore_once(data, local)  # noqa: B023 (each pass runs before the next is built)
-            state.observe(ex, started, local)  # noqa: B023
-            if on_example is not None:
+    def account(result: UnitResult) -> bool:
+        merged.add(result)
+        if on_example is not None:
+            for _ in range(result.runs):
                 on_example()
-            _aim(ex)
-            if stop_at <= state.failures.keys():
-                raise _AllViolated()
+        return merged.done(stop_at)
 
-        # one fixed seed per command (derived from --seed, or 0 under a derandomized profile)
-        if seed_value is not None or base.derandomize:
-            explore = seed(seed_value or 0)(explore)
-        try:
-            with stable_draws():
-                explore()
-        except _AllViolated:
-            break
+    started = time.perf_counter()
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
+    _results, stats = run_ordered(
+        run_unit, units, workers=workers, ray=ray, stop=account, deadline=deadline, group=group
+    )
     elapsed = time.perf_counter() - started
+    tasks = [
+        Shrink(prop, passes[f.pass_index], f.run_seed, f.violation, shrink_work)
+        for prop, (f, _at, _nth) in merged.failures.items()
+    ]
+    done = (
+        run_ordered(shrink, tasks, min(workers, len(tasks)) if workers else workers, ray)[0] if tasks else []
+    )
+    shrunk = dict(zip([t.prop for t in tasks], done, strict=True))
     outcomes: dict[str, PropertyResult] = {}
     for prop in props:
         common = dict(
-            examples=state.judged.get(prop, 0),
-            steps=state.steps,
+            examples=merged.judged.get(prop, 0),
+            steps=merged.steps,
             seed=seed_value,
-            exercised=state.exercised.get(prop, 0),
+            exercised=merged.exercised.get(prop, 0),
         )
-        if prop not in state.failures:
+        if prop not in merged.failures:
             outcomes[prop] = PropertyResult(prop, True, seconds=elapsed, **common)
             continue
-        ex, violation, at, nth, pass_setup = state.failures[prop]
-        shrink_start = time.perf_counter()
-        trace, violation = counterexample(prop, pass_setup, ex, violation, work=shrink_work)
+        failure, at, nth = merged.failures[prop]
+        trace, violation, shrink_seconds = shrunk[prop]
         extra = {
             "first_failure_seconds": at,
             "examples_to_first_failure": nth,
-            "shrink_seconds": time.perf_counter() - shrink_start,
-            "search_examples": state.examples,
+            "shrink_seconds": shrink_seconds,
+            "search_examples": merged.runs,
+            "run_index": failure.run_index,
         }
-        if seed_value is not None:
-            trace.seed = seed_value
+        trace.seed = seed  # the search's seed (0 under ci: as before)
         outcomes[prop] = PropertyResult(
             prop, False, seconds=elapsed, violation=violation, trace=trace, extra=extra, **common
         )
-    return outcomes
+    _same_traces(outcomes)
+    if database is not None:
+        for p, seeds in merged.failing_seeds.items():
+            examples.save(database, passes[p], seeds)
+    return SearchReport(
+        outcomes,
+        merged.coverage,
+        seed,
+        merged.runs,
+        max(merged.derived_runs.values(), default=0),
+        merged.steps,
+        elapsed,
+        merged.work_seconds,
+        stats,
+        replayed=sum(len(set(r)) for r in replayed),
+    )
 
 
-def _aim(ex: Explored) -> None:
-    """Hypothesis `target`: steer generation towards runs that got further into an attack, the
-    number of sets the coalition can unmask and the rank of what its view reveals (P2, P3, P6)."""
-    mon = ex.run.monitor
-    sets = sum(len(s) for s in unmaskable_sets(ex.run).values())
-    target(float(sets), label="unmaskable sets")
-    target(float(len(mon.view.rows)), label="rank of the coalition's view")
+def _same_traces(outcomes: dict[str, PropertyResult]) -> None:
+    """Counterexamples deduplicated by shrunk trace: a property whose trace is step for step that
+    of an earlier property says so (extra["same_trace_as"]); each keeps its own file, since a trace
+    names the property it is replayed against."""
+    seen: dict[tuple, str] = {}
+    for prop, o in outcomes.items():
+        if o.trace is None:
+            continue
+        key = (tuple(o.trace.byzantine), tuple(repr(e) for e in o.trace.events), o.trace.loop)
+        if key in seen:
+            o.extra["same_trace_as"] = seen[key]
+        else:
+            seen[key] = prop
+
+
+@dataclass(frozen=True)
+class Shrink:
+    """The minimisation of one property's counterexample: a task for a worker."""
+
+    prop: str
+    setup: SearchSetup
+    run_seed: int
+    violation: Violation
+    work: int
+
+
+def shrink(task: Shrink) -> tuple[traces.Trace, Violation, float]:
+    """Play the failing run again from its seed and minimise it (`counterexample`)."""
+    started = time.perf_counter()
+    ex = run_with_seed(task.setup, task.run_seed)
+    trace, violation = counterexample(task.prop, task.setup, ex, task.violation, work=task.work)
+    return trace, violation, time.perf_counter() - started
 
 
 def check_property(
@@ -219,7 +265,7 @@ def check_property(
 def counterexample(
     prop: str, setup: SearchSetup, ex: Explored, violation: Violation, work: int = SHRINK_WORK
 ) -> tuple[traces.Trace, Violation]:
-    """The trace of a failing run, minimized by deleting steps (`search/minimize.py`, at most `work` steps
+    """The trace of a failing run, minimized by deleting steps (`minimize.py`, at most `work` steps
     replayed). A safety trace is cut at its first violating step; a liveness trace keeps its fair
     phase (its last state loops on itself when nothing was left to do)."""
     from asfl.properties.search.minimize import minimize

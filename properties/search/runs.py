@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from asfl.properties.adversaries.library import ADVERSARIES, COORDINATOR_STRATEGIES, OPT_IN, mixed
 from asfl.properties.adversaries.persistent import Censor, persistent_offers, targets
 from asfl.properties.domains.symbolic import SymbolicDomain
+from asfl.properties.judge.coverage import Probe
 from asfl.properties.judge.monitor import Monitor
 from asfl.properties.judge.suite import Run, completed_round
 from asfl.spec import STANDARD, Params, Rules
@@ -257,9 +258,12 @@ def execute(
     plan: Plan,
     choose: Callable[[World, dict[str, list[Event]]], Event | None],
     keep_worlds: bool = False,
+    probe: Probe | None = None,
 ) -> Explored:
-    """Run the chaos phase with `choose`, then the fair phase; monitor every step."""
-    world = initial_world(setup.params, SymbolicDomain(setup.params), plan.byzantine, setup.rules)
+    """Run the chaos phase with `choose`, then the fair phase; monitor every step (and, with a
+    `probe`, record the run's coverage: `judge/coverage.py`)."""
+    rules = probe.instrument(setup.rules) if probe is not None else setup.rules
+    world = initial_world(setup.params, SymbolicDomain(setup.params), plan.byzantine, rules)
     adversary = mixed(plan.adversaries) if plan.byzantine and plan.adversaries else None
     leads = [n for n in plan.adversaries if n in COORDINATOR_STRATEGIES]
     others = mixed([n for n in plan.adversaries if n not in COORDINATOR_STRATEGIES])
@@ -271,6 +275,8 @@ def execute(
         nonlocal world
         after = step(world, event)
         mon.observe(world, after)
+        if probe is not None:
+            probe.stepped(world, after)
         world = after
         events.append(event)
         if keep_worlds:
@@ -294,6 +300,8 @@ def execute(
                 e for e in kinds["train"] if _feeds_coalition(world, e.client)
             ]
         event = choose(world, kinds)
+        if probe is not None:
+            probe.chose(kinds, event)
         if event is None:
             break
         apply(event)
@@ -301,6 +309,8 @@ def execute(
     fair_start_round = completed_round(world)
     stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), plan.censor)
     censored = targets(world, plan.censor)
+    if probe is not None:
+        probe.finish(world, stuck, bound_hit, plan.adversaries)
     run = Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored, plan.silent)
     return Explored(run, plan, events, worlds)
 
@@ -336,11 +346,12 @@ def explore_once(data: st.DataObject, setup: SearchSetup) -> Explored:
     return run_with_seed(setup, run_seed)
 
 
-def run_with_seed(setup: SearchSetup, run_seed: int) -> Explored:
-    """The run of `setup` that seed `run_seed` draws (the same one in every process)."""
+def run_with_seed(setup: SearchSetup, run_seed: int, probe: Probe | None = None) -> Explored:
+    """The run of `setup` that seed `run_seed` draws (the same one in every process); a `probe`
+    records its coverage and changes nothing in it."""
     rng = random.Random(run_seed)
     plan = draw_plan(rng, setup)
-    ex = execute(setup, plan, random_chooser(rng))
+    ex = execute(setup, plan, random_chooser(rng), probe=probe)
     ex.run_seed = run_seed
     return ex
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from asfl.properties.exhaustive.explorer import Exploration, explore
-from asfl.spec import Params
+import networkx as nx
+from asfl.properties.domains.tiny import TinyDomain
+from asfl.properties.exhaustive.explorer import Exploration, canonical_key, explore
+from asfl.spec import STANDARD, Params
+from asfl.spec.world import World, initial_world, step
 
 MANIFEST = Path(__file__).with_name("explorer_manifest.json")
 
@@ -22,6 +25,28 @@ def run_case(case: dict, reduce: bool = True) -> Exploration:
         stop_at=case.get("stop_at", ()),
         reduce=reduce,
     )
+
+
+def paths_to_states(result: Exploration, limit: int) -> list[list[World]]:
+    """For `limit` of the explored states at most (evenly spread, all of a smaller case), a path of
+    worlds from the initial state: the events of a BFS tree of the state graph, replayed."""
+    parent = dict(nx.bfs_predecessors(result.graph, 0))
+    every = max(1, len(result.worlds) // limit)
+    paths = []
+    for node in range(0, len(result.worlds), every):
+        chain = [node]
+        while chain[-1] != 0:
+            chain.append(parent[chain[-1]])
+        chain.reverse()
+        world = initial_world(result.params, TinyDomain(result.params, 0), result.byzantine, STANDARD)
+        worlds = [world]
+        for a, b in zip(chain, chain[1:], strict=False):
+            for event in result.graph[a][b]["events"]:
+                world = step(world, event)
+                worlds.append(world)
+        assert canonical_key(world, frozenset()) == canonical_key(result.worlds[node], frozenset())
+        paths.append(worlds)
+    return paths
 
 
 def observed(result: Exploration) -> dict:

@@ -6,6 +6,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from asfl.properties.judge.monitor import monitor_worlds
+from asfl.properties.judge.suite import PROPERTIES, STATE_PROPERTIES, Run, judge_state
 
 _spec = importlib.util.spec_from_file_location(
     "explorer_cases", Path(__file__).with_name("explorer_cases.py")
@@ -20,9 +22,23 @@ CASES = cases.load()
 FAST = [c for c in CASES if not c.get("slow")]
 
 
+#: paths per case whose verdict both drivers must agree on (all the states of the smaller cases)
+PATHS_PER_CASE = 100
+
+
 @pytest.mark.parametrize("case", FAST, ids=[c["name"] for c in FAST])
 def test_manifest_case(case: dict) -> None:
-    assert cases.observed(cases.run_case(case)) == case["expect"]
+    """The case keeps its figures and verdicts, and one judgement holds on its paths (issue 12): for
+    every state (a spread of them in the larger cases) and a path to it, a safety property fails
+    on the path's facts (the search's driver) exactly when it fails on some state of the path (the
+    explorer's driver)."""
+    result = cases.run_case(case)
+    assert cases.observed(result) == case["expect"]
+    for path in cases.paths_to_states(result, PATHS_PER_CASE):
+        run = Run(path[-1], monitor_worlds(path))
+        by_path = {p for p in STATE_PROPERTIES if PROPERTIES[p](run) is not None}
+        by_states = set().union(*(judge_state(w) for w in path))
+        assert by_path == by_states, (case["name"], len(path))
 
 
 def test_manifest_has_safe_and_broken_cases() -> None:

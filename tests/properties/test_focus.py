@@ -44,7 +44,9 @@ def test_a_table_replacing_two_rules_gets_both_focuses_once():
 
 
 def test_a_verdict_names_the_directed_search_that_found_it():
-    assert verdict(PropertyResult("P3", True, 15, 100, 1.0)) == "held"
+    assert verdict(PropertyResult("P3", True, 15, 100, 1.0, exercised=3)) == "held"
+    # held on runs none of which reached the state P3 speaks about (judge/coverage.vacuous)
+    assert verdict(PropertyResult("P3", True, 15, 100, 1.0, exercised=0)) == "held (vacuous)"
     assert verdict(PropertyResult("P3", False, 15, 100, 1.0)) == "VIOLATED"
     directed = PropertyResult(
         "P3", False, 15, 100, 1.0, extra={"directed": ["serial_equivocation", "outside_set"]}

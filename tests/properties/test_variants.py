@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from asfl.properties.audit.broken_variants import VARIANTS
+from asfl.properties.judge.agreement import path_verdicts, state_verdicts
 from asfl.properties.search.runner import check_property, judge_trace
 from asfl.properties.search.runs import SearchSetup
 from asfl.properties.traces import itf as traces
@@ -56,6 +57,9 @@ def test_variant_is_caught_and_replays(name: str, tmp_path) -> None:
     assert not rep.protocol_changed and rep.first_mismatch is None
     violation = judge_trace(again, rep.worlds)
     assert violation is not None and str(violation) == trace.description
+    # one judgement (issue 12): the explorer's driver, judging each state of the trace on what it
+    # holds, sees the same safety violations at the same steps as the search's, judging the path
+    assert path_verdicts(rep.worlds) == state_verdicts(rep.worlds)
 
 
 def test_unsafe_threshold_breaks_set_uniqueness() -> None:
