@@ -16,6 +16,7 @@ import re
 from ..errors import UsageError, finished
 from ..limits import MAX_EXAMPLES, bounded
 from ..safe_io import output_dir, output_file
+from .scale import add_scale_options, scale_from
 
 #: at most this many configurations in one sweep (a grid is a product: a typo multiplies it)
 MAX_CONFIGURATIONS = 5_000
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--traces", default="traces/sweep", help="counterexample traces (default ./traces/sweep)")
     p.add_argument("--json", action="store_true", help="print the manifest instead of a table")
+    add_scale_options(p, budget=False, db=False)
     p.set_defaults(run=run)
 
 
@@ -89,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-examples must be at least 1")
     bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
     profile = args.profile or os.environ.get("ASFL_PROFILE", "ci")
+    scale = scale_from(args)
     out = output_file(args.out, "--out")
     traces_dir = output_dir(args.traces, "--traces")
 
@@ -110,7 +113,16 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"{row.label():<34} {verdict} ({row.seconds:.1f} s)", flush=True)
 
-    rows = sweep(configs, wanted, profile, args.max_examples, on_row=progress, on_trace=keep_trace)
+    rows = sweep(
+        configs,
+        wanted,
+        profile,
+        args.max_examples,
+        on_row=progress,
+        on_trace=keep_trace,
+        workers=scale.workers,
+        ray=scale.ray,
+    )
     doc = manifest(rows, grid.to_json(), wanted, profile, args.max_examples or "profile")
     write_atomic(out, json.dumps(doc, indent=1) + "\n")
     finished(f"manifest {out}")

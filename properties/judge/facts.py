@@ -265,19 +265,25 @@ def _carries_data(world: World, contrib: Contrib) -> bool:
 def _endorsed_sets(world: World) -> dict[Slot, set[frozenset[int]]]:
     """Sets T share-sums make unmaskable: the correct aggregators that released their share-sum of
     the set they endorsed (on REVEAL, or at once when the rule table reveals at once), with the
-    coalition's own share-sums (as a path's facts count them, `run_facts`)."""
+    coalition's own share-sums (as a path's facts count them, `run_facts`). A share-sum a correct
+    aggregator sent is counted from its sending on, as the path does: it is in flight or in the
+    coalition's inbox, even where a broken rule table let the sender endorse another set since."""
     T = world.params.T
     assert T is not None
     at_once = world.rules.reveal_quorum(world.params) == 0
-    counts: dict[tuple[int, int, frozenset[int]], int] = {}
-    for a in world.aggregators:
+    senders: dict[tuple[int, int, frozenset[int]], set[int]] = defaultdict(set)
+    for j, a in enumerate(world.aggregators):
         if a is not None:
             for (r, i), members in a.endorsed.items():
                 if at_once or (r, i) in a.revealed:
-                    counts[(r, i, members)] = counts.get((r, i, members), 0) + 1
+                    senders[(r, i, members)].add(j)
+    for env in (*world.in_flight, *world.coalition_inbox):
+        msg = env.msg
+        if isinstance(msg, ShareSum) and env.src.role == "a" and env.src.index not in world.byzantine:
+            senders[(msg.r, msg.i, msg.members)].add(msg.sender)
     out: dict[Slot, set[frozenset[int]]] = {}
-    for (r, i, members), n in counts.items():
-        if n + len(world.byzantine) >= T:
+    for (r, i, members), who in senders.items():
+        if len(who) + len(world.byzantine) >= T:
             out.setdefault((r, i), set()).add(members)
     return out
 

@@ -95,8 +95,11 @@ def sweep_one(
     profile: str = "ci",
     max_examples: int | None = None,
     on_trace: Callable[[Row, Any], str] | None = None,
+    workers: int | None = 1,
+    ray: str | None = None,
 ) -> Row:
-    """Judge `props` at one configuration, or name the condition that refuses it."""
+    """Judge `props` at one configuration, or name the condition that refuses it. The verdicts do
+    not depend on `workers` or `ray` (search/units.py)."""
     started = time.perf_counter()
     try:
         params = Params(**config)
@@ -112,7 +115,7 @@ def sweep_one(
         row.status = "refused"
         row.condition, row.reason = room.name, room.numbers
         return row
-    results = search(SearchSetup(params), judged, profile, max_examples)
+    results = search(SearchSetup(params), judged, profile, max_examples, workers=workers, ray=ray)
     for prop in judged:
         r = results[prop]
         entry: dict[str, Any] = {"held": r.held, "examples": r.examples, "exercised": r.exercised}
@@ -134,6 +137,8 @@ def sweep(
     max_examples: int | None = None,
     on_row: Callable[[Row], None] | None = None,
     on_trace: Callable[[Row, Any], str] | None = None,
+    workers: int | None = 1,
+    ray: str | None = None,
 ) -> list[Row]:
     """Every configuration in turn (`sweep_one`); `on_row` sees each row as it is judged."""
     unknown = [p for p in props if p not in PROPERTIES]
@@ -141,7 +146,7 @@ def sweep(
         raise ValueError(f"unknown properties {unknown}")
     rows = []
     for config in configs:
-        row = sweep_one(config, props, profile, max_examples, on_trace)
+        row = sweep_one(config, props, profile, max_examples, on_trace, workers, ray)
         rows.append(row)
         if on_row is not None:
             on_row(row)

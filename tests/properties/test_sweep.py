@@ -92,3 +92,12 @@ def test_the_manifest_is_written_whole_with_a_refusal_named(tmp_path, capsys):
     assert doc["summary"]["refused"] == 1 and doc["rows"][0]["condition"] == "Q5 cluster fill"
     assert "m=0" in doc["rows"][0]["reason"]
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_a_sweep_on_two_workers_gives_the_pinned_verdicts():
+    """The sweep's searches run in work units (search/units.py): two local workers give the same
+    row as the pinned one, made with one."""
+    config = {"n_c": 8, "t_c": 1, "n_a": 4, "t_a": 1, "R": 4}
+    (row,) = sweep([config], PINNED["properties"], "ci", PINNED["max_examples"], workers=2)
+    (pinned,) = [r for r in PINNED["rows"] if r["config"] == config]
+    assert row.verdicts() == {k: v for k, v in pinned.items() if k != "seconds"}
