@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     begin()
     argv = sys.argv[1:] if argv is None else argv
     try:
+        argv = _spec_option(argv)
         # imports the command named (numpy, z3, rich ...): a SIGINT meanwhile is handled like any other
         args = build_parser(_named_command(argv)).parse_args(argv)
         return int(args.run(args) or 0)
@@ -62,6 +63,23 @@ def main(argv: list[str] | None = None) -> int:
         return interrupted()
     except Exception as e:  # noqa: BLE001 - a traceback is never a verdict (exit 1); see errors.py
         return _ended_by(e, argv)
+
+
+def _spec_option(argv: list[str]) -> list[str]:
+    """`asfl --spec DIR COMMAND ...`: run COMMAND on the spec in DIR (spec_overlay.py), which must be
+    in place before any command imports the spec; the rest of the command line is returned."""
+    if not argv or not (argv[0] == "--spec" or argv[0].startswith("--spec=")):
+        return argv
+    if argv[0] == "--spec":
+        if len(argv) < 2:
+            raise UsageError("--spec needs a folder: asfl --spec DIR COMMAND ...")
+        path, rest = argv[1], argv[2:]
+    else:
+        path, rest = argv[0].split("=", 1)[1], argv[1:]
+    from .spec_overlay import use_spec
+
+    use_spec(path)
+    return rest
 
 
 def _ended_by(e: Exception, argv: list[str] | None) -> int:

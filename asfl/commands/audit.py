@@ -23,7 +23,23 @@ MAX_TIMEOUT = 86_400.0
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="audit a variant of the protocol (or the mutant catalogue)")
-    p.add_argument("variant", nargs="?", help="a variant file (Python; see README)")
+    p.add_argument(
+        "variant",
+        nargs="?",
+        help="a variant file (Python; see README), or with --base a checkout or spec folder "
+        "(default: the working tree's spec/)",
+    )
+    p.add_argument(
+        "--base",
+        default=None,
+        metavar="REV",
+        help="audit a changed spec/ against spec/ at git revision REV (docs/check.md, 'Audit a spec diff')",
+    )
+    p.add_argument(
+        "--one-size",
+        action="store_true",
+        help="spec diff: audit at the configuration given only, not also at n_c=12, t_c=1, n_a=4 (m=2)",
+    )
     p.add_argument("--mutants", action="store_true", help="run the shipped mutant catalogue: the kill matrix")
     add_config_options(p)
     p.add_argument("--max-examples", type=int, default=20, help="examples per property (default 20)")
@@ -64,8 +80,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-examples must be at least 1")
     bounded("--max-examples", args.max_examples, MAX_EXAMPLES)
     finite("--timeout", args.timeout, 0, MAX_TIMEOUT)
-    if bool(args.variant) == bool(args.mutants):
-        raise UsageError("give a variant file, or --mutants for the catalogue (not both)")
+    spec_diff = args.base is not None or (args.variant is not None and Path(args.variant).is_dir())
+    if args.mutants and (args.variant or args.base):
+        raise UsageError("give a variant, a spec folder or --base, or --mutants for the catalogue (not both)")
+    if not spec_diff and not args.variant and not args.mutants:
+        raise UsageError("give a variant file, a spec folder, --base REV, or --mutants for the catalogue")
     params = params_from(args, symbolic=True)
     balance_judged(params, ["P6"], args.allow_unsafe)  # the audit judges every property
     scale = scale_from(args)
@@ -74,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
         output_dir(args.out, "--out")
     if args.mutants:
         return _mutants(args, params, audit_mod)
+    if spec_diff:
+        from . import audit_spec
+
+        return audit_spec.run(args, params)
     try:  # refused here, before a child is started: not a file, not text, too large
         read_text_bounded(args.variant, MAX_VARIANT_BYTES, "variant file")
     except InputError as e:
@@ -173,6 +196,34 @@ def _print(result, audit_mod) -> None:
     console.print(f"{result.seconds:.1f} s")
 
 
+def _spec_patches(args, params) -> list:
+    """The catalogue's patches of spec/ (audit/spec_mutants.py), each audited as a spec diff against
+    the installed spec at the configuration given, on every core: (kill row, the property it breaks)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import asfl.spec
+    from asfl.properties.audit import spec_mutants
+    from asfl.properties.audit.spec_diff import SpecDiffError
+
+    from . import audit_spec
+
+    spec = Path(asfl.spec.__path__[0])
+    config = audit_spec._config(args, params)
+    cache: dict = {}
+    mutants = spec_mutants.spec_catalogue()
+    try:
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            rows = list(
+                pool.map(
+                    lambda m: spec_mutants.kill(m, spec, config, args.max_examples, cache, workers=1), mutants
+                )
+            )
+    except (spec_mutants.PatchError, SpecDiffError) as e:
+        raise UsageError(str(e)) from None
+    return [(row, m.breaks) for row, m in zip(rows, mutants, strict=True)]
+
+
 def _mutants(args, params, audit_mod) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -180,6 +231,9 @@ def _mutants(args, params, audit_mod) -> int:
     from asfl.properties.search.runner import PROPERTY_ORDER
 
     rows = [audit_mod.kill(v, params, args.max_examples, args.on) for v in audit_mod.catalogue()]
+    patches = _spec_patches(args, params)
+    rows += [row for row, _ in patches]
+    breaks = {row.mutant: prop for row, prop in patches}
     if args.out:
         doc = {
             r.mutant: {
@@ -187,6 +241,7 @@ def _mutants(args, params, audit_mod) -> int:
                 "directed": r.directed,
                 "exhaustive": r.exhaustive,
                 "refuted": r.refuted,
+                **({"breaks": breaks[r.mutant]} if r.mutant in breaks else {}),
             }
             for r in rows
         }

@@ -16,6 +16,7 @@ import sys
 from ..errors import UsageError, finished
 from ..limits import MAX_CHAOS, MAX_EXAMPLES, bounded
 from ..safe_io import output_dir
+from ..spec_overlay import command_prefix
 from .common import add_config_options, balance_judged, params_from
 from .scale import add_scale_options, scale_from
 
@@ -228,7 +229,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
     for o in outcomes:
         if not o.held:
             console.print(f"{o.violation}", highlight=False)
-            console.print(f"  replay: asfl replay {o.trace_path}", highlight=False)
+            console.print(f"  replay: {command_prefix()}replay {o.trace_path}", highlight=False)
     console.print(
         f"reproduce: asfl check ... --seed {report.seed}"
         + (f" --max-examples {report.runs_per_pass}" if report.runs_per_pass else "")

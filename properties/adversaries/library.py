@@ -27,6 +27,9 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
                 aggregators (the attack on a threshold below Q2, at any size)
   outside_set   a coordinator that asks to unmask sets the endorse rule must refuse
   self_certified  MODELs whose every cluster result only the coalition certified (Q6)
+  malformed     messages the rules must refuse: CERTIFYs of another set, forwarded, duplicated or
+                carrying a signature of other content; UNMASK_REQs with a stale or a duplicate
+                contribution or under a later round's slot; a proof with a result twice (opt-in)
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from asfl.properties.adversaries.memo import IdentityMemo
 from asfl.properties.adversaries.offers import Offer, Payload, coalition_in_flight, in_flight, offers
@@ -897,6 +901,99 @@ def self_certified(world: World) -> list[Inject]:
     return out
 
 
+# -- messages the rules must refuse (issue 13) ----------------------------------------------------
+def malformed(world: World) -> list[Inject]:
+    """Well-typed messages that the rules must refuse, or must not be fooled by, built from what
+    the coalition knows (issue 13: every message the coalition can build is reachable):
+      - as soon as a correct coordinator fixed a set: its own CERTIFY of the set without a member,
+        to that member, and again once delivered; for each CERTIFY of a correct aggregator it
+        received: its own CERTIFY of the same (round, cluster) for the set without one member, to
+        that member (a client resolves only on
+        t_a + 1 distinct signers of one set and result, Q6, I2); the correct CERTIFY forwarded
+        to every client, of other clusters too, with its own copy, again once delivered; and that
+        correct signature attached to other content, to every correct aggregator;
+      - UNMASK_REQs of its own cluster that the endorse rule must refuse: a contribution of
+        another round (stale), a contribution twice (duplicate), and a set asked again under a
+        later round's slot (out of order across rounds), each asked of the correct endorsers and
+        revealed once T endorse it (P3, P6); a REVEAL with fewer than T endorsements, to each
+        correct endorser of its clusters (F1);
+      - a MODEL whose proof averages one certified result twice (P4)."""
+    if not world.byzantine:
+        return []
+    params = world.params
+    out: list[Inject] = []
+    b = min(world.byzantine)
+    everyone = [client(c) for c in range(params.n_c) if c not in world.crashed]
+    correct = correct_aggregators(world)
+    msgs = list(inbox(world))
+    for req in [m for m in msgs if isinstance(m, UnmaskReq) and m.i not in world.byzantine][-4:]:
+        # as soon as a set is fixed: its own CERTIFY of the set without c, to c (again once delivered)
+        for c in sorted(req.members)[:2]:
+            alt, v = req.members - {c}, Form.symbol(("adv", req.r, req.i))
+            _offer(
+                world,
+                b,
+                [client(c)],
+                Certify(req.r, req.i, alt, v, Sig(b, certify_payload(req.r, req.i, alt, v))),
+                out,
+            )
+    certs = [m for m in msgs if isinstance(m, Certify) and m.sig.signer not in world.byzantine]
+    for msg in certs[-4:]:  # the newest: those whose clients may still wait on them
+        key = (msg.r, msg.i, msg.members, msg.agg_digest)
+        _offer(world, b, everyone, msg, out)  # forwarded to every client, of other clusters too
+        _offer(world, b, everyone, Certify(*key, Sig(b, certify_payload(*key))), out)  # and its own copy
+        for dropped in sorted(msg.members)[:2]:
+            alt = msg.members - {dropped}
+            own = Certify(
+                msg.r, msg.i, alt, msg.agg_digest, Sig(b, certify_payload(msg.r, msg.i, alt, msg.agg_digest))
+            )
+            _offer(world, b, [client(dropped)], own, out)
+            _offer(world, b, [aggregator(j) for j in correct], replace(own, sig=msg.sig), out)
+    if correct:
+        for r, held in sorted(held_contribs(world, b).items()):
+            members = sorted(held)
+            cluster = world.ctx.clusters(r)[b]
+            stale = [m for m in inbox(world) if isinstance(m, Contrib) and m.r != r and m.c in cluster][:1]
+            if stale:  # a member's contribution of another round, under this round's set
+                req_contribs = tuple(
+                    sorted([held[c] for c in members if c != stale[0].c] + stale, key=lambda c: c.c)
+                )
+                _get_revealed(
+                    world,
+                    b,
+                    (r, b),
+                    frozenset(c.c for c in req_contribs),
+                    req_contribs,
+                    correct[0],
+                    out,
+                    True,
+                )
+            if members:  # one contribution twice
+                dup = (held[members[0]],) + tuple(held[c] for c in members)
+                _get_revealed(world, b, (r, b), frozenset(members), dup, correct[-1], out, True)
+            if r + 1 < params.R and set(members) <= world.ctx.clusters(r + 1)[b]:  # a later round's slot
+                contribs = tuple(held[c] for c in members)
+                _get_revealed(world, b, (r + 1, b), frozenset(members), contribs, correct[0], out, True)
+    for msg in inbox(world):  # a REVEAL short of T endorsements, to each endorser of its own clusters
+        if isinstance(msg, Endorsement) and msg.i in world.byzantine and msg.sender not in world.byzantine:
+            sigs = (Sig(msg.i, intent_payload(msg.r, msg.i, msg.members)), msg.sig)
+            reveal = Reveal(msg.r, msg.i, msg.members, tuple(sorted(sigs, key=lambda s: s.signer)))
+            _offer(world, msg.i, [aggregator(msg.sender)], reveal, out)
+    results = _known_results(world)
+    round0 = [res for (r, _i), res in sorted(results.items()) if r == 0]
+    quorum = params.n_a - params.t_a
+    if round0 and len(round0) < quorum:
+        chosen = tuple((round0 * quorum)[:quorum])  # a result counted twice to reach the quorum
+        total = world.domain.zero()
+        for res in chosen:
+            total = world.domain.add(total, res.agg)
+        w = world.domain.apply_update(
+            world.domain.genesis_model(), total, sum(len(r.members) for r in chosen)
+        )
+        _offer(world, b, everyone[:2], ModelMsg(1, w, (chosen,)), out)
+    return _bounded(out)
+
+
 ADVERSARIES: dict[str, Adversary] = {
     "silent": silent,
     "coordinator": coordinator,
@@ -911,13 +1008,15 @@ ADVERSARIES: dict[str, Adversary] = {
     "split_equivocation": split_equivocation,
     "outside_set": outside_set,
     "self_certified": self_certified,
+    "malformed": malformed,
 }
 
 
 #: strategies a Setup uses only when named (not in its default swarm): the default swarm's draws,
 #: and with them the pinned kill matrix and findings, stay those of the strategies above; the
-#: audit's focus on a rule names them (late_censor: i3_carry_round)
-OPT_IN = frozenset({"late_censor"})
+#: audit's focus on a rule names them (late_censor: i3_carry_round), and the spec-diff audit's on a
+#: function (malformed: the client's certificates, the endorser's and certifier's checks)
+OPT_IN = frozenset({"late_censor", "malformed"})
 
 #: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
 COORDINATOR_STRATEGIES = frozenset(

@@ -47,3 +47,52 @@ def focus_of(rules: Rules) -> tuple[str, ...]:
     for name in rules.replaced():
         out += [a for a in RULE_FOCUS.get(name, ()) if a not in out]
     return tuple(out)
+
+
+#: spec function ("module.qualname") -> the adversaries whose attacks go through it: a spec diff
+#: that changes the function is searched with them too (audit/spec_diff.py), as a table that replaces a
+#: rule is with RULE_FOCUS. The rules' own functions are found through the rule table instead.
+FUNCTION_FOCUS: dict[str, tuple[str, ...]] = {
+    # the client's release bookkeeping and carry-over (I2, I3): what a censor meets
+    "client.on_certify": ("malformed", "censoring", "late_censor"),
+    "client._send_contribution": ("late_censor", "censoring"),
+    "client.on_train_done": ("censoring", "late_censor"),
+    "client.on_model": ("forged", "self_certified", "malformed"),
+    # the coordinator's set and the endorser's checks (I4, Q2, F1)
+    "aggregator.on_contrib": ("censoring", "arbitrary"),
+    "aggregator.on_unmask_req": ("equivocating", "serial_equivocation", "outside_set", "malformed"),
+    "aggregator.on_endorsement": ("serial_equivocation", "equivocating"),
+    "aggregator.on_reveal": ("equivocating", "malformed"),
+    "aggregator.on_share_sum": ("wrong_sums",),
+    "aggregator.recompute_agg": ("wrong_sums", "forged"),
+    "aggregator.on_cluster": ("forged", "wrong_sums", "coordinator"),
+    "aggregator.on_certify": ("malformed", "self_certified", "coordinator"),
+    "aggregator._certified_results": ("self_certified", "coordinator"),
+    "aggregator._advance": ("coordinator", "self_certified"),
+    # malformed sets and contributions (checks.py) and the signatures of the world
+    "checks.members_problem": ("outside_set", "forged", "arbitrary"),
+    "checks.contribs_problem": ("malformed", "forged", "arbitrary"),
+    "certificates.result_problem": ("forged", "self_certified"),
+    "certificates.replay_model": ("malformed", "forged", "self_certified"),
+    "world.forgery": ("forged", "arbitrary", "replay"),
+}
+
+
+def rule_functions(rules: Rules) -> dict[str, str]:
+    """ "module.qualname" of each rule's function in `rules` -> the rule's name."""
+    out = {}
+    for name in rules.names():
+        fn = getattr(rules, name)
+        out[f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__qualname__}"] = name
+    return out
+
+
+def focus_of_functions(functions: list[str], rules: Rules) -> tuple[str, ...]:
+    """The adversaries of the spec functions a diff changes ("module.qualname"), without repeats:
+    FUNCTION_FOCUS, and RULE_FOCUS for a function that is a rule of the table."""
+    by_function = rule_functions(rules)
+    out: list[str] = []
+    for f in functions:
+        adversaries = FUNCTION_FOCUS.get(f, ()) or RULE_FOCUS.get(by_function.get(f, ""), ())
+        out += [a for a in adversaries if a not in out]
+    return tuple(out)

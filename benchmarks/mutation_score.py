@@ -1,0 +1,327 @@
+"""The property suite's mutation score on spec/ (issue 13): what share of the spec's mutants it kills.
+
+    pip install -e '.[mutation]'
+    python benchmarks/mutation_score.py [--sample N] [--modules client,aggregator] [--workers K]
+
+The mutants are cosmic-ray's (a standard mutation tool from PyPI, not a home-made mutator):
+`cosmic-ray init` enumerates every mutation of the spec's modules into a session database, and
+cosmic-ray's own `use_mutation` applies each to a private copy of spec/. cosmic-ray rather than
+mutmut because its test command is arbitrary: the judge of each mutant is the property suite
+alone, `asfl --spec COPY check` at a quick budget (--max-examples, default 20), never the unit
+tests, since the score measures the verification; mutmut drives pytest.
+
+Each mutant is a process of its own on its own copy (`asfl --spec DIR`, asfl/spec_overlay.py),
+so mutants run side by side on every core (`--workers`, default all). The hook for a cluster
+(the Ray scale-out, branch `scale`): `run_all(items, judge_one, executor)` maps `judge_one` over
+the work items with any `concurrent.futures.Executor`; a Ray executor drops in there.
+
+Verdicts, written back into the cosmic-ray session (`cr-report SESSION` reads them too):
+  killed      `asfl check` found a property violated (exit 1); the properties are recorded
+  error       the mutant made the spec raise or not import (exit 2 or 3): killed, but not by a
+              property, so counted apart
+  timed out   the check did not finish within --timeout
+  survived    every property held
+  equivalent  listed in benchmarks/mutation_equivalents.toml with the reason (matched by module,
+              function, operator and occurrence), not judged
+The score is killed (properties and errors) / (all judged - equivalent); the share killed within
+60 s is over the killed ones. Resumable: a session's judged mutants are not judged again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
+#: seconds a mutant counts as killed quickly within (the issue's figure)
+QUICK = 60.0
+
+
+def _spec() -> Path:
+    import asfl.spec
+
+    return Path(asfl.spec.__path__[0])
+
+
+def init_session(session: Path, modules: list[str], copy: Path) -> None:
+    """`cosmic-ray init` over the spec modules named (all when empty), on a pristine copy."""
+    config = session.with_suffix(".toml")
+    paths = [str(copy / f"{m}.py") for m in modules] if modules else [str(copy)]
+    config.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps(paths)}\n"
+        "timeout = 600.0\n"
+        "excluded-modules = []\n"
+        'test-command = "asfl check"\n'
+        "[cosmic-ray.distributor]\n"
+        'name = "local"\n'
+    )
+    subprocess.run(["cosmic-ray", "init", str(config), str(session)], check=True, capture_output=True)
+
+
+class Equivalents:
+    """benchmarks/mutation_equivalents.toml: `[[equivalent]]` entries of module, function, operator
+    and occurrence ("*" matches any operator or occurrence: a function the checked protocol never
+    calls), each with its reason."""
+
+    def __init__(self, path: Path = EQUIVALENTS) -> None:
+        doc = tomllib.loads(path.read_text()) if path.is_file() else {}
+        self.entries = [
+            ((e["module"], e["function"], e["operator"], str(e["occurrence"])), e["reason"])
+            for e in doc.get("equivalent", [])
+        ]
+
+    def reason(self, mutation) -> str | None:
+        if _in_annotation(mutation):
+            return ANNOTATION
+        module, function, operator, occurrence = _key(mutation)
+        for (m, f, o, k), why in self.entries:
+            if (m, f) == (module, function) and o in ("*", operator) and k in ("*", str(occurrence)):
+                return why
+        return None
+
+
+#: the reason of every mutant inside a type annotation (found from the module's AST, not listed)
+ANNOTATION = (
+    "inside a type annotation: the spec's modules import annotations from __future__, so an "
+    "annotation is a string that is never evaluated"
+)
+_ANNOTATIONS: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+
+
+def _in_annotation(mutation) -> bool:
+    """Whether the mutation's position lies inside a parameter or return annotation."""
+    import ast
+
+    path = str(mutation.module_path)
+    if path not in _ANNOTATIONS:
+        spans = []
+        for node in ast.walk(ast.parse(Path(path).read_text())):
+            notes = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                notes.append(node.returns)
+            elif isinstance(node, ast.arg | ast.AnnAssign):
+                notes.append(node.annotation)
+            spans += [
+                ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in notes if n is not None
+            ]
+        _ANNOTATIONS[path] = spans
+    start = tuple(mutation.start_pos)
+    return any(a <= start < b for a, b in _ANNOTATIONS[path])
+
+
+def _key(mutation) -> tuple:
+    return (
+        Path(mutation.module_path).stem,
+        mutation.definition_name or "",
+        mutation.operator_name,
+        int(mutation.occurrence),
+    )
+
+
+class Workers:
+    """One private copy of the spec per thread (a mutation is applied to it and put back)."""
+
+    def __init__(self, root: Path, pristine: Path) -> None:
+        self.root, self.pristine, self.local = root, pristine, threading.local()
+
+    def copy(self) -> Path:
+        if not hasattr(self.local, "spec"):
+            target = Path(tempfile.mkdtemp(dir=self.root)) / "spec"
+            shutil.copytree(self.pristine, target, ignore=shutil.ignore_patterns("__pycache__"))
+            self.local.spec = target
+        return self.local.spec
+
+
+def judge_one(item, workers: Workers, max_examples: int, timeout: float) -> dict:
+    """Apply one cosmic-ray mutation to this thread's copy and judge it with the property suite."""
+    from cosmic_ray.mutating import use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    mutation = item.mutations[0]
+    spec = workers.copy()
+    module = spec / Path(mutation.module_path).name
+    operator = get_operator(mutation.operator_name)(**mutation.operator_args)
+    with use_mutation(module, operator, mutation.occurrence) as (_, mutated):
+        if mutated is None:
+            return {"verdict": "no mutation", "seconds": 0.0}
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(dir=workers.root) as out:
+            cmd = ["asfl", "--spec", str(spec), "check", "--max-examples", str(max_examples), "--json"]
+            cmd += ["--no-progress", "--out", out]
+            try:
+                done = subprocess.run(
+                    cmd,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    env={**os.environ, "PYTHONSAFEPATH": "1"},
+                )
+            except subprocess.TimeoutExpired:
+                return {"verdict": "timed out", "seconds": time.perf_counter() - start}
+        seconds = time.perf_counter() - start
+    if done.returncode == 0:
+        return {"verdict": "survived", "seconds": seconds}
+    if done.returncode == 1:
+        try:
+            doc = json.loads(done.stdout)
+            violated = [p["property"] for p in doc.get("properties", []) if not p.get("held", True)]
+        except (json.JSONDecodeError, AttributeError, TypeError):
+            violated = []
+        return {"verdict": "killed", "seconds": seconds, "by": violated}
+    why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
+    return {"verdict": "error", "seconds": seconds, "by": [why]}
+
+
+def run_all(
+    items: list, judge: Callable[[object], dict], executor: Executor
+) -> Iterable[tuple[object, dict]]:
+    """Judge every item with `executor` (threads driving one process per mutant here; the hook for
+    a Ray executor), yielding each item with its verdict as it completes, in order."""
+    yield from zip(items, executor.map(judge, items), strict=True)
+
+
+def _record(db, item, verdict: dict) -> None:
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    outcome = TestOutcome.SURVIVED if verdict["verdict"] == "survived" else TestOutcome.KILLED
+    if verdict["verdict"] == "error":
+        outcome = TestOutcome.INCOMPETENT
+    db.set_result(
+        item.job_id,
+        WorkResult(worker_outcome=WorkerOutcome.NORMAL, output=json.dumps(verdict), test_outcome=outcome),
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--session", default=str(ROOT / ".mutation" / "session.sqlite"))
+    ap.add_argument("--modules", default="", help="comma-separated spec modules (default all)")
+    ap.add_argument(
+        "--sample", type=int, default=None, help="judge this many pending mutants, drawn with --seed"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-examples", type=int, default=20)
+    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--fresh", action="store_true", help="start a new session")
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--diffs", action="store_true", help="print each survivor's diff (to triage it)")
+    args = ap.parse_args()
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    session = Path(args.session)
+    session.parent.mkdir(parents=True, exist_ok=True)
+    pristine = session.parent / "spec"
+    if args.fresh or not session.is_file():
+        session.unlink(missing_ok=True)
+        if pristine.exists():
+            shutil.rmtree(pristine)
+        shutil.copytree(_spec(), pristine, ignore=shutil.ignore_patterns("__pycache__"))
+        modules = [m for m in args.modules.split(",") if m]
+        init_session(session, modules, pristine)
+    equivalents = Equivalents()
+    started = time.perf_counter()
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = [i for i in db.pending_work_items]
+        pending = [i for i in pending if equivalents.reason(i.mutations[0]) is None]
+        if args.sample is not None:
+            pending = random.Random(args.seed).sample(pending, min(args.sample, len(pending)))
+        if not args.report_only and pending:
+            root = Path(tempfile.mkdtemp(prefix="asfl-mutation-"))
+            workers = Workers(root, pristine)
+            print(f"judging {len(pending)} mutants on {args.workers} processes ...", flush=True)
+            with ThreadPoolExecutor(args.workers) as pool:
+                judge = lambda item: judge_one(item, workers, args.max_examples, args.timeout)  # noqa: E731
+                for n, (item, verdict) in enumerate(run_all(pending, judge, pool), 1):
+                    _record(db, item, verdict)
+                    m = item.mutations[0]
+                    print(
+                        f"[{n}/{len(pending)}] {verdict['verdict']:10s} {verdict['seconds']:6.1f}s "
+                        f"{Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence} "
+                        f"{' '.join(verdict.get('by', []))}",
+                        flush=True,
+                    )
+            shutil.rmtree(root, ignore_errors=True)
+        report(db, equivalents, time.perf_counter() - started)
+        if args.diffs:
+            survivor_diffs(db, pristine, equivalents)
+    return 0
+
+
+def survivor_diffs(db, pristine: Path, equivalents: Equivalents) -> None:
+    """The diff of every survivor against the pristine copy (cosmic-ray's own mutation of the code)."""
+    import difflib
+
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    verdicts = {job: json.loads(r.output or "{}") for job, r in db.results}
+    for item in db.work_items:
+        m = item.mutations[0]
+        if verdicts.get(item.job_id, {}).get("verdict") != "survived" or equivalents.reason(m) is not None:
+            continue
+        path = pristine / Path(m.module_path).name
+        code = path.read_text()
+        mutated = mutate_code(code, get_operator(m.operator_name)(**m.operator_args), m.occurrence)
+        diff = difflib.unified_diff(code.splitlines(), (mutated or code).splitlines(), lineterm="", n=1)
+        print(f"\n## {Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence}")
+        print("\n".join(list(diff)[2:]))
+
+
+def report(db, equivalents: Equivalents, seconds: float) -> None:
+    """Killed, survived, timed out and equivalent, with the reason of each equivalent."""
+    done = {}
+    for job_id, result in db.results:
+        done[job_id] = json.loads(result.output) if result.output else {"verdict": "unknown"}
+    items = list(db.work_items)
+    counts: dict[str, int] = {}
+    survivors, quick, killed = [], 0, 0
+    equivalent: dict[str, int] = {}
+    for item in items:
+        m = item.mutations[0]
+        why = equivalents.reason(m)
+        if why is not None:
+            equivalent[why] = equivalent.get(why, 0) + 1
+            continue
+        verdict = done.get(item.job_id)
+        if verdict is None:
+            continue
+        counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
+        if verdict["verdict"] in ("killed", "error"):
+            killed += 1
+            quick += verdict["seconds"] <= QUICK
+        if verdict["verdict"] == "survived":
+            survivors.append(
+                f"{Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence}"
+            )
+    judged = sum(counts.values())
+    print(f"\nmutants in the session: {len(items)}; judged: {judged}; equivalent: {sum(equivalent.values())}")
+    for name in ("killed", "error", "timed out", "survived", "no mutation"):
+        print(f"  {name:12s} {counts.get(name, 0)}")
+    if judged:
+        print(f"score: {killed}/{judged} = {100 * killed / judged:.1f}% of the non-equivalent mutants judged")
+    if killed:
+        print(f"killed within {QUICK:g} s: {quick}/{killed} = {100 * quick / killed:.1f}%")
+    print(f"this run: {seconds:.0f} s")
+    for s in survivors:
+        print(f"  survived: {s}")
+    for why, n in equivalent.items():
+        print(f"  equivalent ({n}): {why}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The spec-diff audit (`asfl audit --base REV [PATH]`, issue 13): the diff by function, each side in
+its own interpreter on its own spec folder, the judge's params.py the baseline's, exit codes 0/1/2,
+traces that replay with `asfl --spec`, and the catalogue's patches of spec/. Small budgets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asfl.spec
+import pytest
+from asfl.properties.audit.spec_diff import changed_functions, run_side, side_folder
+from asfl.properties.audit.spec_mutants import SPEC_MUTANTS_DIR, load_patch, spec_catalogue
+from asfl.properties.search.focus import focus_of_functions
+from asfl.spec import STANDARD
+
+SPEC = Path(asfl.spec.__path__[0])
+MATRIX = json.loads(Path(__file__).with_name("kill_matrix.json").read_text())
+
+
+def _asfl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "asfl.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def _copy(tmp: Path, name: str = "spec") -> Path:
+    target = tmp / name
+    shutil.copytree(SPEC, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def _repo_with_patch(tmp_path: Path, mutant_name: str) -> Path:
+    """A git checkout whose last commit applies the catalogue patch `mutant_name` to spec/."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _copy(repo)
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", "spec")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "spec")
+    mutant = next(m for m in spec_catalogue() if m.name == mutant_name)
+    _git(repo, "apply", str(mutant.path))
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", mutant.description)
+    return repo
+
+
+def test_changed_functions_names_modified_added_removed_and_module_code(tmp_path):
+    changed = _copy(tmp_path)
+    client = changed / "client.py"
+    text = client.read_text()
+    text = text.replace("released=st.released + (1 if with_data else 0),", "released=st.released,")
+    text = text.replace("def on_model(", "def on_model_renamed(")
+    text += "\n\nEXTRA = 1\n"
+    client.write_text(text)
+    found = {(c.name, c.how) for c in changed_functions(SPEC, changed)}
+    assert found == {
+        ("client._send_contribution", "modified"),
+        ("client.on_model", "removed"),
+        ("client.on_model_renamed", "added"),
+        ("client.<module>", "modified"),
+    }
+
+
+def test_a_comment_is_no_change_and_the_focus_follows_the_functions(tmp_path):
+    changed = _copy(tmp_path)
+    (changed / "aggregator.py").write_text((changed / "aggregator.py").read_text() + "\n# a comment only\n")
+    assert changed_functions(SPEC, changed) == []
+    assert "malformed" in focus_of_functions(["client.on_certify"], STANDARD)
+    # a rule's own function is focused through the rule table (RULE_FOCUS)
+    assert focus_of_functions(["checks.standard_endorse_problem"], STANDARD) == (
+        "serial_equivocation",
+        "outside_set",
+    )
+
+
+def test_base_head_1_on_a_client_commit_reports_functions_violation_and_a_trace_that_replays(tmp_path):
+    """Done means (issue 13): the commit changes spec/client.py; the audit names the changed
+    functions and the newly violated property, with a shrunk trace that replays on the changed spec
+    (and not on the baseline's)."""
+    repo = _repo_with_patch(tmp_path, "release-counted-on-certify")
+    out = tmp_path / "out"
+    done = _asfl(
+        "audit",
+        "--base",
+        "HEAD~1",
+        "--one-size",
+        "--max-examples",
+        "10",
+        "--json",
+        "--out",
+        str(out),
+        cwd=repo,
+    )
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert {c["name"] for c in doc["changed_functions"]} == {"client._send_contribution", "client.on_certify"}
+    assert "P6" in doc["newly_violated"]
+    row = doc["sizes"][0]["properties"]["P6"]
+    assert row["changed"] == "violated" and row["baseline"] == "held" and row["replays"]
+    assert doc["sizes"][0]["vacuous"] == []
+    replay = _asfl("--spec", doc["spec_copy"], "replay", row["trace"])
+    assert replay.returncode == 1 and "reproduced" in replay.stdout
+    on_baseline = _asfl("replay", row["trace"])
+    assert on_baseline.returncode == 0 and "protocol changed" in on_baseline.stdout
+    assert (out / "report.md").read_text().count("client.on_certify") == 1
+
+
+def test_a_refactor_breaks_nothing_and_an_unused_function_is_vacuous(tmp_path):
+    changed = _copy(tmp_path)
+    inclusion = changed / "inclusion.py"
+    inclusion.write_text(inclusion.read_text() + "\n\ndef never_called(x: int) -> int:\n    return x + 1\n")
+    client = changed / "client.py"
+    client.write_text(
+        client.read_text().replace(
+            "    if st.c in msg.members:\n        return st, []\n",
+            "    included = st.c in msg.members\n    if included:\n        return st, []\n",
+        )
+    )
+    done = _asfl("audit", str(changed), "--one-size", "--max-examples", "5", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["newly_violated"] == []
+    assert doc["sizes"][0]["vacuous"] == ["inclusion.never_called"]
+
+
+def test_a_spec_that_does_not_import_or_always_raises_is_one_line_exit_2(tmp_path):
+    broken = _copy(tmp_path, "broken")
+    (broken / "client.py").write_text((broken / "client.py").read_text() + "\ndef oops(:\n")
+    done = _asfl("audit", str(broken), "--one-size", "--max-examples", "3")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "does not parse" in done.stderr and "client.py" in done.stderr
+    raising = _copy(tmp_path, "raising")
+    agg = raising / "aggregator.py"
+    agg.write_text(
+        agg.read_text().replace(
+            '    """Collect CONTRIB for cluster j;', '    1 / 0\n    """Collect CONTRIB for cluster j;'
+        )
+    )
+    done = _asfl("audit", str(raising), "--one-size", "--max-examples", "3")
+    assert done.returncode == 2
+    assert (
+        done.stderr.count("\n") == 1 and "ZeroDivisionError" in done.stderr and "aggregator.py" in done.stderr
+    )
+    nowhere = _asfl("--spec", str(tmp_path / "nothing"), "check")
+    assert nowhere.returncode == 2 and "not a spec folder" in nowhere.stderr
+
+
+def test_an_unknown_revision_is_one_line_exit_2(tmp_path):
+    repo = _repo_with_patch(tmp_path, "noise-per-client")
+    done = _asfl("audit", "--base", "no-such-rev", "--one-size", cwd=repo)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--base no-such-rev" in done.stderr
+
+
+def test_the_judge_is_the_baselines_params(tmp_path):
+    """A changed params.py is not run: both sides get the baseline's (the judge's thresholds)."""
+    changed = _copy(tmp_path)
+    params = changed / "params.py"
+    params.write_text(params.read_text() + "\n# the thresholds of another protocol would go here\nX = 1\n")
+    side = side_folder(changed, SPEC, tmp_path / "side")
+    assert (side / "params.py").read_text() == (SPEC / "params.py").read_text()
+
+
+# -- the catalogue's patches of spec/ ----------------------------------------------------------------
+def test_the_catalogue_has_15_spec_patches_with_headers_and_the_matrix_covers_them():
+    patches = spec_catalogue()
+    assert len(patches) >= 15
+    assert len({p.name for p in patches}) == len(patches)
+    for p in patches:
+        assert p.description and p.breaks in {f"P{k}" for k in range(1, 10)}
+        assert load_patch(p.path).name == p.name
+        assert MATRIX[p.name]["breaks"] == p.breaks
+    assert {f.name for f in SPEC_MUTANTS_DIR.iterdir() if f.suffix == ".patch"} == {
+        p.path.name for p in patches
+    }
+
+
+def test_every_spec_patch_applies_and_edits_code_outside_the_rule_table(tmp_path):
+    rule_functions = {
+        f"{getattr(STANDARD, n).__module__.rsplit('.', 1)[-1]}.{getattr(STANDARD, n).__name__}"
+        for n in STANDARD.names()
+    }
+    for k, mutant in enumerate(spec_catalogue()):
+        changed = mutant.apply(SPEC, tmp_path / str(k))
+        names = {c.name for c in changed_functions(SPEC, changed)}
+        assert names and not names & rule_functions, (mutant.name, names)
+
+
+@pytest.mark.parametrize("mutant", spec_catalogue(), ids=lambda m: m.name)
+def test_pinned_killer_kills_the_spec_patch_and_it_is_the_property_it_breaks(mutant, tmp_path):
+    """The matrix's row: the patch is killed by the property it breaks; the audit's searches of
+    that property (the swarm, then the directed one with the changed functions' adversaries; P9
+    brings the silent pass, so the runs are the matrix's) find it again, in a child on the patched
+    spec, and its trace replays there."""
+    row = MATRIX[mutant.name]
+    assert mutant.breaks in row["killed_by"]
+    changed = mutant.apply(SPEC, tmp_path)
+    names = [c.name for c in changed_functions(SPEC, changed)]
+    request = {
+        "mode": "search",
+        "label": "changed",
+        "spec": str(changed),
+        "config": {"n_c": 8, "t_c": 1, "n_a": 4, "t_a": 1, "R": 4},
+        "properties": [mutant.breaks, "P9"],
+        "until": [mutant.breaks],
+        "max_examples": 20,
+        "focus": list(focus_of_functions(names, STANDARD)),  # as the audit: swarm, then directed
+        "out": str(tmp_path),
+        "exhaustive": False,
+    }
+    if mutant.breaks in row["directed"]:  # the swarm held it: the directed search alone (the same runs)
+        request |= {"properties": [mutant.breaks], "directed_only": True}
+    answer = run_side(request, tmp_path / "work")
+    assert "error" not in answer, answer
+    result = answer["properties"][mutant.breaks]
+    assert not result["held"], f"{mutant.name} survived {mutant.breaks}"
+    assert result["replays"]
