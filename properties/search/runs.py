@@ -200,6 +200,7 @@ def run_fair_phase(
                 (o for o in persistent_offers(current(), censor) if (o.dst, o.msg) not in sent), None
             )
             if event is not None:
+                event = built(event)  # the Inject a run records (adversaries/offers.py)
                 sent.add((event.dst, event.msg))
             else:
                 exhausted = current().coalition_inbox

@@ -93,3 +93,25 @@ def test_the_inbox_view_of_one_branch_is_not_taken_for_another() -> None:
     fresh.catch_up(b)
     assert library.inbox_view(b).held == fresh.held
     assert library.held_contribs(b, min(b.byzantine)) == fresh.held[min(b.byzantine)]
+
+
+def test_the_fair_phase_hands_its_driver_built_injects() -> None:
+    """Every driver of the fair phase (the search, the minimiser, the audit's replays) records what
+    `run_fair_phase` applies: a persistent coordinator's offers reach it built."""
+    from asfl.properties.domains.symbolic import SymbolicDomain
+    from asfl.properties.search.runs import run_fair_phase
+    from asfl.spec import initial_world
+    from asfl.spec.world import step
+
+    world = initial_world(PARAMS, SymbolicDomain(PARAMS), [2])
+    applied: list = []
+
+    def apply(event) -> None:
+        nonlocal world
+        applied.append(event)
+        world = step(world, event)
+
+    run_fair_phase(apply, lambda: world, 5000, "censoring")
+    injected = [e for e in applied if isinstance(e, Inject)]
+    assert any(isinstance(e.msg, Cluster | Certify) for e in injected), "the censor published nothing"
+    assert not [e for e in injected if isinstance(e, Offer)]
