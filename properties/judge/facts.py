@@ -292,23 +292,28 @@ def _endorsed_sets(world: World) -> dict[Slot, set[frozenset[int]]]:
 _Q = 2**31 - 1
 
 
-def _rank(rows: list[tuple[int, ...]]) -> int:
-    """Rank over F_q (q = 2^31 - 1) of small integer rows, by Gaussian elimination."""
-    m = [list(r) for r in rows]
-    rank, cols = 0, len(m[0]) if m else 0
+def _reduce(rows: list[list[int]]) -> int:
+    """Gauss-Jordan elimination over F_q (q = 2^31 - 1) of small integer rows, in place, columns
+    left to right; returns the rank, the first `rank` rows then being the reduced basis."""
+    rank, cols = 0, len(rows[0]) if rows else 0
     for col in range(cols):
-        pivot = next((i for i in range(rank, len(m)) if m[i][col] % _Q), None)
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col] % _Q), None)
         if pivot is None:
             continue
-        m[rank], m[pivot] = m[pivot], m[rank]
-        inv = pow(m[rank][col], -1, _Q)
-        m[rank] = [v * inv % _Q for v in m[rank]]
-        for i in range(len(m)):
-            if i != rank and m[i][col] % _Q:
-                f = m[i][col]
-                m[i] = [(a - f * b) % _Q for a, b in zip(m[i], m[rank], strict=True)]
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        inv = pow(rows[rank][col], -1, _Q)
+        rows[rank] = [v * inv % _Q for v in rows[rank]]
+        for i in range(len(rows)):
+            if i != rank and rows[i][col] % _Q:
+                f = rows[i][col]
+                rows[i] = [(a - f * b) % _Q for a, b in zip(rows[i], rows[rank], strict=True)]
         rank += 1
     return rank
+
+
+def _rank(rows: list[tuple[int, ...]]) -> int:
+    """Rank over F_q of small integer rows."""
+    return _reduce([list(r) for r in rows])
 
 
 def _in_span(rows: list[tuple[int, ...]], target: tuple[int, ...]) -> bool:
@@ -395,20 +400,8 @@ def _revealed_pads(
             for e in range(1, degree):
                 row[k * (degree - 1) + e - 1] = pow(point + 1, e, _Q)
         rows.append(row)
-    # Gaussian elimination, coefficient columns first: rows left with no coefficient reveal pads
-    pivots = 0
-    for col in range(coef_cols + n):
-        pivot = next((i for i in range(pivots, len(rows)) if rows[i][col] % _Q), None)
-        if pivot is None:
-            continue
-        rows[pivots], rows[pivot] = rows[pivot], rows[pivots]
-        inv = pow(rows[pivots][col], -1, _Q)
-        rows[pivots] = [v * inv % _Q for v in rows[pivots]]
-        for i in range(len(rows)):
-            if i != pivots and rows[i][col] % _Q:
-                f = rows[i][col]
-                rows[i] = [(a - f * b) % _Q for a, b in zip(rows[i], rows[pivots], strict=True)]
-        pivots += 1
+    # elimination, coefficient columns first: rows left with no coefficient reveal pads
+    pivots = _reduce(rows)
     return tuple(tuple(row[coef_cols:]) for row in rows[:pivots] if not any(v % _Q for v in row[:coef_cols]))
 
 
