@@ -5,6 +5,7 @@ traces that replay with `asfl --spec`, and the catalogue's patches of spec/. Sma
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,12 @@ MATRIX = json.loads(Path(__file__).with_name("kill_matrix.json").read_text())
 
 
 def _asfl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "asfl.cli", *args], capture_output=True, text=True, cwd=cwd)
+    # PYTHONSAFEPATH: `-m` would put the working directory first on the path, and in a checkout
+    # its asfl/ folder (the CLI alone) shadows the installed package (CI installs it, not editable)
+    env = {**os.environ, "PYTHONSAFEPATH": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "asfl.cli", *args], capture_output=True, text=True, cwd=cwd, env=env
+    )
 
 
 def _copy(tmp: Path, name: str = "spec") -> Path:

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import signal
+import sys
 import threading
 import time
 from multiprocessing import active_children
@@ -214,9 +215,13 @@ def test_bad_worker_options_are_one_line_errors(option, value, says, capsys, tmp
     assert code == 2 and says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_ray_local_gives_the_same_verdict_traces_and_coverage(one_worker):
+def test_ray_local_gives_the_same_verdict_traces_and_coverage(one_worker, monkeypatch, tmp_path):
     """One local Ray for this test only (its start-up costs seconds)."""
     ray = pytest.importorskip("ray")
+    # Ray's workers start in the driver's working directory and import from it: in a checkout,
+    # its asfl/ folder (the CLI alone) shadows the installed package (CI installs it, not editable)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", os.getcwd())])
+    monkeypatch.chdir(tmp_path)
     try:
         report = search_report(UNSAFE, max_examples=12, workers=2, ray="local")
     finally:
@@ -254,7 +259,8 @@ def test_values_keep_their_hash_across_processes_with_other_hash_seeds():
         ],
         capture_output=True,
         check=True,
-        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        # PYTHONSAFEPATH: not the checkout's asfl/ folder, which shadows the installed package
+        env={**os.environ, "PYTHONHASHSEED": "12345", "PYTHONSAFEPATH": "1"},
     ).stdout
     form, fmap = pickle.loads(made_elsewhere)
     here = Form(((("pad", 4, 0), 1), (("data", 4, 0), 2)))
