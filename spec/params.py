@@ -65,7 +65,7 @@ def quorum_conditions(n_c: int, t_c: int, n_a: int, t_a: int, T: int, m: int) ->
 QUOTA_SLACK = 2
 
 
-def quota_room(R: int, m: int) -> int:
+def release_slots(R: int, m: int) -> int:
     """Release slots a cluster offers before the slack rounds: m per round for R - QUOTA_SLACK rounds."""
     return max(R - QUOTA_SLACK, 0) * max(m, 0)
 
@@ -80,7 +80,7 @@ def horizon_condition(R: int, m: int, Q: int, k_max: int) -> Condition:
     return Condition(
         "H1 quota room",
         f"Q * max_i k_i <= (R - {QUOTA_SLACK}) * m",
-        Q * k_max <= quota_room(R, m),
+        Q * k_max <= release_slots(R, m),
         f"Q={Q}, max_i k_i={k_max}, R={R}, m={m}",
     )
 
@@ -138,7 +138,7 @@ class Params:
             # late in the last round has no next round to be carried over to (I3, finding F2), and
             # one that loses a race is carried into the next round, whose slot it then takes
             # (finding F5: with one round of slack, n_c=12 ended a client one release short).
-            object.__setattr__(self, "Q", max(1, quota_room(self.R, self.m) // max(self.k)))
+            object.__setattr__(self, "Q", max(1, release_slots(self.R, self.m) // max(self.k)))
         if self.T < 1 or self.T > self.n_a:
             raise ParamsError("params", f"need 1 <= T <= n_a (T={self.T}, n_a={self.n_a})")
         if self.Q < 1:

@@ -84,9 +84,10 @@ class Row:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.verdicts(), "seconds": round(self.seconds, 2)} | (
-            {"properties": self.properties} if self.properties else {}
-        )
+        out = {**self.verdicts(), "seconds": round(self.seconds, 2)}
+        if self.properties:  # the manifest keeps each violation's text and trace beside the verdicts
+            out["properties"] = self.properties
+        return out
 
 
 def sweep_one(
