@@ -2,8 +2,10 @@
 
 Each configuration is either refused by the parameters (the condition named, with its numbers) or
 judged by one search of every selected property (`properties/search/sweep.py`). The manifest, one
-row per configuration, is written whole (temporary file, then rename); a violated property's trace
-goes to --traces. Exit 0 when nothing was violated, 1 when a configuration was, 2 on bad input.
+row per configuration, is rewritten whole (temporary file, then rename) after every configuration,
+so a campaign stopped half-way keeps its rows and `--resume` judges only the rest; a violated
+property's trace goes to --traces. Exit 0 when nothing was violated, 1 when a configuration was,
+2 on bad input.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import json
 import os
 import re
+from typing import Any
 
 from ..errors import UsageError, finished
 from ..limits import MAX_EXAMPLES, bounded
@@ -44,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--traces", default="traces/sweep", help="counterexample traces (default ./traces/sweep)")
     p.add_argument("--json", action="store_true", help="print the manifest instead of a table")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows of the --out manifest judged on this protocol with this budget, judge the rest",
+    )
     add_scale_options(p, budget=False, db=False)
     p.set_defaults(run=run)
 
@@ -65,11 +73,53 @@ def sizes(text: str, option: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def earlier_rows(out, protocol: str, wanted: list[str], profile: str, budget: Any) -> dict[tuple, Any]:
+    """The rows `--resume` keeps: those of the --out manifest, if it was judged on this protocol,
+    these properties, this profile and this budget. Anything else is refused, never silently mixed."""
+    from asfl.properties.search.sweep import Row
+
+    if not out.exists():
+        return {}
+    try:
+        doc = json.loads(out.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(
+            f"--resume: {out} is not a sweep manifest ({e}); move it away or drop --resume"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
+        raise UsageError(f"--resume: {out} is not a sweep manifest (no rows); move it away or drop --resume")
+    earlier = {
+        "protocol": doc.get("protocol"),
+        "properties": doc.get("properties"),
+        "profile": doc.get("profile"),
+        "max_examples": doc.get("max_examples"),
+    }
+    now = {"protocol": protocol, "properties": wanted, "profile": profile, "max_examples": budget}
+    for key, value in now.items():
+        if earlier[key] != value:
+            raise UsageError(
+                f"--resume: {out} was judged with {key} {earlier[key]!r}, this sweep has {value!r}; "
+                "resume with the same options and spec, or write a new --out"
+            )
+    kept = {}
+    for doc_row in doc["rows"]:
+        try:
+            row = Row.from_json(doc_row)
+        except ValueError as e:
+            raise UsageError(f"--resume: {out}: {e}; move it away or drop --resume") from None
+        kept[config_key(row.config)] = row
+    return kept
+
+
+def config_key(config: dict[str, int]) -> tuple:
+    return tuple(sorted(config.items()))
+
+
 def run(args: argparse.Namespace) -> int:
     from asfl.properties.judge.suite import PROPERTIES
     from asfl.properties.search.runner import trace_filename
     from asfl.properties.search.sweep import Grid, manifest, sweep
-    from asfl.properties.traces.itf import write_itf
+    from asfl.properties.traces.itf import protocol_fingerprint, write_itf
     from asfl.reference.atomic import write_atomic
 
     grid = Grid(
@@ -94,6 +144,19 @@ def run(args: argparse.Namespace) -> int:
     scale = scale_from(args)
     out = output_file(args.out, "--out")
     traces_dir = output_dir(args.traces, "--traces")
+    budget = args.max_examples or "profile"
+    protocol = protocol_fingerprint()
+    kept = earlier_rows(out, protocol, wanted, profile, budget) if args.resume else {}
+    judged = {config_key(c): kept[config_key(c)] for c in configs if config_key(c) in kept}
+    if judged and not args.json:
+        print(f"resuming: {len(judged)} of {len(configs)} configurations judged in {out}", flush=True)
+
+    def save(complete: bool) -> dict:
+        """The manifest so far, in the grid's order; rewritten whole after every configuration."""
+        rows = [judged[config_key(c)] for c in configs if config_key(c) in judged]
+        doc = manifest(rows, grid.to_json(), wanted, profile, budget, protocol, complete)
+        write_atomic(out, json.dumps(doc, indent=1) + "\n")
+        return doc
 
     def keep_trace(row, result) -> str:
         c = row.config
@@ -101,7 +164,14 @@ def run(args: argparse.Namespace) -> int:
         traces_dir.mkdir(parents=True, exist_ok=True)
         return str(write_itf(traces_dir / name, result.trace))
 
+    saved: list = []
+
     def progress(row) -> None:
+        if not saved:  # an interruption from now on says what it keeps (errors.interrupted)
+            finished(f"the rows judged so far, in {out} (asfl sweep --resume judges the rest)")
+            saved.append(out)
+        judged[config_key(row.config)] = row
+        save(complete=False)
         if not args.json:
             verdict = row.status if row.status != "refused" else f"refused by {row.condition}: {row.reason}"
             if row.status == "violated":
@@ -113,8 +183,8 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"{row.label():<34} {verdict} ({row.seconds:.1f} s)", flush=True)
 
-    rows = sweep(
-        configs,
+    sweep(
+        [c for c in configs if config_key(c) not in judged],
         wanted,
         profile,
         args.max_examples,
@@ -123,8 +193,7 @@ def run(args: argparse.Namespace) -> int:
         workers=scale.workers,
         ray=scale.ray,
     )
-    doc = manifest(rows, grid.to_json(), wanted, profile, args.max_examples or "profile")
-    write_atomic(out, json.dumps(doc, indent=1) + "\n")
+    doc = save(complete=True)
     finished(f"manifest {out}")
     s = doc["summary"]
     if args.json:

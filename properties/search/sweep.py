@@ -53,6 +53,10 @@ def byzantine_bound(n_a: int) -> int:
     return (n_a - 1) // 3
 
 
+#: the parameters a configuration names; every other one takes its default formula
+CONFIG_KEYS = ("n_c", "t_c", "n_a", "t_a", "R")
+
+
 @dataclass
 class Row:
     """One configuration's verdicts: `refused` (with the condition), `held` or `violated`."""
@@ -88,6 +92,29 @@ class Row:
         if self.properties:  # the manifest keeps each violation's text and trace beside the verdicts
             out["properties"] = self.properties
         return out
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Row:
+        """A row of an earlier manifest (`asfl sweep --resume`); ValueError names what is malformed."""
+        if not isinstance(doc, dict):
+            raise ValueError("a row is not an object")
+        config, status = doc.get("config"), doc.get("status")
+        if not isinstance(config, dict) or sorted(config) != sorted(CONFIG_KEYS):
+            raise ValueError(f"a row's config is not an object of {', '.join(CONFIG_KEYS)}")
+        if not all(type(v) is int for v in config.values()):
+            raise ValueError(f"a row's config {config} holds a value that is not an integer")
+        if status not in ("held", "violated", "refused"):
+            raise ValueError(f"a row's status {status!r} is not held, violated or refused")
+        derived, props = doc.get("derived", {}), doc.get("properties", {})
+        seconds = doc.get("seconds", 0.0)
+        if not isinstance(derived, dict) or not isinstance(props, dict):
+            raise ValueError("a row's derived values or properties are not an object")
+        if not all(isinstance(r, dict) for r in props.values()):
+            raise ValueError("a row's property verdict is not an object")
+        if type(seconds) not in (int, float) or seconds < 0:
+            raise ValueError(f"a row's seconds {seconds!r} is not a non-negative number")
+        condition, reason = doc.get("condition"), doc.get("reason")
+        return cls(dict(config), status, dict(derived), condition, reason, dict(props), float(seconds))
 
 
 def sweep_one(
@@ -155,9 +182,19 @@ def sweep(
 
 
 def manifest(
-    rows: Sequence[Row], grid: dict[str, Any], props: Sequence[str], profile: str, budget: Any
+    rows: Sequence[Row],
+    grid: dict[str, Any],
+    props: Sequence[str],
+    profile: str,
+    budget: Any,
+    protocol: str | None = None,
+    complete: bool = True,
 ) -> dict:
-    """The sweep's manifest: the grid, the budget, one row per configuration, and a summary."""
+    """The sweep's manifest: the grid, the budget, one row per configuration, and a summary.
+
+    `protocol` is the spec's fingerprint (`traces.itf.protocol_fingerprint`), so a resumed sweep
+    never mixes verdicts on two protocols; `complete` is false while the campaign is under way (the
+    manifest is rewritten after every configuration, so an interrupted campaign keeps its rows)."""
     counts = {s: sum(r.status == s for r in rows) for s in ("held", "violated", "refused")}
     counts["P6 refused (H1)"] = sum("refused" in r.properties.get("P6", {}) for r in rows)
     return {
@@ -168,6 +205,8 @@ def manifest(
             "their default formulas."
         ),
         "grid": grid,
+        "protocol": protocol,
+        "complete": complete,
         "properties": list(props),
         "profile": profile,
         "max_examples": budget,

@@ -101,3 +101,65 @@ def test_a_sweep_on_two_workers_gives_the_pinned_verdicts():
     (row,) = sweep([config], PINNED["properties"], "ci", PINNED["max_examples"], workers=2)
     (pinned,) = [r for r in PINNED["rows"] if r["config"] == config]
     assert row.verdicts() == {k: v for k, v in pinned.items() if k != "seconds"}
+
+
+def test_a_stopped_campaign_keeps_its_rows_and_resume_judges_only_the_rest(tmp_path, capsys, monkeypatch):
+    """The manifest is rewritten after every configuration (complete: false until the end), so a
+    campaign stopped half-way keeps what it judged; --resume keeps those rows and judges the rest."""
+    from asfl.properties.search import sweep as sweep_module
+
+    out = tmp_path / "m.json"
+    args = ["sweep", "--n-c", "8,12", "--t-c", "1", "--n-a", "4", "--rounds", "4"]
+    args += ["--properties", "P1,P3", "--max-examples", "2", "--out", str(out), "--traces", str(tmp_path)]
+    judge_one = sweep_module.sweep_one
+    judged: list[int] = []
+
+    def stopped_at_the_second(config, *rest):
+        judged.append(config["n_c"])
+        if len(judged) == 2:
+            raise KeyboardInterrupt  # the campaign is stopped while judging n_c=12
+        return judge_one(config, *rest)
+
+    monkeypatch.setattr(sweep_module, "sweep_one", stopped_at_the_second)
+    assert cli.main(args) == 130
+    assert "--resume judges the rest" in capsys.readouterr().err
+    doc = json.loads(out.read_text())
+    assert doc["complete"] is False and [r["config"]["n_c"] for r in doc["rows"]] == [8]
+    first_row = doc["rows"][0]
+
+    judged.clear()
+    monkeypatch.setattr(
+        sweep_module,
+        "sweep_one",
+        lambda config, *rest: judged.append(config["n_c"]) or judge_one(config, *rest),
+    )
+    assert cli.main([*args, "--resume"]) == 0
+    assert judged == [12] and "resuming: 1 of 2" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["complete"] is True and [r["config"]["n_c"] for r in doc["rows"]] == [8, 12]
+    assert doc["rows"][0] == first_row and doc["summary"]["held"] == 2
+
+
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        (lambda d: d.update(max_examples=3), "max_examples 3, this sweep has 2"),
+        (lambda d: d.update(protocol="0" * 16), "with protocol '0000000000000000'"),
+        (lambda d: d["rows"][0].update(status="fine"), "is not held, violated or refused"),
+        (lambda d: d["rows"][0]["config"].update(n_c="8"), "not an integer"),
+        (lambda d: d.pop("rows"), "no rows"),
+    ],
+)
+def test_resume_refuses_a_manifest_of_another_sweep_in_one_line(tmp_path, capsys, change, needle):
+    out = tmp_path / "m.json"
+    args = ["sweep", "--n-c", "8", "--t-c", "1", "--n-a", "4", "--rounds", "4", "--properties", "P1"]
+    args += ["--max-examples", "2", "--out", str(out)]
+    assert cli.main(args) == 0
+    doc = json.loads(out.read_text())
+    change(doc)
+    out.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert exit_code([*args, "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and needle in err
+    assert json.loads(out.read_text()) == doc  # the refused manifest is left as it was
