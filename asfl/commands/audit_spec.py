@@ -103,7 +103,7 @@ def _print(result, spec_diff) -> None:
             table.add_column(col)
         shown_traces = []
         for p, row in s.changed["properties"].items():
-            base = "held" if s.baseline["properties"][p]["held"] else "violated"
+            base = "held" if s.baseline_held(p) else "violated"
             if s.same_schedule.get(p):
                 base = "violated (same schedule)"
             shown = "held" if row["held"] else "VIOLATED" + (" (directed)" if row.get("directed") else "")
@@ -122,6 +122,11 @@ def _print(result, spec_diff) -> None:
             console.print("traces of the new violations (shrunk):", soft_wrap=True)
             for line in shown_traces:
                 console.print(line, soft_wrap=True, highlight=False)
+        if s.not_judged:
+            console.print(
+                f"[yellow]not judged[/]: {', '.join(s.not_judged)} "
+                "(a run on which the spec raised ended the search)"
+            )
         vacuous = s.vacuous(result.changes)
         if vacuous:
             console.print(

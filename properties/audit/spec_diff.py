@@ -43,6 +43,7 @@ from pathlib import Path
 
 from asfl.properties.search.focus import focus_of_functions
 from asfl.properties.search.runner import PROPERTY_ORDER
+from asfl.properties.search.runs import RAISED
 from asfl.spec import STANDARD
 
 #: the second audited size: n_c=12, t_c=1, n_a=4 gives clusters of 3 and m = 2, where a mistake in
@@ -195,12 +196,21 @@ class SizeResult:
     changed: dict
     same_schedule: dict[str, str | None] = field(default_factory=dict)
 
+    def baseline_held(self, prop: str) -> bool:
+        """The baseline's verdict; RAISED, which only a changed side reports, holds on the baseline
+        (its own search ran to the end without raising)."""
+        return self.baseline["properties"].get(prop, {"held": True})["held"]
+
+    @property
+    def not_judged(self) -> list[str]:
+        """Properties the changed side did not judge: a run on which the spec raised ended its search."""
+        return list(self.changed.get("not_judged", ()))
+
     @property
     def newly_violated(self) -> list[str]:
         out = []
         for p, row in self.changed["properties"].items():
-            base = self.baseline["properties"].get(p, {"held": True})
-            if not row["held"] and base["held"] and self.same_schedule.get(p) is None:
+            if not row["held"] and self.baseline_held(p) and self.same_schedule.get(p) is None:
                 out.append(p)
         for p, held in self.changed.get("explored", {}).items():
             if not held and self.baseline.get("explored", {}).get(p, True):
@@ -210,9 +220,7 @@ class SizeResult:
     @property
     def newly_held(self) -> list[str]:
         return [
-            p
-            for p, row in self.changed["properties"].items()
-            if row["held"] and not self.baseline["properties"].get(p, {"held": True})["held"]
+            p for p, row in self.changed["properties"].items() if row["held"] and not self.baseline_held(p)
         ]
 
     def vacuous(self, changes: list[Change]) -> list[str]:
@@ -259,9 +267,10 @@ class SpecAuditResult:
                     "newly_violated": s.newly_violated,
                     "newly_held": s.newly_held,
                     "vacuous": s.vacuous(self.changes),
+                    "not_judged": s.not_judged,
                     "properties": {
                         p: {
-                            "baseline": "held" if s.baseline["properties"][p]["held"] else "violated",
+                            "baseline": "held" if s.baseline_held(p) else "violated",
                             "baseline_on_changed_trace": s.same_schedule.get(p),
                             "changed": "held" if row["held"] else "violated",
                             "reason": row["reason"],
@@ -372,7 +381,8 @@ def spec_audit(
             suspects = {
                 p: row["trace"]
                 for p, row in s.changed["properties"].items()
-                if not row["held"] and row.get("trace") and s.baseline["properties"][p]["held"]
+                # RAISED is no property of the protocol: the baseline has nothing to judge it by
+                if not row["held"] and row.get("trace") and s.baseline_held(p) and p != RAISED
             }
             if suspects:
                 request = {
@@ -433,15 +443,20 @@ def markdown_report(result: SpecAuditResult) -> str:
             "",
             f"- properties newly violated: {', '.join(s.newly_violated) or 'none'}",
             f"- vacuous here (never called): {', '.join(s.vacuous(result.changes)) or 'none'}",
+            *(
+                [f"- not judged (a run on which the spec raised ended the search): {', '.join(s.not_judged)}"]
+                if s.not_judged
+                else []
+            ),
             "",
             "| property | baseline | changed | trace |",
             "|---|---|---|---|",
         ]
-        for p in PROPERTY_ORDER:
+        for p in (*PROPERTY_ORDER, RAISED):
             row = s.changed["properties"].get(p)
             if row is None:
                 continue
-            base = "held" if s.baseline["properties"][p]["held"] else "violated"
+            base = "held" if s.baseline_held(p) else "violated"
             if s.same_schedule.get(p):
                 base = "violated (same schedule)"
             shown = "held" if row["held"] else "VIOLATED" + (" (directed)" if row.get("directed") else "")

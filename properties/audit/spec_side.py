@@ -25,7 +25,6 @@ import ast
 import json
 import sys
 import time
-import traceback
 from pathlib import Path
 from types import FunctionType, ModuleType
 
@@ -100,6 +99,7 @@ def _search(req: dict, out: Path | None) -> dict:
     from asfl.properties.search.focus import UNDIRECTED
     from asfl.properties.search.runner import PROPERTY_ORDER, judge_trace, search
     from asfl.properties.search.runs import SearchSetup as Setup
+    from asfl.properties.search.runs import StepRaised
     from asfl.properties.traces import itf as traces
     from asfl.spec import STANDARD, Params
 
@@ -110,15 +110,18 @@ def _search(req: dict, out: Path | None) -> dict:
         kw["until"] = tuple(req["until"])
     focus = tuple(req.get("focus", ()))
     directed_by: dict[str, list[str]] = {}
-    if req.get("directed_only"):  # the directed search alone (its runs do not depend on the swarm's)
-        outcomes = search(Setup(params, STANDARD, adversaries=focus), props, **kw)
-        directed_by = {p: list(focus) for p in props}
-        held = []
-    else:
-        outcomes = search(Setup(params, STANDARD), props, **kw)
-        held = [p for p in props if outcomes[p].held and p not in UNDIRECTED]
-    if focus and held:
-        directed = search(Setup(params, STANDARD, adversaries=focus), held, **kw)
+    try:
+        if req.get("directed_only"):  # the directed search alone (its runs do not depend on the swarm's)
+            outcomes = search(Setup(params, STANDARD, adversaries=focus), props, **kw)
+            directed_by = {p: list(focus) for p in props}
+            held = []
+        else:
+            outcomes = search(Setup(params, STANDARD), props, **kw)
+            held = [p for p in props if outcomes[p].held and p not in UNDIRECTED]
+        directed = search(Setup(params, STANDARD, adversaries=focus), held, **kw) if focus and held else {}
+    except StepRaised as e:  # the spec raised on one run: a violation with its trace, or on all: an error
+        return _raised(req, Setup(params, STANDARD), props, e, out)
+    if directed:
         for p in held:
             d, s = directed[p], outcomes[p]
             if "first_failure_seconds" in d.extra:
@@ -146,6 +149,70 @@ def _search(req: dict, out: Path | None) -> dict:
     return result
 
 
+#: a change whose spec raises on each of the search's first runs raises on every run: it is refused in
+#: one line (exit 2), like a spec that does not import, rather than kept as a violation (issue 13)
+ALWAYS_RAISES_RUNS = 4
+
+
+def _raised(req: dict, setup, props: list[str], raised, out: Path | None) -> dict:
+    """A run of the search raised in the spec under audit (`runs.StepRaised`, issue 13). If the search's
+    first ALWAYS_RAISES_RUNS runs all raise, the change raises on every run: an error. Otherwise a
+    violation of RAISED whose trace is the run up to the step that raised (`Trace.raises`), replayed
+    here; the properties are not judged, since a run that raises ends the search."""
+    from asfl.properties.search.runner import judge_trace
+    from asfl.properties.search.runs import RAISED, StepRaised, run_with_seed
+    from asfl.properties.search.units import run_seed
+    from asfl.properties.traces import itf as traces
+
+    seed = req.get("seed") if req.get("seed") is not None else 0
+    raising = 0
+    for i in range(ALWAYS_RAISES_RUNS):
+        try:
+            run_with_seed(setup, run_seed(seed, i))
+        except StepRaised:
+            raising += 1
+    if raising == ALWAYS_RAISES_RUNS:
+        return {"error": raised.reason, "kind": "raised"}
+    plan = raised.plan
+    trace = traces.Trace(
+        params=setup.params,
+        seed=0,
+        events=raised.events[:-1],
+        byzantine=plan.byzantine,
+        domain="symbolic",
+        rules=setup.rules.name,
+        status="violation",
+        property=RAISED,
+        description=f"{RAISED}: {raised.reason}",
+        raises=raised.events[-1],
+        extra={
+            "adversaries": {"#tup": list(plan.adversaries)},
+            "crashes": plan.crashes,
+            "slow_clients": {"#tup": list(plan.slow)},
+            "coalition_silent": plan.silent,
+        },
+    )
+    row: dict = {
+        "held": False,
+        "reason": raised.reason,
+        "examples": None,
+        "steps": len(raised.events),
+        "seconds": None,
+        "first_failure_seconds": None,
+        "directed": None,
+    }
+    if out is not None:
+        path = traces.write_itf(out / f"{req['label']}-{RAISED}.itf.json", trace)
+        replayed = traces.read_itf(path)
+        again = judge_trace(replayed, traces.replay(replayed).worlds)
+        row |= {"trace": str(path), "trace_steps": len(raised.events), "replays": again is not None}
+    return {
+        "properties": {RAISED: row},
+        "not_judged": props,
+        "raised_on_runs": f"{raising} of the first {ALWAYS_RAISES_RUNS}",
+    }
+
+
 def _judge(req: dict) -> dict:
     from asfl.properties.search.runner import judge_schedule
     from asfl.properties.search.runs import SearchSetup as Setup
@@ -170,7 +237,7 @@ def run(req: dict) -> dict:
     from asfl.spec_overlay import use_spec
 
     try:
-        root = use_spec(req["spec"])
+        use_spec(req["spec"])
     except UsageError as e:
         return {"error": str(e), "kind": "import"}
     seen: set[str] = set()
@@ -188,12 +255,9 @@ def run(req: dict) -> dict:
     try:
         result = _judge(req) if req["mode"] == "judge" else _search(req, out)
     except Exception as e:  # noqa: BLE001 - the spec under audit raised: its doing, said in one line
-        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(str(root))]
-        where = (
-            f" in {Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].name})" if frames else ""
-        )
-        first = (str(e).splitlines() or [""])[0][:160]
-        return {"error": f"the spec raised {type(e).__name__}{where}: {first}", "kind": "raised"}
+        from asfl.properties.search.runs import raised_reason
+
+        return {"error": raised_reason(e), "kind": "raised"}
     result["watched"] = watched
     result["exercised"] = sorted(seen)
     result["seconds"] = time.perf_counter() - started

@@ -33,11 +33,19 @@ from asfl.properties.judge.monitor import Monitor, monitor_worlds
 from asfl.properties.judge.suite import PROPERTIES, Run, Violation, completed_round
 from asfl.properties.search import examples
 from asfl.properties.search.profiles import PROFILES, stable_draws
-from asfl.properties.search.runs import Explored, SearchSetup, explore_once, fifo_choice, run_with_seed
+from asfl.properties.search.runs import (
+    RAISED,
+    Explored,
+    SearchSetup,
+    explore_once,
+    fifo_choice,
+    raised_reason,
+    run_with_seed,
+)
 from asfl.properties.search.units import Merged, UnitResult, group, plan, run_unit
 from asfl.properties.search.workers import Stats, run_ordered
 from asfl.properties.traces import itf as traces
-from asfl.spec.world import World, finished
+from asfl.spec.world import InvalidEvent, World, finished, step
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
@@ -385,10 +393,27 @@ def judge_trace(trace: traces.Trace, worlds: list[World] | None = None) -> Viola
         trace.extra.get("persistent_censor", False),
         trace_is_silent(trace),
     )
+    if trace.property == RAISED:
+        return raised_again(trace, worlds[-1])
     judge = PROPERTIES.get(trace.property)
     if judge is None:
         raise ValueError(f"trace names no known property ({trace.property!r})")
     return judge(run)
+
+
+def raised_again(trace: traces.Trace, last: World) -> Violation | None:
+    """A RAISED trace (issue 13) is reproduced when its raising action, applied after its last
+    state, raises again; on a spec where it does not (the baseline), the run goes on, and nothing
+    is violated."""
+    if trace.raises is None:
+        raise ValueError(f"a {RAISED!r} trace must name the action that raised (#meta.raises)")
+    try:
+        step(last, trace.raises)
+    except InvalidEvent:  # that spec cannot take the step: it does not raise on it either
+        return None
+    except Exception as e:  # noqa: BLE001 - the spec raised again: the verdict this trace records
+        return Violation(RAISED, raised_reason(e))
+    return None
 
 
 def judge_schedule(trace: traces.Trace, setup: SearchSetup) -> Violation | None:

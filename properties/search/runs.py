@@ -98,6 +98,36 @@ class Plan:
     silent: bool = False
 
 
+#: the pseudo-property of a run in which the spec under audit raised (issue 13): not a property of
+#: the protocol, but a verdict on a changed spec whose transition raises on some runs only
+RAISED = "raised"
+
+
+class StepRaised(Exception):
+    """The spec raised while a run applied `events[-1]` (an exception other than a refusal): the run
+    up to that step, so that the spec-diff audit can keep it as a trace (issue 13). `reason` names
+    the exception and the spec's frame it came from, in one line."""
+
+    def __init__(self, plan: Plan, events: list[Event], cause: BaseException) -> None:
+        self.plan, self.events, self.reason = plan, events, raised_reason(cause)
+        super().__init__(self.reason)
+
+
+def raised_reason(e: BaseException) -> str:
+    """`TypeError in client.py:123 (on_certify): message`: the exception and the last frame of the
+    spec's own code (the installed spec, or the folder `asfl --spec` put in its place)."""
+    import traceback
+    from pathlib import Path
+
+    import asfl.spec
+
+    root = str(Path(asfl.spec.__path__[0]))
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(root)]
+    where = f" in {Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].name})" if frames else ""
+    first = (str(e).splitlines() or [""])[0][:160]
+    return f"the spec raised {type(e).__name__}{where}: {first}"
+
+
 @dataclass
 class Explored:
     run: Run
@@ -276,7 +306,10 @@ def execute(
     def apply(event: Event) -> None:
         nonlocal world
         event = built(event)  # a lazy offer as the Inject it stands for (adversaries/offers.py)
-        after = step(world, event)
+        try:
+            after = step(world, event)
+        except Exception as e:  # a changed spec's transition raised: the run so far is its trace
+            raise StepRaised(plan, [*events, event], e) from e
         mon.observe(world, after)
         if probe is not None:
             probe.stepped(world, after)
@@ -374,7 +407,9 @@ __all__ = [
     "Inject",
     "KINDS",
     "Plan",
+    "RAISED",
     "SearchSetup",
+    "StepRaised",
     "draw_plan",
     "execute",
     "explore_once",

@@ -159,6 +159,7 @@ class Trace:
     extra: dict = field(default_factory=dict)  # more #meta (adversary, example counts ...)
     fingerprint: str = ""
     summaries: list[dict] = field(default_factory=list)  # recorded states (from a file)
+    raises: Event | None = None  # the action under which the spec raised, after the last state (RAISED)
 
     def initial_world(self) -> World:
         table = rule_table(self.rules)
@@ -191,6 +192,8 @@ class Trace:
             "description": self.description,
             **self.extra,
         }
+        if self.raises is not None:  # it has no state after it: the spec raised instead (issue 13)
+            meta["raises"] = encode(self.raises)
         states = []
         for index, w in enumerate(self.worlds()):
             action = encode(self.events[index - 1]) if index else {"type": "Init"}

@@ -197,9 +197,10 @@ def trace_from_document(document: Any, path: Path | str = "<trace>") -> Trace:
     valid_loop = isinstance(loop, int) and not isinstance(loop, bool) and 0 <= loop <= len(states)
     if loop is not None and not valid_loop:
         raise doc.fail("loop", f"must be a state index in 0..{len(states)}")
+    raises = _event(doc, meta["raises"], "#meta.raises") if "raises" in meta else None
     known = {
         "format", "format-description", "source", "protocol", "fingerprint", "params", "seed",
-        "domain", "byzantine", "status", "property", "description",
+        "domain", "byzantine", "status", "property", "description", "raises",
     }  # fmt: skip
     return Trace(
         params=params,
@@ -215,6 +216,7 @@ def trace_from_document(document: Any, path: Path | str = "<trace>") -> Trace:
         extra={k: v for k, v in meta.items() if k not in known},
         fingerprint=meta["fingerprint"],
         summaries=summaries,
+        raises=raises,
     )
 
 

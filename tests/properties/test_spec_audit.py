@@ -225,3 +225,34 @@ def test_pinned_killer_kills_the_spec_patch_and_it_is_the_property_it_breaks(mut
     result = answer["properties"][mutant.breaks]
     assert not result["held"], f"{mutant.name} survived {mutant.breaks}"
     assert result["replays"]
+
+
+def test_a_change_that_raises_on_some_runs_is_a_violation_with_a_trace_that_replays(tmp_path):
+    """Issue 13: a refusal written as a lookup error (KeyError instead of ProtocolError) raises only
+    on the runs where an aggregator gets a CERTIFY signature twice. That is a violation of `raised`
+    with the run up to the raising step as its trace (it replays on the changed spec and not on the
+    baseline), not a one-line error; the properties the aborted search did not judge are listed."""
+    changed = _copy(tmp_path, "raising-sometimes")
+    agg = changed / "aggregator.py"
+    refusal = '        raise ProtocolError("certify", "duplicate CERTIFY signature")\n'
+    assert refusal in agg.read_text()
+    agg.write_text(agg.read_text().replace(refusal, "        raise KeyError(msg.sig.signer)\n"))
+    out = tmp_path / "out"
+    done = _asfl("audit", str(changed), "--one-size", "--max-examples", "20", "--json", "--out", str(out))
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["newly_violated"] == ["raised"]
+    size = doc["sizes"][0]
+    assert size["not_judged"] == ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"]
+    row = size["properties"]["raised"]
+    assert row["baseline"] == "held" and row["changed"] == "violated" and row["replays"]
+    assert "KeyError in aggregator.py" in row["reason"] and "(on_certify)" in row["reason"]
+    trace = json.loads(Path(row["trace"]).read_text())
+    assert trace["#meta"]["property"] == "raised" and trace["#meta"]["raises"]["type"] == "Deliver"
+    assert (
+        len(trace["states"]) == row["trace_steps"]
+    )  # the initial state, then every step but the raising one
+    again = _asfl("--spec", doc["spec_copy"], "replay", row["trace"])
+    assert again.returncode == 1 and "reproduced: raised: the spec raised KeyError" in again.stdout
+    on_baseline = _asfl("replay", row["trace"])
+    assert on_baseline.returncode == 0 and "raised holds on this run now" in on_baseline.stdout

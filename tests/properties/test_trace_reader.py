@@ -44,6 +44,8 @@ def test_the_pinned_traces_read():
         (lambda d: d["states"][0].update({"action": {"type": "Crash", "c": 0}}), "states[0].action"),
         (lambda d: d.update({"loop": -1}), "loop"),
         (lambda d: d["#meta"].update({"fair_from": "3"}), "#meta.fair_from"),
+        (lambda d: d["#meta"].update({"raises": 7}), "#meta.raises"),
+        (lambda d: d["#meta"].update({"raises": {"type": "Init"}}), "#meta.raises"),
     ],
 )
 def test_a_field_of_the_wrong_type_is_named(mutate, field):
@@ -120,3 +122,26 @@ def test_any_json_is_a_trace_or_one_line_naming_the_field(document):
 
 def test_depth_limit_is_above_what_our_traces_need():
     assert json_depth(PINNED.read_text()) < MAX_DEPTH
+
+
+def test_a_raised_trace_keeps_its_raising_action_and_one_without_is_refused_on_replay(tmp_path, capsys):
+    """A RAISED trace (issue 13) names the action the spec raised on (#meta.raises, read as a spec
+    action); one that names none cannot be judged: one line, exit 2."""
+    from asfl import cli
+
+    doc = _pinned()
+    raising = doc["states"][-1]["action"]
+    doc["states"] = doc["states"][:-1]
+    doc["#meta"].update({"property": "raised", "raises": raising})
+    trace = trace_from_document(doc, "t.itf.json")
+    assert trace.raises is not None and trace.property == "raised"
+    assert trace.to_itf()["#meta"]["raises"] == raising
+    del doc["#meta"]["raises"]
+    path = tmp_path / "t.itf.json"
+    path.write_text(json.dumps(doc))
+    try:
+        code = cli.main(["replay", str(path)])
+    except SystemExit as e:
+        code = int(e.code)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "#meta.raises" in err
