@@ -73,9 +73,10 @@ def sizes(text: str, option: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def earlier_rows(out, protocol: str, wanted: list[str], profile: str, budget: Any) -> dict[tuple, Any]:
-    """The rows `--resume` keeps: those of the --out manifest, if it was judged on this protocol,
-    these properties, this profile and this budget. Anything else is refused, never silently mixed."""
+def earlier_rows(out, judged_by: dict[str, Any]) -> dict[tuple, Any]:
+    """The rows `--resume` keeps: those of the --out manifest, if it was judged on this protocol, by
+    this engine, for these properties, with this profile and this budget (`judged_by`). Anything
+    else is refused, never silently mixed."""
     from asfl.properties.search.sweep import Row
 
     if not out.exists():
@@ -88,17 +89,10 @@ def earlier_rows(out, protocol: str, wanted: list[str], profile: str, budget: An
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
         raise UsageError(f"--resume: {out} is not a sweep manifest (no rows); move it away or drop --resume")
-    earlier = {
-        "protocol": doc.get("protocol"),
-        "properties": doc.get("properties"),
-        "profile": doc.get("profile"),
-        "max_examples": doc.get("max_examples"),
-    }
-    now = {"protocol": protocol, "properties": wanted, "profile": profile, "max_examples": budget}
-    for key, value in now.items():
-        if earlier[key] != value:
+    for key, value in judged_by.items():
+        if doc.get(key) != value:
             raise UsageError(
-                f"--resume: {out} was judged with {key} {earlier[key]!r}, this sweep has {value!r}; "
+                f"--resume: {out} was judged with {key} {doc.get(key)!r}, this sweep has {value!r}; "
                 "resume with the same options and spec, or write a new --out"
             )
     kept = {}
@@ -119,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from asfl.properties.judge.suite import PROPERTIES
     from asfl.properties.search.runner import trace_filename
     from asfl.properties.search.sweep import Grid, manifest, sweep
-    from asfl.properties.traces.itf import protocol_fingerprint, write_itf
+    from asfl.properties.traces.itf import engine_fingerprint, protocol_fingerprint, write_itf
     from asfl.reference.atomic import write_atomic
 
     grid = Grid(
@@ -145,8 +139,15 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out, "--out")
     traces_dir = output_dir(args.traces, "--traces")
     budget = args.max_examples or "profile"
-    protocol = protocol_fingerprint()
-    kept = earlier_rows(out, protocol, wanted, profile, budget) if args.resume else {}
+    protocol, engine = protocol_fingerprint(), engine_fingerprint()
+    judged_by = {
+        "protocol": protocol,
+        "engine": engine,
+        "properties": wanted,
+        "profile": profile,
+        "max_examples": budget,
+    }
+    kept = earlier_rows(out, judged_by) if args.resume else {}
     judged = {config_key(c): kept[config_key(c)] for c in configs if config_key(c) in kept}
     if judged and not args.json:
         print(f"resuming: {len(judged)} of {len(configs)} configurations judged in {out}", flush=True)
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     def save(complete: bool) -> dict:
         """The manifest so far, in the grid's order; rewritten whole after every configuration."""
         rows = [judged[config_key(c)] for c in configs if config_key(c) in judged]
-        doc = manifest(rows, grid.to_json(), wanted, profile, budget, protocol, complete)
+        doc = manifest(rows, grid.to_json(), wanted, profile, budget, protocol, complete, engine)
         write_atomic(out, json.dumps(doc, indent=1) + "\n")
         return doc
 

@@ -189,12 +189,14 @@ def manifest(
     budget: Any,
     protocol: str | None = None,
     complete: bool = True,
+    engine: str | None = None,
 ) -> dict:
     """The sweep's manifest: the grid, the budget, one row per configuration, and a summary.
 
-    `protocol` is the spec's fingerprint (`traces.itf.protocol_fingerprint`), so a resumed sweep
-    never mixes verdicts on two protocols; `complete` is false while the campaign is under way (the
-    manifest is rewritten after every configuration, so an interrupted campaign keeps its rows)."""
+    `protocol` and `engine` are the spec's and the engine's fingerprints (`traces.itf`), so a
+    resumed sweep never mixes verdicts on two protocols or of two engines; `complete` is false while
+    the campaign is under way (the manifest is rewritten after every configuration, so an
+    interrupted campaign keeps its rows)."""
     counts = {s: sum(r.status == s for r in rows) for s in ("held", "violated", "refused")}
     counts["P6 refused (H1)"] = sum("refused" in r.properties.get("P6", {}) for r in rows)
     return {
@@ -206,6 +208,7 @@ def manifest(
         ),
         "grid": grid,
         "protocol": protocol,
+        "engine": engine,
         "complete": complete,
         "properties": list(props),
         "profile": profile,

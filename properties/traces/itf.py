@@ -116,6 +116,26 @@ def protocol_fingerprint(table: Rules = STANDARD) -> str:
     return h.hexdigest()[:16]
 
 
+#: the verification engine's packages whose code decides which runs a search draws and how they are
+#: judged: a change to any of them (an adversary's offers, the scheduler, a property) changes verdicts
+ENGINE_PACKAGES = ("adversaries", "domains", "judge", "search")
+
+
+def engine_fingerprint() -> str:
+    """SHA-256 of the engine's source (ENGINE_PACKAGES): with `protocol_fingerprint`, what a pinned
+    verdict was judged by, so a resumed campaign (`asfl sweep --resume`) never mixes the verdicts of
+    two engines (a new adversary draws other runs while the protocol is the same)."""
+    import asfl.properties as engine
+
+    h = hashlib.sha256()
+    for package in ENGINE_PACKAGES:
+        root = Path(engine.__path__[0]) / package
+        for path in sorted(root.glob("*.py")):
+            h.update(f"{package}/{path.name}".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def summarize(world: World) -> dict:
     """The ITF state: what each party's progress is, after the action taken."""
     aggs = {}

@@ -145,6 +145,7 @@ def test_a_stopped_campaign_keeps_its_rows_and_resume_judges_only_the_rest(tmp_p
     [
         (lambda d: d.update(max_examples=3), "max_examples 3, this sweep has 2"),
         (lambda d: d.update(protocol="0" * 16), "with protocol '0000000000000000'"),
+        (lambda d: d.update(engine="1" * 16), "with engine '1111111111111111'"),
         (lambda d: d["rows"][0].update(status="fine"), "is not held, violated or refused"),
         (lambda d: d["rows"][0]["config"].update(n_c="8"), "not an integer"),
         (lambda d: d.pop("rows"), "no rows"),
