@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--one-size",
         action="store_true",
-        help="spec diff: audit at the configuration given only, not also at n_c=12, t_c=1, n_a=4 (m=2)",
+        help="audit at the configuration given only, not also at n_c=12, t_c=1, n_a=4 (m=2)",
     )
     p.add_argument("--mutants", action="store_true", help="run the shipped mutant catalogue: the kill matrix")
     add_config_options(p)
@@ -109,9 +109,12 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
     """The child's work: import the variant under --timeout, audit it with its rules guarded
     (audit/variant_guard.py), write the report, print the verdict."""
     from asfl.properties.audit import compare as audit_mod
+    from asfl.properties.audit.spec_diff import size_folder
     from asfl.properties.audit.variant_file import VariantError, load
-    from asfl.properties.audit.variant_guard import RuleFailure, TimeLimit, guard, time_limit
-    from asfl.properties.search.workers import WorkerLost
+    from asfl.properties.audit.variant_guard import TimeLimit, guard, time_limit
+    from asfl.spec import Params
+
+    from .audit_spec import audited_configs
 
     try:
         with time_limit(args.timeout):
@@ -130,8 +133,48 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
     # names from the user's file become file names: keep them inside --out
     variant = replace(guard(variant, args.timeout), name=safe_name(variant.name))
     out = Path(args.out) if args.out else None
+    results = []
+    for k, config in enumerate(audited_configs(args, params)):
+        size = params if k == 0 else Params(**config)
+        # the configuration given keeps --out's top level; the second size gets a folder of its own
+        size_out = out if out is None or k == 0 else out / size_folder(config)
+        if size_out is not None:
+            size_out.mkdir(parents=True, exist_ok=True)
+        results.append(_audit_size(args, variant, size, size_out, channel, audit_mod))
+    if out is not None:
+        report = "\n".join(audit_mod.markdown_report(r, _lanes(r)) for r in results)
+        write_atomic(out / "report.md", report)
+    vacuous = [n for n in results[0].vacuous_rules if all(n in r.vacuous_rules for r in results)]
+    if args.json:
+        newly = [p for r in results for p in r.newly_violated]
+        print_json(
+            {
+                "variant": variant.name,
+                "description": variant.description,
+                "changes": variant.changes,
+                "newly_violated": list(dict.fromkeys(newly)),
+                "vacuous_rules": vacuous,
+                "sizes": [r.to_json() for r in results],
+            }
+        )
+    else:
+        for r in results:
+            _print(r, audit_mod)
+        if vacuous:
+            print(
+                f"vacuous at every audited size: no run consulted {', '.join(vacuous)}, "
+                "so the verdicts say nothing of that change"
+            )
+    return 1 if any(r.breaks for r in results) else 0
+
+
+def _audit_size(args, variant, params, out, channel, audit_mod):
+    """The variant audited at one size; a failure of the spec under its rules is said in one line."""
+    from asfl.properties.audit.variant_guard import RuleFailure
+    from asfl.properties.search.workers import WorkerLost
+
     try:
-        result = audit_mod.audit(
+        return audit_mod.audit(
             variant,
             params,
             args.max_examples,
@@ -149,18 +192,15 @@ def _audit_variant(args: argparse.Namespace, params, channel: Channel) -> int:
         ) from None
     except Exception as e:  # noqa: BLE001 - the spec failed under the variant's rules: its doing
         raise spec_failure(e, args.variant, None) from None
-    if out is not None:
-        lanes = {
-            p: _swimlane_text(o.trace)
-            for p, o in result.changed.properties.items()
-            if o.trace is not None and p in result.newly_violated
-        }
-        write_atomic(out / "report.md", audit_mod.markdown_report(result, lanes))
-    if args.json:
-        print_json(result.to_json())
-    else:
-        _print(result, audit_mod)
-    return 1 if result.breaks else 0
+
+
+def _lanes(result) -> dict[str, str]:
+    """Swimlanes of the new violations' traces, for the report."""
+    return {
+        p: _swimlane_text(o.trace)
+        for p, o in result.changed.properties.items()
+        if o.trace is not None and p in result.newly_violated
+    }
 
 
 def _print(result, audit_mod) -> None:
@@ -170,6 +210,10 @@ def _print(result, audit_mod) -> None:
     console = Console()
     console.print(f"[bold]asfl audit[/]: {result.variant.name}: {result.variant.description}")
     console.print(f"changes: {', '.join(result.variant.changes) or 'none'}")
+    q = result.params
+    console.print(
+        f"configuration: n_c={q.n_c}, t_c={q.t_c}, n_a={q.n_a}, t_a={q.t_a}, T={q.T}, m={q.m}, R={q.R}"
+    )
     focus = audit_mod.focus_of(result.variant.rules)
     console.print(f"directed search (the adversaries of the rules replaced): {', '.join(focus) or 'none'}")
     table = Table()
@@ -193,6 +237,8 @@ def _print(result, audit_mod) -> None:
     console.print(f"quorum conditions newly refuted: {', '.join(result.newly_refuted) or 'none'}")
     console.print(f"properties newly violated: {', '.join(result.newly_violated) or 'none'}")
     console.print(f"properties that now hold and did not: {', '.join(result.newly_held) or 'none'}")
+    if result.vacuous_rules:
+        console.print(f"[yellow]vacuous here[/]: no run consulted {', '.join(result.vacuous_rules)}")
     console.print(f"{result.seconds:.1f} s")
 
 

@@ -34,16 +34,21 @@ def _config(args: argparse.Namespace, params) -> dict:
     }
 
 
+def audited_configs(args: argparse.Namespace, params) -> list[dict]:
+    """The sizes an audit judges (issue 13): the configuration given and, unless --one-size, the
+    second size (`spec_diff.SECOND_SIZE`: clusters of 3, m = 2) with T, m and Q from their formulas."""
+    from asfl.properties.audit.spec_diff import SECOND_SIZE
+
+    first = _config(args, params)
+    second = {**first, **SECOND_SIZE, "T": None, "m": None, "Q": None}
+    return [first] if args.one_size or second == first else [first, second]
+
+
 def run(args: argparse.Namespace, params) -> int:
     import asfl.spec
     from asfl.properties.audit import spec_diff
 
-    first = _config(args, params)
-    configs = [first]
-    if not args.one_size:
-        second = {**first, **spec_diff.SECOND_SIZE, "T": None, "m": None}
-        if second != first:
-            configs.append(second)
+    configs = audited_configs(args, params)
     changed_path = Path(args.variant) if args.variant else Path.cwd()
     try:
         changed = spec_dir(changed_path) if args.variant else spec_dir(spec_diff.git_root(changed_path))

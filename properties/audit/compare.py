@@ -92,6 +92,15 @@ class AuditResult:
     def breaks(self) -> bool:
         return bool(self.newly_violated)
 
+    @property
+    def vacuous_rules(self) -> list[str]:
+        """Rules the variant replaces that no run of its searches consulted at this size (issue 13):
+        a held verdict says nothing about them here."""
+        if self.changed.coverage is None:
+            return []
+        never = set(self.changed.coverage.rules_not_fired())
+        return [name for name in self.variant.rules.replaced() if name in never]
+
     def to_json(self) -> dict:
         return {
             "variant": self.variant.name,
@@ -109,6 +118,7 @@ class AuditResult:
             "newly_refuted": self.newly_refuted,
             "newly_violated": self.newly_violated,
             "newly_held": self.newly_held,
+            "vacuous_rules": self.vacuous_rules,
             "quorum": {"baseline": self.baseline.quorum, "variant": self.changed.quorum},
             "properties": {
                 p: {
@@ -396,6 +406,7 @@ def markdown_report(result: AuditResult, swimlanes: dict[str, str]) -> str:
         f"- quorum conditions newly refuted: {', '.join(result.newly_refuted) or 'none'}",
         f"- properties newly violated: {', '.join(result.newly_violated) or 'none'}",
         f"- properties that now hold and did not: {', '.join(result.newly_held) or 'none'}",
+        f"- rules replaced that no run consulted here (vacuous): {', '.join(result.vacuous_rules) or 'none'}",
         "",
         "## Properties",
         "",

@@ -160,3 +160,44 @@ def test_a_violation_the_baseline_shares_on_the_same_schedule_is_not_new(name, s
     result = AuditResult(make_variant(trace.rules, "F4"), base, baseline, changed)
     assert result.newly_violated == ([] if shared else ["P6"])
     assert baseline_verdict(baseline.properties["P6"]) == ("violated (same schedule)" if shared else "held")
+
+
+def test_a_variant_is_audited_at_two_sizes_and_the_second_has_m_2(tmp_path):
+    """Issue 13, item 5: at the default size m = 1, so a mistake in the |S| >= m check is invisible
+    there; the audit also judges the variant at n_c=12 (clusters of 3, m = 2), where unchecked-set
+    newly violates P7 (a set smaller than m certified), which it cannot at n_c=8."""
+    proc = _cli(
+        str(MUTANTS_DIR / "unchecked_set.py"), "--max-examples", "10", "--json", "--out", str(tmp_path)
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    first, second = doc["sizes"]
+    assert (first["params"]["n_c"], first["params"]["m"]) == (8, 1)
+    assert (second["params"]["n_c"], second["params"]["m"]) == (12, 2)
+    assert "P7" in second["newly_violated"] and "P7" not in first["newly_violated"]
+    assert set(doc["newly_violated"]) == set(first["newly_violated"]) | set(second["newly_violated"])
+    assert (tmp_path / "size-n_c12-t_c1-n_a4-t_a1" / "unchecked-set-P7.itf.json").is_file()
+    assert (tmp_path / "report.md").read_text().count("# Audit of `unchecked-set`") == 2
+    one = json.loads(
+        _cli(str(MUTANTS_DIR / "unchecked_set.py"), "--max-examples", "2", "--json", "--one-size").stdout
+    )
+    assert [s["params"]["n_c"] for s in one["sizes"]] == [8]
+
+
+def test_a_replaced_rule_no_run_consulted_is_vacuous():
+    """A held verdict says nothing of a rule no run consulted: the audit names it (issue 13)."""
+    from dataclasses import replace
+
+    from asfl.properties.audit.compare import AuditResult, Side
+    from asfl.properties.judge.coverage import Coverage
+
+    variant = load(MUTANTS_DIR / "unchecked_set.py")
+    (name,) = variant.rules.replaced()
+    side = Side(quorum={}, conditions={}, properties={}, explored={}, coverage=Coverage())
+    side.coverage.rules.update({"fix_set:set": 3})
+    result = AuditResult(variant, BASE, side, side)
+    assert result.vacuous_rules == [name]
+    consulted = replace(side, coverage=Coverage())
+    consulted.coverage.rules.update({f"{name}:refused": 1})
+    assert AuditResult(variant, BASE, side, consulted).vacuous_rules == []
+    assert AuditResult(variant, BASE, side, replace(side, coverage=None)).vacuous_rules == []
