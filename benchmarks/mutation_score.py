@@ -2,6 +2,7 @@
 
     pip install -e '.[mutation]'
     python benchmarks/mutation_score.py [--sample N] [--modules client,aggregator] [--workers K]
+    python benchmarks/mutation_score.py --ray ADDRESS      # on a Ray cluster (pip install 'asfl[ray]')
 
 The mutants are cosmic-ray's (a standard mutation tool from PyPI, not a home-made mutator):
 `cosmic-ray init` enumerates every mutation of the spec's modules into a session database, and
@@ -10,10 +11,12 @@ mutmut because its test command is arbitrary: the judge of each mutant is the pr
 alone, `asfl --spec COPY check` at a quick budget (--max-examples, default 20), never the unit
 tests, since the score measures the verification; mutmut drives pytest.
 
-Each mutant is a process of its own on its own copy (`asfl --spec DIR`, asfl/spec_overlay.py),
-so mutants run side by side on every core (`--workers`, default all). The hook for a cluster
-(the Ray scale-out, branch `scale`): `run_all(items, judge_one, executor)` maps `judge_one` over
-the work items with any `concurrent.futures.Executor`; a Ray executor drops in there.
+Each mutant is a task (`MutantTask`: the mutation and the pristine spec's files) that writes its
+own copy of spec/, applies the mutation there and judges it in a process of its own (`asfl --spec
+DIR`, asfl/spec_overlay.py). The tasks run through the search's worker pool
+(`properties/search/workers.run_ordered`): side by side on every core here (`--workers`, default
+all), or as Ray tasks on a cluster (`--ray ADDRESS`, every node with asfl and cosmic-ray installed);
+the verdicts come back in the tasks' order.
 
 Verdicts, written back into the cosmic-ray session (`cr-report SESSION` reads them too):
   killed      `asfl check` found a property violated (exit 1); the properties are recorded
@@ -37,11 +40,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,47 +133,63 @@ def _key(mutation) -> tuple:
     )
 
 
-class Workers:
-    """One private copy of the spec per thread (a mutation is applied to it and put back)."""
+@dataclass(frozen=True)
+class MutantTask:
+    """One mutant to judge, self-contained so that it runs on any worker or Ray node: the spec's
+    files (name -> source) and the cosmic-ray mutation of one of them."""
 
-    def __init__(self, root: Path, pristine: Path) -> None:
-        self.root, self.pristine, self.local = root, pristine, threading.local()
-
-    def copy(self) -> Path:
-        if not hasattr(self.local, "spec"):
-            target = Path(tempfile.mkdtemp(dir=self.root)) / "spec"
-            shutil.copytree(self.pristine, target, ignore=shutil.ignore_patterns("__pycache__"))
-            self.local.spec = target
-        return self.local.spec
+    files: tuple[tuple[str, str], ...]
+    module: str  # the file of spec/ the mutation applies to
+    operator_name: str
+    operator_args: tuple[tuple[str, object], ...]
+    occurrence: int
+    max_examples: int
+    timeout: float
 
 
-def judge_one(item, workers: Workers, max_examples: int, timeout: float) -> dict:
-    """Apply one cosmic-ray mutation to this thread's copy and judge it with the property suite."""
+def task_of(item, files: tuple[tuple[str, str], ...], max_examples: int, timeout: float) -> MutantTask:
+    m = item.mutations[0]
+    return MutantTask(
+        files,
+        Path(m.module_path).name,
+        m.operator_name,
+        tuple(sorted(m.operator_args.items())),
+        int(m.occurrence),
+        max_examples,
+        timeout,
+    )
+
+
+def judge_task(task: MutantTask) -> dict:
+    """Write a private copy of spec/, apply the mutation with cosmic-ray, judge it with the property
+    suite (`asfl --spec COPY check`), and remove the copy."""
     from cosmic_ray.mutating import use_mutation
     from cosmic_ray.plugins import get_operator
 
-    mutation = item.mutations[0]
-    spec = workers.copy()
-    module = spec / Path(mutation.module_path).name
-    operator = get_operator(mutation.operator_name)(**mutation.operator_args)
-    with use_mutation(module, operator, mutation.occurrence) as (_, mutated):
-        if mutated is None:
-            return {"verdict": "no mutation", "seconds": 0.0}
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(dir=workers.root) as out:
-            cmd = ["asfl", "--spec", str(spec), "check", "--max-examples", str(max_examples), "--json"]
-            cmd += ["--no-progress", "--out", out]
+    with tempfile.TemporaryDirectory(prefix="asfl-mutant-") as tmp:
+        spec = Path(tmp) / "spec"
+        spec.mkdir()
+        for name, text in task.files:
+            (spec / name).write_text(text)
+        operator = get_operator(task.operator_name)(**dict(task.operator_args))
+        with use_mutation(spec / task.module, operator, task.occurrence) as (_, mutated):
+            if mutated is None:
+                return {"verdict": "no mutation", "seconds": 0.0}
+            start = time.perf_counter()
+            cmd = ["asfl", "--spec", str(spec), "check", "--max-examples", str(task.max_examples), "--json"]
+            cmd += ["--no-progress", "--workers", "1", "--out", str(Path(tmp) / "out")]
             try:
                 done = subprocess.run(
                     cmd,
                     capture_output=True,
                     text=True,
-                    timeout=timeout,
+                    timeout=task.timeout,
+                    cwd=tmp,
                     env={**os.environ, "PYTHONSAFEPATH": "1"},
                 )
             except subprocess.TimeoutExpired:
                 return {"verdict": "timed out", "seconds": time.perf_counter() - start}
-        seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - start
     if done.returncode == 0:
         return {"verdict": "survived", "seconds": seconds}
     if done.returncode == 1:
@@ -184,14 +201,6 @@ def judge_one(item, workers: Workers, max_examples: int, timeout: float) -> dict
         return {"verdict": "killed", "seconds": seconds, "by": violated}
     why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
     return {"verdict": "error", "seconds": seconds, "by": [why]}
-
-
-def run_all(
-    items: list, judge: Callable[[object], dict], executor: Executor
-) -> Iterable[tuple[object, dict]]:
-    """Judge every item with `executor` (threads driving one process per mutant here; the hook for
-    a Ray executor), yielding each item with its verdict as it completes, in order."""
-    yield from zip(items, executor.map(judge, items), strict=True)
 
 
 def _record(db, item, verdict: dict) -> None:
@@ -216,7 +225,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-examples", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=300.0)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=None, help="processes, or Ray tasks at once (default all)")
+    ap.add_argument(
+        "--ray", default=None, metavar="ADDRESS", help="judge on Ray: 'local', or a cluster's address"
+    )
     ap.add_argument("--fresh", action="store_true", help="start a new session")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--diffs", action="store_true", help="print each survivor's diff (to triage it)")
@@ -241,21 +253,26 @@ def main() -> int:
         if args.sample is not None:
             pending = random.Random(args.seed).sample(pending, min(args.sample, len(pending)))
         if not args.report_only and pending:
-            root = Path(tempfile.mkdtemp(prefix="asfl-mutation-"))
-            workers = Workers(root, pristine)
-            print(f"judging {len(pending)} mutants on {args.workers} processes ...", flush=True)
-            with ThreadPoolExecutor(args.workers) as pool:
-                judge = lambda item: judge_one(item, workers, args.max_examples, args.timeout)  # noqa: E731
-                for n, (item, verdict) in enumerate(run_all(pending, judge, pool), 1):
-                    _record(db, item, verdict)
-                    m = item.mutations[0]
-                    print(
-                        f"[{n}/{len(pending)}] {verdict['verdict']:10s} {verdict['seconds']:6.1f}s "
-                        f"{Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence} "
-                        f"{' '.join(verdict.get('by', []))}",
-                        flush=True,
-                    )
-            shutil.rmtree(root, ignore_errors=True)
+            from asfl.properties.search.workers import run_ordered
+
+            files = tuple(sorted((f.name, f.read_text()) for f in pristine.glob("*.py")))
+            tasks = [task_of(item, files, args.max_examples, args.timeout) for item in pending]
+            where = f"Ray ({args.ray})" if args.ray else f"{args.workers or 'all the'} processes"
+            print(f"judging {len(pending)} mutants on {where} ...", flush=True)
+            judged = iter(pending)
+
+            def record(verdict: dict) -> None:  # in the tasks' order, as each one's turn comes
+                item = next(judged)
+                _record(db, item, verdict)
+                m = item.mutations[0]
+                print(
+                    f"{verdict['verdict']:10s} {verdict['seconds']:6.1f}s "
+                    f"{Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence} "
+                    f"{' '.join(verdict.get('by', []))}",
+                    flush=True,
+                )
+
+            run_ordered(judge_task, tasks, args.workers, args.ray, on_result=record)
         report(db, equivalents, time.perf_counter() - started)
         if args.diffs:
             survivor_diffs(db, pristine, equivalents)
