@@ -91,10 +91,23 @@ def _ended_by(e: Exception, argv: list[str] | None) -> int:
         fail(f"parameters refused by {e.condition}: {e.reason}")
     if isinstance(e, UsageError | UnsafeTarget):
         fail(str(e))
+    if _users_spec_raised(e):
+        fail(f"{e} (the spec given with --spec; asfl audit keeps the run that raised as a trace)")
     if isinstance(e, OSError) and e.filename is not None:
         # the environment refused a path (disk full, permissions, a vanished directory): input
         fail(f"cannot use {e.filename}: {e.strerror or e}")
     return internal_error(e, argv)  # ours to fix
+
+
+def _users_spec_raised(e: Exception) -> bool:
+    """Whether a run of the search raised in a spec folder given with `--spec` (the user's code, so
+    bad input, exit 2); on the installed spec it is ours to fix (an internal error)."""
+    from .spec_overlay import OVERLAY
+
+    runs = sys.modules.get("asfl.properties.search.runs")  # loaded if a search ran at all
+    return (
+        runs is not None and isinstance(e, runs.StepRaised) and hasattr(sys.modules.get("asfl.spec"), OVERLAY)
+    )
 
 
 if __name__ == "__main__":

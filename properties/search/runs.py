@@ -106,11 +106,15 @@ RAISED = "raised"
 class StepRaised(Exception):
     """The spec raised while a run applied `events[-1]` (an exception other than a refusal): the run
     up to that step, so that the spec-diff audit can keep it as a trace (issue 13). `reason` names
-    the exception and the spec's frame it came from, in one line."""
+    the exception and the spec's frame it came from, in one line. Its arguments are all it holds,
+    so it pickles: a worker process (`search/workers.py`) sends it back like any task's error."""
 
-    def __init__(self, plan: Plan, events: list[Event], cause: BaseException) -> None:
-        self.plan, self.events, self.reason = plan, events, raised_reason(cause)
-        super().__init__(self.reason)
+    def __init__(self, plan: Plan, events: list[Event], reason: str) -> None:
+        super().__init__(plan, events, reason)
+        self.plan, self.events, self.reason = plan, events, reason
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 def raised_reason(e: BaseException) -> str:
@@ -309,7 +313,7 @@ def execute(
         try:
             after = step(world, event)
         except Exception as e:  # a changed spec's transition raised: the run so far is its trace
-            raise StepRaised(plan, [*events, event], e) from e
+            raise StepRaised(plan, [*events, event], raised_reason(e)) from e
         mon.observe(world, after)
         if probe is not None:
             probe.stepped(world, after)

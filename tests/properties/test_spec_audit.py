@@ -256,3 +256,17 @@ def test_a_change_that_raises_on_some_runs_is_a_violation_with_a_trace_that_repl
     assert again.returncode == 1 and "reproduced: raised: the spec raised KeyError" in again.stdout
     on_baseline = _asfl("replay", row["trace"])
     assert on_baseline.returncode == 0 and "raised holds on this run now" in on_baseline.stdout
+
+
+def test_check_on_a_spec_that_raises_is_one_line_exit_2_from_any_worker(tmp_path):
+    """`asfl --spec DIR check` on a spec whose transition raises on some run: the user's code, so one
+    line naming the exception and the spec's frame, exit 2 (not an internal error), also when the
+    run that raised ran in a worker process (StepRaised pickles)."""
+    changed = _copy(tmp_path, "raising-sometimes")
+    agg = changed / "aggregator.py"
+    refusal = '        raise ProtocolError("certify", "duplicate CERTIFY signature")\n'
+    agg.write_text(agg.read_text().replace(refusal, "        raise KeyError(msg.sig.signer)\n"))
+    done = _asfl("--spec", str(changed), "check", "--max-examples", "20", "--no-progress", "--workers", "2")
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "the spec raised KeyError in aggregator.py" in line and "(on_certify)" in line
