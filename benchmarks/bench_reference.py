@@ -1,9 +1,14 @@
 """Cost of the reference protocol's client and coordinator arithmetic (PROTOCOL.md section 4).
 
-Client (now): encode(clip(update)) + exact discrete Gaussian noise (the rounded-Gaussian rejection
-sampler at these scales) + AES-CTR pad + T-1 AES-CTR seeded shares + n_a - T + 1 computed shares
-(share_compression.py) + y. Client (before): the same with CKS noise, T-1 coefficient vectors and
-n_a Horner shares, as this benchmark measured it until share compression. Coordinator: the sum of
+Client (now): exact discrete Gaussian noise (the rounded-Gaussian rejection sampler at these
+scales), then `client_upload`: encode(clip(update)) + noise, AES-CTR pad, T-1 AES-CTR seeded
+shares, n_a - T + 1 computed shares (share_compression.py's scheme) and y, in uint32 with few
+passes over the vector (client_upload.py), in fresh memory as Flower's code works. Reused: the
+same with the vectors a client keeps from round to round (`UploadBuffers`; fresh memory costs
+page faults). int64: the same client composed from the int64 field functions (encode_noisy,
+mask_centred, full_shares), this benchmark's client until client_upload. Client (before): CKS
+noise, T-1 coefficient vectors and n_a Horner shares, as this benchmark measured it until share
+compression. Coordinator: the sum of
 k masked values + Lagrange interpolation of T share-sums. MAC tags: the n_a x n_a A1 tags, batched
 (one exact limb-split matrix product) and, before, one dot product per (share, verifier). Each
 time also as a ratio to one plain numpy vector add of the same size (the floor any aggregation
@@ -29,6 +34,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+from asfl.reference.client_upload import UploadBuffers, client_upload  # noqa: E402
 from asfl.reference.discrete_gaussian import sample_cks, sample_discrete_gaussian  # noqa: E402
 from asfl.reference.field import (  # noqa: E402
     clip,
@@ -70,11 +76,24 @@ def best_interleaved(fns: dict, repeats: int) -> dict:
     return out
 
 
-def client_now(u: np.ndarray, n_a: int, rng: np.random.Generator) -> None:
-    """The client's arithmetic with share compression and the fast exact sampler."""
+def client_now(
+    u: np.ndarray, n_a: int, rng: np.random.Generator, buffers: UploadBuffers | None = None
+) -> None:
+    """The client's arithmetic: the exact sampler, then `client_upload` (uint32, few passes), in fresh
+    memory like Flower's, or in `buffers` kept from round to round."""
+    threshold = n_a - (n_a - 1) // 3
+    out = buffers.noise if buffers is not None else None
+    noise = sample_discrete_gaussian(rng, NOISE_VARIANCE, u.size, as_float=True, out=out)
+    pad_key = derive_key(b"client", "pad", 0, 0)
+    seed_keys = [derive_key(b"seed-for-aggregator", k) for k in range(threshold - 1)]
+    client_upload(u, noise, pad_key, seed_keys, n_a, Q, SCALE, headroom(Q, N_C), buffers=buffers)
+
+
+def client_int64(u: np.ndarray, n_a: int, rng: np.random.Generator) -> None:
+    """The same client as composed from the field functions in int64 (this benchmark's client until
+    `client_upload`): encode_noisy, mask_centred, full_shares."""
     d = u.size
     threshold = n_a - (n_a - 1) // 3
-    # u is clipped to norm 1, so |round(u * scale)| <= scale + 1: one range check, on data + noise
     noise = sample_discrete_gaussian(rng, NOISE_VARIANCE, d, as_float=True)
     x = encode_noisy(u, SCALE, noise, headroom(Q, N_C))
     rho = uniform_field(derive_key(b"client", "pad", 0, 0), d, Q)
@@ -145,10 +164,11 @@ def main() -> None:
         print(f"Flower (flwr) is not importable ({type(e).__name__}: {e}); no SecAgg+ comparison.")
     print(f"q = 2^31-1, scale = 2^16, coordinator sums k = {K} masked values; best CPU time of a few runs")
     header = f"{'d':>9} {'n_a':>3} {'T':>2} {'add (ms)':>9} {'client (ms)':>12} {'x add':>6} "
+    header += f"{'reused':>7} {'int64':>7} "
     header += f"{'before (ms)':>12} {'x add':>6} {'coord (ms)':>11} {'x add':>6} "
     header += f"{'tags (ms)':>10} {'before':>8} {'upload/model':>13} {'before':>7}"
     if flower:
-        header += f" {'SecAgg+ (ms)':>13} {'ours/SecAgg+':>13} {'before':>7}"
+        header += f" {'SecAgg+ (ms)':>13} {'ours/SecAgg+':>13} {'reused':>7} {'int64':>6} {'before':>7}"
     print(header)
     for d in args.sizes:
         repeats = 5 if d < 1_000_000 else 3
@@ -156,14 +176,17 @@ def main() -> None:
         u = clip(rng.normal(0, 1, d), 1.0)
         for n_a in args.n_a:
             threshold = n_a - (n_a - 1) // 3
+            buffers = UploadBuffers.allocate(d, n_a, threshold)
             fns = {
                 "add": lambda a=a, b=b: a + b,
                 "now": lambda u=u, n_a=n_a: client_now(u, n_a, rng),
+                "reused": lambda u=u, n_a=n_a, buffers=buffers: client_now(u, n_a, rng, buffers),
+                "int64": lambda u=u, n_a=n_a: client_int64(u, n_a, rng),
             }
             if flower:
                 fns["secagg"] = flower_masking(d, n_a, rng)
             times = best_interleaved(fns, 2 * repeats)
-            floor, now = times["add"], times["now"]
+            floor, now, reused, int64 = times["add"], times["now"], times["reused"], times["int64"]
             before = best(lambda u=u, n_a=n_a: client_before(u, n_a, rng), max(1, repeats - 2))
             ys = rng.integers(0, Q, (K, d))
             sums = rng.integers(0, Q, (n_a, d))
@@ -180,12 +203,13 @@ def main() -> None:
             upload = upload_bytes(d, n_a, threshold) / (d * 4)
             upload_before = (d * 4 * (1 + n_a) + 4 * n_a * n_a) / (d * 4)
             row = f"{d:>9} {n_a:>3} {threshold:>2} {floor * 1e3:>9.3f} "
-            row += f"{now * 1e3:>12.1f} {now / floor:>6.0f} "
+            row += f"{now * 1e3:>12.1f} {now / floor:>6.0f} {reused * 1e3:>7.1f} {int64 * 1e3:>7.1f} "
             row += f"{before * 1e3:>12.1f} {before / floor:>6.0f} {coord * 1e3:>11.1f} {coord / floor:>6.0f} "
             row += f"{tags * 1e3:>10.1f} {tags_before * 1e3:>8.1f} {upload:>13.2f} {upload_before:>7.2f}"
             if flower:
                 secagg = times["secagg"]
-                row += f" {secagg * 1e3:>13.1f} {now / secagg:>13.2f} {before / secagg:>7.2f}"
+                row += f" {secagg * 1e3:>13.1f} {now / secagg:>13.2f} {reused / secagg:>7.2f}"
+                row += f" {int64 / secagg:>6.2f} {before / secagg:>7.2f}"
             print(row, flush=True)
     if flower:
         print(

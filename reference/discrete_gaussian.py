@@ -41,6 +41,8 @@ from scipy.integrate import quad
 
 #: from this standard deviation on, `sample_discrete_gaussian` uses the rounded-Gaussian sampler
 ROUNDED_MIN_SIGMA = 16.0
+#: proposals the rounded-Gaussian sampler draws beyond what it needs, so one batch nearly always does
+BATCH_SLACK = 16
 
 
 def secure_generator() -> np.random.Generator:
@@ -49,19 +51,35 @@ def secure_generator() -> np.random.Generator:
 
 
 def sample_discrete_gaussian(
-    rng: np.random.Generator, variance: float, size: int, as_float: bool = False
+    rng: np.random.Generator,
+    variance: float,
+    size: int,
+    as_float: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """`size` independent draws of N_Z(0, variance): the rounded-Gaussian rejection sampler from
-    sigma = `ROUNDED_MIN_SIGMA` on, CKS 2020 (Algorithm 3) below; int64, or float64 with `as_float`."""
+    sigma = `ROUNDED_MIN_SIGMA` on, CKS 2020 (Algorithm 3) below; int64, or float64 with `as_float`.
+    `out` (with `as_float`): a float64 buffer of at least `size` + `BATCH_SLACK` to draw into, kept
+    by a caller from round to round (fresh memory costs page faults); the draws are the same."""
     if variance < 0 or not math.isfinite(variance):
         raise ValueError(f"variance must be finite and >= 0, got {variance}")
+    if out is not None and not as_float:
+        raise ValueError("out is for as_float draws")
     if variance == 0 or size == 0:
+        if out is not None:
+            out[:size] = 0.0
+            return out[:size]
         return np.zeros(size, dtype=np.float64 if as_float else np.int64)
     sigma = math.sqrt(variance)
     if sigma >= ROUNDED_MIN_SIGMA:
-        return sample_rounded_rejection(rng, variance, size, as_float)
-    out = sample_cks(rng, variance, size)
-    return out.astype(np.float64) if as_float else out
+        return sample_rounded_rejection(rng, variance, size, as_float, out=out)
+    ints = sample_cks(rng, variance, size)
+    if not as_float:
+        return ints
+    if out is None:
+        return ints.astype(np.float64)
+    out[:size] = ints
+    return out[:size]
 
 
 def sample_cks(rng: np.random.Generator, variance: float, size: int) -> np.ndarray:
@@ -90,18 +108,30 @@ def one_minus_acceptance(y: int, sigma: float) -> float:
 
 
 def sample_rounded_rejection(
-    rng: np.random.Generator, variance: float, size: int, as_float: bool = False
+    rng: np.random.Generator,
+    variance: float,
+    size: int,
+    as_float: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """`size` draws of N_Z(0, variance) by rejection from the rounded Gaussian (module docstring).
     Exact for any variance; fast when sigma is large (the slow check has probability ~1/(8 sigma^2)).
     `as_float`: the same integers as float64 (exact below 2^53), saving a conversion for a caller
-    that adds them to a rounded float vector before one conversion of its own."""
+    that adds them to a rounded float vector before one conversion of its own. `out` (with
+    `as_float`): a float64 buffer of at least size + `BATCH_SLACK` for the first batch, which is
+    then the result unless a proposal was rejected; the same draws as without it."""
     sigma = math.sqrt(variance)
-    out: list[np.ndarray] = []
+    if out is not None and (not as_float or out.dtype != np.float64 or out.size < size + BATCH_SLACK):
+        raise ValueError(f"out must be a float64 buffer of at least size + {BATCH_SLACK} (as_float draws)")
+    batches: list[np.ndarray] = []
     need = size
     while need > 0:
-        n = need + 16
-        y = rng.standard_normal(n)
+        n = need + BATCH_SLACK
+        if out is not None and not batches:
+            y = out[:n]
+            rng.standard_normal(out=y)
+        else:
+            y = rng.standard_normal(n)
         y *= sigma
         np.rint(y, out=y)
         beta = max(float(y.max()), -float(y.min())) / (2.0 * variance)
@@ -118,9 +148,9 @@ def sample_rounded_rejection(
                     rejected.append(i)  # U >= a(y)
         if rejected:
             y = np.delete(y, rejected)
-        out.append(y[:need])
+        batches.append(y[:need])
         need -= min(need, y.size)
-    return out[0] if len(out) == 1 else np.concatenate(out)
+    return batches[0] if len(batches) == 1 else np.concatenate(batches)
 
 
 def discrete_gaussian_pmf(variance: float, support: np.ndarray) -> np.ndarray:

@@ -69,7 +69,7 @@ class TrainConfig:
     n_a: int = 4
     t_a: int = 1
     m: int | None = None  # default: the Params default min_i k_i - t_c
-    quota: int | None = None  # None: the Params default (R-1)*m//k_max
+    quota: int | None = None  # None: the Params default max(1, (R-2)*m//k_max) (F5)
     s_max: int = 1
     byzantine: str = "silent"  # one of BYZANTINE
     crashes: int = 0

@@ -27,11 +27,18 @@ def derive_key(seed: bytes, *label: object) -> bytes:
 _ZEROS = bytes(1 << 22)  # plaintext for the keystream, reused (CTR: ciphertext of zeros = keystream)
 
 
-def keystream_words(key: bytes, count: int, offset_blocks: int = 0) -> np.ndarray:
-    """`count` little-endian uint32 words of AES-256-CTR keystream, starting at block `offset_blocks`."""
+def keystream_words(
+    key: bytes, count: int, offset_blocks: int = 0, out: np.ndarray | None = None
+) -> np.ndarray:
+    """`count` little-endian uint32 words of AES-256-CTR keystream, starting at block `offset_blocks`.
+    `out`: a uint8 buffer of at least 4 * count + 15 bytes to write them into (a caller that keeps
+    its buffers from round to round; `keystream_buffer`), else a fresh one."""
     nonce = offset_blocks.to_bytes(16, "big")
     enc = Cipher(algorithms.AES(key), modes.CTR(nonce)).encryptor()
-    out = np.empty(4 * count + 15, dtype=np.uint8)  # room for one block more; no zero-fill
+    if out is None:
+        out = keystream_buffer(count)
+    elif out.dtype != np.uint8 or out.ndim != 1 or out.size < 4 * count + 15:
+        raise ValueError(f"out must be a uint8 vector of at least {4 * count + 15} bytes")
     view = memoryview(_ZEROS)
     done = 0
     while done < 4 * count:
@@ -40,6 +47,12 @@ def keystream_words(key: bytes, count: int, offset_blocks: int = 0) -> np.ndarra
         done += n
     enc.finalize()
     return out[: 4 * count].view("<u4")
+
+
+def keystream_buffer(count: int) -> np.ndarray:
+    """A uint8 buffer for `keystream_words(..., count, out=...)`: one block more than the words, as
+    `cryptography`'s update_into asks; no zero-fill."""
+    return np.empty(4 * count + 15, dtype=np.uint8)
 
 
 def uniform_field(key: bytes, d: int, q: int) -> np.ndarray:
@@ -66,3 +79,20 @@ def uniform_field(key: bytes, d: int, q: int) -> np.ndarray:
         words = words[words < q].astype(np.int64)
         out = np.concatenate([out, words[:need]])
     return out
+
+
+def uniform_field_u32(key: bytes, d: int, q: int, out: np.ndarray | None = None) -> np.ndarray:
+    """`uniform_field`'s d elements as uint32 (the same values): the keystream masked in place, no
+    widening pass, half the memory traffic for the arithmetic that follows (the fast client path,
+    `client_upload.py`). `out`: a `keystream_buffer(d)` to reuse. Falls back to `uniform_field`
+    in the rare case a word is rejected, so both return the first d accepted words of one stream."""
+    if not 1 < q <= 2**32:
+        raise ValueError("q must fit in 32 bits")
+    bits = max(1, (q - 1).bit_length())
+    mask = np.uint32((1 << bits) - 1) if bits < 32 else np.uint32(0xFFFFFFFF)
+    words = keystream_words(key, d, out=out)
+    np.bitwise_and(words, mask, out=words)
+    if d == 0 or int(words.max()) < q:
+        return words
+    words[:] = uniform_field(key, d, q)
+    return words

@@ -54,7 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-a", type=int, default=d.n_a, help=f"aggregators (default {d.n_a})")
     p.add_argument("--t-a", type=int, default=d.t_a, help=f"Byzantine aggregators (default {d.t_a})")
     p.add_argument("--m", type=int, default=None, help="minimum set size (default min k_i - t_c)")
-    p.add_argument("--quota", type=int, default=d.quota, help="release quota Q (default (R-1)*m//k_max)")
+    p.add_argument(
+        "--quota", type=int, default=d.quota, help="release quota Q (default max(1, (R-2)*m//k_max))"
+    )
     p.add_argument(
         "--byzantine",
         default="silent",

@@ -157,8 +157,9 @@ def test_no_byzantine_present_keeps_the_t_a_quorums(small, runs):
 
 
 def test_experiment_defaults_use_the_params_quota_and_fit_many_clients():
-    s = setup(TrainConfig(n_c=16, m=2, rounds=6, epochs=1))
-    assert s.params.Q == (6 - 1) * 2 // 4  # the Params default (R-1)*m//k_max
+    s = setup(TrainConfig(n_c=16, m=2, rounds=7, epochs=1))
+    # the Params default max(1, (R-2)*m//k_max) since F5; the earlier (R-1)*m//k_max would give 3
+    assert s.params.Q == (7 - 2) * 2 // 4 == 2
     # cross-device: more clients than 5 samples each allows still gives every client a sample
     many = setup(TrainConfig(n_c=1000, rounds=2, epochs=1, partition="dirichlet"))
     sizes = [len(p) for p in many.parts]
