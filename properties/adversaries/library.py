@@ -29,7 +29,7 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   self_certified  MODELs whose every cluster result only the coalition certified (Q6)
   malformed     messages the rules must refuse: CERTIFYs of another set, forwarded, duplicated or
                 carrying a signature of other content; UNMASK_REQs with a stale or a duplicate
-                contribution or under a later round's slot; a proof with a result twice (opt-in)
+                contribution or under a later round's slot; a proof with a result twice
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ Adversary = Callable[[World], list[Inject]]
 
 #: offers per adversary per step, at most
 MAX_OFFERS = 64
+#: offers of `arbitrary` per step (random recombinations, drawn afresh each step)
+ARBITRARY_OFFERS = 8
 
 
 # -- what the coalition knows ------------------------------------------------------------------
@@ -606,10 +608,61 @@ def replay(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+#: the shapes of the sets `arbitrary` builds (issue 13): the one the endorse rule accepts, and each
+#: one it must refuse. "subset": fewer members, down to none (|S| < m); "duplicate": a contribution
+#: twice; "outsider": a contribution of a client outside S_i^r; "stale": a member's contribution of
+#: another round; "other_slot": the set under another round's slot (out of order across rounds);
+#: "mismatch": S and the contributions disagree
+SET_SHAPES = ("well_formed", "subset", "duplicate", "outsider", "stale", "other_slot", "mismatch")
+
+
+def _arbitrary_set(
+    rng: random.Random, world: World, contribs: Sequence[Contrib], r: int, i: int
+) -> tuple[int, frozenset[int], tuple[Contrib, ...]]:
+    """(slot's round, S, contributions) of a set for cluster i of round r, of a shape drawn from
+    SET_SHAPES, over the contributions the coalition knows (`contribs`)."""
+    params = world.params
+    first: dict[tuple[int, int], Contrib] = {}
+    for c in contribs:
+        first.setdefault((c.r, c.c), c)
+    cluster = world.ctx.clusters(r)[i]
+    own = [c for (r2, k), c in sorted(first.items()) if r2 == r and k in cluster]
+    chosen = list(own)
+    slot = r
+    shape = rng.choice(SET_SHAPES)
+    if shape == "subset" and own:
+        chosen = rng.sample(own, rng.randrange(len(own)))
+    elif shape == "duplicate" and own:
+        chosen = [*own, rng.choice(own)]
+    elif shape == "outsider":
+        outsiders = [c for (r2, k), c in sorted(first.items()) if r2 == r and k not in cluster]
+        if outsiders:
+            chosen = [*own, rng.choice(outsiders)]
+    elif shape == "stale":
+        # a member's contribution of another round, in place of its own (or any client's, added)
+        other = [c for (r2, _k), c in sorted(first.items()) if r2 != r]
+        stale = [c for c in other if c.c in cluster] or other
+        if stale:
+            old = rng.choice(stale)
+            chosen = [c for c in own if c.c != old.c] + [old]
+    elif shape == "other_slot" and params.R > 1:
+        slot = rng.choice([x for x in range(params.R) if x != r])
+    chosen.sort(key=lambda c: (c.c, c.r))
+    members = frozenset(c.c for c in chosen)
+    if shape == "mismatch":
+        members = members - {chosen[0].c} if chosen else frozenset(sorted(cluster)[:1])
+    return slot, members, tuple(chosen)
+
+
 def arbitrary(world: World) -> list[Inject]:
     """Any well-typed message built from what the coalition knows: its inbox's contributions,
     share-sums, values and signatures, recombined at random (seeded by the world, so the offers
-    are a function of the world), plus its own ("adv", n) values."""
+    are a function of the world), plus its own ("adv", n) values. The sets of its UNMASK_REQs,
+    REVEALs, CLUSTERs and CERTIFYs take every shape of SET_SHAPES, so the sets the endorse rule
+    must refuse (duplicates, outsiders, stale rounds, another round's slot, |S| < m) are reachable
+    (issue 13); a REVEAL carries any subset of the endorsement signatures it holds (fewer than T
+    too), a CERTIFY the coalition's signature or a correct one of other content, and any message
+    it received may be forwarded to anyone. At most ARBITRARY_OFFERS offers per step."""
     if not world.byzantine:
         return []
     rng = random.Random(world.steps * 7919 + len(world.coalition_inbox))
@@ -619,35 +672,54 @@ def arbitrary(world: World) -> list[Inject]:
         if isinstance(m, UnmaskReq | Cluster):
             contribs += list(m.contribs)
     sums = [m for m in msgs if isinstance(m, ShareSum)]
+    endorsements = [m.sig for m in msgs if isinstance(m, Endorsement)]
+    endorsements += [s for m in msgs if isinstance(m, Reveal) for s in m.sigs]
+    certified = [m.sig for m in msgs if isinstance(m, Certify) and m.sig.signer not in world.byzantine]
     values: list[Form] = [Form.symbol(("adv", world.steps))]
     values += [m.total for m in sums] + [c.y for c in contribs]
     params = world.params
     parties = [aggregator(j) for j in range(params.n_a)] + [client(c) for c in range(params.n_c)]
+    correct = [aggregator(j) for j in correct_aggregators(world)] or parties
     out: list[Inject] = []
-    for _ in range(8):
+    for _ in range(ARBITRARY_OFFERS):
         b = rng.choice(sorted(world.byzantine))
-        kind = rng.randrange(6)
+        kind = rng.randrange(8)
         r = rng.randrange(params.R)
         i = rng.randrange(params.n_a)
         dst = rng.choice(parties)
-        members = frozenset(c.c for c in contribs if c.r == r) if contribs else frozenset()
-        chosen = tuple(sorted({c.c: c for c in contribs if c.r == r}.values(), key=lambda c: c.c))
+        # the coordinator's own cluster for the messages only its coordinator sends
+        slot, members, chosen = _arbitrary_set(rng, world, contribs, r, b if kind in (1, 3, 6) else i)
         if kind == 0 and contribs:
             msg: Message = rng.choice(contribs)
         elif kind == 1:
-            msg = UnmaskReq(r, b, members, chosen)
+            msg, dst = UnmaskReq(slot, b, members, chosen), rng.choice(correct)
         elif kind == 2:
-            msg = ShareSum(r, i, members, b, rng.choice(values), Sig(b, endorsement_payload(r, i, members)))
+            sig = Sig(b, endorsement_payload(slot, i, members))
+            msg = ShareSum(slot, i, members, b, rng.choice(values), sig)
         elif kind == 3:
             picked = tuple(rng.sample(sums, min(len(sums), params.T)))
-            msg = Cluster(r, b, members, chosen, picked)
+            msg, dst = Cluster(slot, b, members, chosen, picked), rng.choice(correct)
         elif kind == 4:
             v = rng.choice(values)
-            msg = Certify(r, i, members, v, Sig(b, certify_payload(r, i, members, v)))
-        else:
+            sig = Sig(b, certify_payload(slot, i, members, v))
+            if certified and rng.random() < 0.25:
+                sig = rng.choice(certified)  # a correct signature, of other content
+            msg = Certify(slot, i, members, v, sig)
+        elif kind == 5:
             v = rng.choice(values)
             res = CertifiedResult(i, members, v, (Sig(b, certify_payload(0, i, members, v)),))
             msg = ModelMsg(1, ((v, max(len(members), 1)),), ((res,),))
+        elif kind == 6:
+            intent = intent_payload(slot, b, members)
+            held = [Sig(x, intent) for x in sorted(world.byzantine)]
+            held += [s for s in endorsements if s.payload == intent]
+            held += rng.sample(endorsements, min(len(endorsements), 2))  # of other sets
+            sigs = tuple(rng.sample(held, rng.randint(0, len(held))))
+            msg, dst = Reveal(slot, b, members, sigs), rng.choice(correct)
+        elif msgs:
+            msg = rng.choice(msgs)  # a message it received, forwarded to anyone
+        else:
+            continue
         out.append(Inject(b, dst, msg))
     return out
 
@@ -1012,11 +1084,10 @@ ADVERSARIES: dict[str, Adversary] = {
 }
 
 
-#: strategies a Setup uses only when named (not in its default swarm): the default swarm's draws,
-#: and with them the pinned kill matrix and findings, stay those of the strategies above; the
-#: audit's focus on a rule names them (late_censor: i3_carry_round), and the spec-diff audit's on a
-#: function (malformed: the client's certificates, the endorser's and certifier's checks)
-OPT_IN = frozenset({"late_censor", "malformed"})
+#: strategies a Setup uses only when named (not in its default swarm): the audit's focus on a rule
+#: names them (late_censor: i3_carry_round). `malformed` was opt-in too until the default swarm took
+#: it (issue 13: every message the coalition can build is reachable by the default search)
+OPT_IN = frozenset({"late_censor"})
 
 #: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
 COORDINATOR_STRATEGIES = frozenset(
