@@ -25,6 +25,8 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   serial_equivocation  a coordinator that equivocates one set per correct endorser, in turn (F1)
   split_equivocation   a coordinator that gets one set endorsed by each group of T - t_a correct
                 aggregators (the attack on a threshold below Q2, at any size)
+  hasty_equivocation   a coordinator that gets a different set endorsed by each correct endorser and
+                REVEALs each at once, short of T (the attack on the reveal quorum; opt-in)
   outside_set   a coordinator that asks to unmask sets the endorse rule must refuse
   self_certified  MODELs whose every cluster result only the coalition certified (Q6)
   malformed     messages the rules must refuse: CERTIFYs of another set, forwarded, duplicated or
@@ -879,6 +881,35 @@ def serial_equivocation(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+def hasty_equivocation(world: World) -> list[Inject]:
+    """A coordinator that asks each correct endorser to endorse a different set of one (round,
+    cluster), one endorser per set, and REVEALs each set to its endorser as soon as it endorsed,
+    with the endorsements it holds: fewer than T (issue 13). It is F1's serial equivocation
+    without the quorum: an endorser that releases its share-sum without counting T endorsements
+    gives the coalition share-sums of overlapping sets ({4}, {5}, {4, 5}), which combine into a
+    function of the members' values outside every allowed sum (P3). Opt-in: the directed search of
+    a change to the endorser's REVEAL check names it; the default swarm reaches short REVEALs
+    through `malformed` and `arbitrary`."""
+    out: list[Inject] = []
+    correct = correct_aggregators(world)
+    for b in sorted(world.byzantine):
+        for r, held in sorted(held_contribs(world, b).items()):
+            sets = _candidate_sets(world, held)[: len(correct)]
+            if len(sets) < 2:
+                continue
+            revealed = _revealers(world, b, r)
+            for j, members in zip(correct, sets, strict=False):
+                if j in revealed:
+                    continue
+                sigs = coalition_endorsements(world, b, r, members)
+                if j in sigs:
+                    _offer(world, b, [aggregator(j)], reveal(r, b, members, sigs), out)
+                elif j not in _endorsers_of(world, b, r, members):
+                    contribs = tuple(held[c] for c in sorted(members))
+                    _offer(world, b, [aggregator(j)], UnmaskReq(r, b, members, contribs), out)
+    return _bounded(out)
+
+
 def split_equivocation(world: World) -> list[Inject]:
     """A coordinator that splits the correct aggregators into groups of T - t_a (the correct
     endorsements one set needs besides the coalition's) and gets a different set of one (round,
@@ -903,11 +934,11 @@ def split_equivocation(world: World) -> list[Inject]:
 
 def outside_set(world: World) -> list[Inject]:
     """A coordinator that asks to unmask sets the endorse rule must refuse (S a subset of S_i^r
-    with |S| >= m): fewer than m members; each of its members alone, under the (round, cluster)
-    slot of another round (so write-once per (r, i) does not stop it: with two members it learns
-    both values, not only an allowed sum); and contributions of another cluster, seen in that
-    cluster's UNMASK_REQ. Each is asked of the correct aggregators and revealed to every correct
-    endorser once T endorse it (P3, P7)."""
+    with |S| >= m): fewer than m members (none at m = 1); each of its members alone, under the
+    (round, cluster) slot of another round (so write-once per (r, i) does not stop it: with two
+    members it learns both values, not only an allowed sum); and contributions of another
+    cluster, seen in that cluster's UNMASK_REQ. Each is asked of the correct aggregators and
+    revealed to every correct endorser once T endorse it (P3, P7)."""
     out: list[Inject] = []
     params = world.params
     correct = correct_aggregators(world)
@@ -931,10 +962,11 @@ def outside_set(world: World) -> list[Inject]:
                         out,
                         True,
                     )
+            # fewer than m members: at m = 1 the empty set (asked too since issue 13: a check of
+            # |S| >= m is otherwise never exercised at m = 1)
             small = sorted(held)[: params.m - 1]
-            if small:
-                members = frozenset(small)
-                _get_revealed(world, b, (r, b), members, tuple(held[c] for c in small), correct[0], out, True)
+            members = frozenset(small)
+            _get_revealed(world, b, (r, b), members, tuple(held[c] for c in small), correct[0], out, True)
         foreign = [m for m in inbox(world) if isinstance(m, UnmaskReq) and m.i not in world.byzantine]
         for req in foreign[:2]:
             # another cluster's members, passed off as the coordinator's own cluster's set
@@ -1078,6 +1110,7 @@ ADVERSARIES: dict[str, Adversary] = {
     "arbitrary": arbitrary,
     "serial_equivocation": serial_equivocation,
     "split_equivocation": split_equivocation,
+    "hasty_equivocation": hasty_equivocation,
     "outside_set": outside_set,
     "self_certified": self_certified,
     "malformed": malformed,
@@ -1085,13 +1118,22 @@ ADVERSARIES: dict[str, Adversary] = {
 
 
 #: strategies a Setup uses only when named (not in its default swarm): the audit's focus on a rule
-#: names them (late_censor: i3_carry_round). `malformed` was opt-in too until the default swarm took
+#: names them (late_censor: i3_carry_round), and the spec-diff audit's on a function (hasty_equivocation:
+#: the endorser's REVEAL check). `malformed` was opt-in too until the default swarm took
 #: it (issue 13: every message the coalition can build is reachable by the default search)
-OPT_IN = frozenset({"late_censor"})
+OPT_IN = frozenset({"late_censor", "hasty_equivocation"})
 
 #: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
 COORDINATOR_STRATEGIES = frozenset(
-    {"coordinator", "equivocating", "censoring", "serial_equivocation", "split_equivocation", "late_censor"}
+    {
+        "coordinator",
+        "equivocating",
+        "censoring",
+        "serial_equivocation",
+        "split_equivocation",
+        "late_censor",
+        "hasty_equivocation",
+    }
 )
 
 
