@@ -25,11 +25,13 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   serial_equivocation  a coordinator that equivocates one set per correct endorser, in turn (F1)
   split_equivocation   a coordinator that gets one set endorsed by each group of T - t_a correct
                 aggregators (the attack on a threshold below Q2, at any size)
+  hasty_equivocation   a coordinator that gets a different set endorsed by each correct endorser and
+                REVEALs each at once, short of T (the attack on the reveal quorum; opt-in)
   outside_set   a coordinator that asks to unmask sets the endorse rule must refuse
   self_certified  MODELs whose every cluster result only the coalition certified (Q6)
   malformed     messages the rules must refuse: CERTIFYs of another set, forwarded, duplicated or
                 carrying a signature of other content; UNMASK_REQs with a stale or a duplicate
-                contribution or under a later round's slot; a proof with a result twice (opt-in)
+                contribution or under a later round's slot; a proof with a result twice
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ Adversary = Callable[[World], list[Inject]]
 
 #: offers per adversary per step, at most
 MAX_OFFERS = 64
+#: offers of `arbitrary` per step (random recombinations, drawn afresh each step)
+ARBITRARY_OFFERS = 8
 
 
 # -- what the coalition knows ------------------------------------------------------------------
@@ -606,10 +610,61 @@ def replay(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+#: the shapes of the sets `arbitrary` builds (issue 13): the one the endorse rule accepts, and each
+#: one it must refuse. "subset": fewer members, down to none (|S| < m); "duplicate": a contribution
+#: twice; "outsider": a contribution of a client outside S_i^r; "stale": a member's contribution of
+#: another round; "other_slot": the set under another round's slot (out of order across rounds);
+#: "mismatch": S and the contributions disagree
+SET_SHAPES = ("well_formed", "subset", "duplicate", "outsider", "stale", "other_slot", "mismatch")
+
+
+def _arbitrary_set(
+    rng: random.Random, world: World, contribs: Sequence[Contrib], r: int, i: int
+) -> tuple[int, frozenset[int], tuple[Contrib, ...]]:
+    """(slot's round, S, contributions) of a set for cluster i of round r, of a shape drawn from
+    SET_SHAPES, over the contributions the coalition knows (`contribs`)."""
+    params = world.params
+    first: dict[tuple[int, int], Contrib] = {}
+    for c in contribs:
+        first.setdefault((c.r, c.c), c)
+    cluster = world.ctx.clusters(r)[i]
+    own = [c for (r2, k), c in sorted(first.items()) if r2 == r and k in cluster]
+    chosen = list(own)
+    slot = r
+    shape = rng.choice(SET_SHAPES)
+    if shape == "subset" and own:
+        chosen = rng.sample(own, rng.randrange(len(own)))
+    elif shape == "duplicate" and own:
+        chosen = [*own, rng.choice(own)]
+    elif shape == "outsider":
+        outsiders = [c for (r2, k), c in sorted(first.items()) if r2 == r and k not in cluster]
+        if outsiders:
+            chosen = [*own, rng.choice(outsiders)]
+    elif shape == "stale":
+        # a member's contribution of another round, in place of its own (or any client's, added)
+        other = [c for (r2, _k), c in sorted(first.items()) if r2 != r]
+        stale = [c for c in other if c.c in cluster] or other
+        if stale:
+            old = rng.choice(stale)
+            chosen = [c for c in own if c.c != old.c] + [old]
+    elif shape == "other_slot" and params.R > 1:
+        slot = rng.choice([x for x in range(params.R) if x != r])
+    chosen.sort(key=lambda c: (c.c, c.r))
+    members = frozenset(c.c for c in chosen)
+    if shape == "mismatch":
+        members = members - {chosen[0].c} if chosen else frozenset(sorted(cluster)[:1])
+    return slot, members, tuple(chosen)
+
+
 def arbitrary(world: World) -> list[Inject]:
     """Any well-typed message built from what the coalition knows: its inbox's contributions,
     share-sums, values and signatures, recombined at random (seeded by the world, so the offers
-    are a function of the world), plus its own ("adv", n) values."""
+    are a function of the world), plus its own ("adv", n) values. The sets of its UNMASK_REQs,
+    REVEALs, CLUSTERs and CERTIFYs take every shape of SET_SHAPES, so the sets the endorse rule
+    must refuse (duplicates, outsiders, stale rounds, another round's slot, |S| < m) are reachable
+    (issue 13); a REVEAL carries any subset of the endorsement signatures it holds (fewer than T
+    too), a CERTIFY the coalition's signature or a correct one of other content, and any message
+    it received may be forwarded to anyone. At most ARBITRARY_OFFERS offers per step."""
     if not world.byzantine:
         return []
     rng = random.Random(world.steps * 7919 + len(world.coalition_inbox))
@@ -619,35 +674,54 @@ def arbitrary(world: World) -> list[Inject]:
         if isinstance(m, UnmaskReq | Cluster):
             contribs += list(m.contribs)
     sums = [m for m in msgs if isinstance(m, ShareSum)]
+    endorsements = [m.sig for m in msgs if isinstance(m, Endorsement)]
+    endorsements += [s for m in msgs if isinstance(m, Reveal) for s in m.sigs]
+    certified = [m.sig for m in msgs if isinstance(m, Certify) and m.sig.signer not in world.byzantine]
     values: list[Form] = [Form.symbol(("adv", world.steps))]
     values += [m.total for m in sums] + [c.y for c in contribs]
     params = world.params
     parties = [aggregator(j) for j in range(params.n_a)] + [client(c) for c in range(params.n_c)]
+    correct = [aggregator(j) for j in correct_aggregators(world)] or parties
     out: list[Inject] = []
-    for _ in range(8):
+    for _ in range(ARBITRARY_OFFERS):
         b = rng.choice(sorted(world.byzantine))
-        kind = rng.randrange(6)
+        kind = rng.randrange(8)
         r = rng.randrange(params.R)
         i = rng.randrange(params.n_a)
         dst = rng.choice(parties)
-        members = frozenset(c.c for c in contribs if c.r == r) if contribs else frozenset()
-        chosen = tuple(sorted({c.c: c for c in contribs if c.r == r}.values(), key=lambda c: c.c))
+        # the coordinator's own cluster for the messages only its coordinator sends
+        slot, members, chosen = _arbitrary_set(rng, world, contribs, r, b if kind in (1, 3, 6) else i)
         if kind == 0 and contribs:
             msg: Message = rng.choice(contribs)
         elif kind == 1:
-            msg = UnmaskReq(r, b, members, chosen)
+            msg, dst = UnmaskReq(slot, b, members, chosen), rng.choice(correct)
         elif kind == 2:
-            msg = ShareSum(r, i, members, b, rng.choice(values), Sig(b, endorsement_payload(r, i, members)))
+            sig = Sig(b, endorsement_payload(slot, i, members))
+            msg = ShareSum(slot, i, members, b, rng.choice(values), sig)
         elif kind == 3:
             picked = tuple(rng.sample(sums, min(len(sums), params.T)))
-            msg = Cluster(r, b, members, chosen, picked)
+            msg, dst = Cluster(slot, b, members, chosen, picked), rng.choice(correct)
         elif kind == 4:
             v = rng.choice(values)
-            msg = Certify(r, i, members, v, Sig(b, certify_payload(r, i, members, v)))
-        else:
+            sig = Sig(b, certify_payload(slot, i, members, v))
+            if certified and rng.random() < 0.25:
+                sig = rng.choice(certified)  # a correct signature, of other content
+            msg = Certify(slot, i, members, v, sig)
+        elif kind == 5:
             v = rng.choice(values)
             res = CertifiedResult(i, members, v, (Sig(b, certify_payload(0, i, members, v)),))
             msg = ModelMsg(1, ((v, max(len(members), 1)),), ((res,),))
+        elif kind == 6:
+            intent = intent_payload(slot, b, members)
+            held = [Sig(x, intent) for x in sorted(world.byzantine)]
+            held += [s for s in endorsements if s.payload == intent]
+            held += rng.sample(endorsements, min(len(endorsements), 2))  # of other sets
+            sigs = tuple(rng.sample(held, rng.randint(0, len(held))))
+            msg, dst = Reveal(slot, b, members, sigs), rng.choice(correct)
+        elif msgs:
+            msg = rng.choice(msgs)  # a message it received, forwarded to anyone
+        else:
+            continue
         out.append(Inject(b, dst, msg))
     return out
 
@@ -807,6 +881,35 @@ def serial_equivocation(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+def hasty_equivocation(world: World) -> list[Inject]:
+    """A coordinator that asks each correct endorser to endorse a different set of one (round,
+    cluster), one endorser per set, and REVEALs each set to its endorser as soon as it endorsed,
+    with the endorsements it holds: fewer than T (issue 13). It is F1's serial equivocation
+    without the quorum: an endorser that releases its share-sum without counting T endorsements
+    gives the coalition share-sums of overlapping sets ({4}, {5}, {4, 5}), which combine into a
+    function of the members' values outside every allowed sum (P3). Opt-in: the directed search of
+    a change to the endorser's REVEAL check names it; the default swarm reaches short REVEALs
+    through `malformed` and `arbitrary`."""
+    out: list[Inject] = []
+    correct = correct_aggregators(world)
+    for b in sorted(world.byzantine):
+        for r, held in sorted(held_contribs(world, b).items()):
+            sets = _candidate_sets(world, held)[: len(correct)]
+            if len(sets) < 2:
+                continue
+            revealed = _revealers(world, b, r)
+            for j, members in zip(correct, sets, strict=False):
+                if j in revealed:
+                    continue
+                sigs = coalition_endorsements(world, b, r, members)
+                if j in sigs:
+                    _offer(world, b, [aggregator(j)], reveal(r, b, members, sigs), out)
+                elif j not in _endorsers_of(world, b, r, members):
+                    contribs = tuple(held[c] for c in sorted(members))
+                    _offer(world, b, [aggregator(j)], UnmaskReq(r, b, members, contribs), out)
+    return _bounded(out)
+
+
 def split_equivocation(world: World) -> list[Inject]:
     """A coordinator that splits the correct aggregators into groups of T - t_a (the correct
     endorsements one set needs besides the coalition's) and gets a different set of one (round,
@@ -831,11 +934,11 @@ def split_equivocation(world: World) -> list[Inject]:
 
 def outside_set(world: World) -> list[Inject]:
     """A coordinator that asks to unmask sets the endorse rule must refuse (S a subset of S_i^r
-    with |S| >= m): fewer than m members; each of its members alone, under the (round, cluster)
-    slot of another round (so write-once per (r, i) does not stop it: with two members it learns
-    both values, not only an allowed sum); and contributions of another cluster, seen in that
-    cluster's UNMASK_REQ. Each is asked of the correct aggregators and revealed to every correct
-    endorser once T endorse it (P3, P7)."""
+    with |S| >= m): fewer than m members (none at m = 1); each of its members alone, under the
+    (round, cluster) slot of another round (so write-once per (r, i) does not stop it: with two
+    members it learns both values, not only an allowed sum); and contributions of another
+    cluster, seen in that cluster's UNMASK_REQ. Each is asked of the correct aggregators and
+    revealed to every correct endorser once T endorse it (P3, P7)."""
     out: list[Inject] = []
     params = world.params
     correct = correct_aggregators(world)
@@ -859,10 +962,11 @@ def outside_set(world: World) -> list[Inject]:
                         out,
                         True,
                     )
+            # fewer than m members: at m = 1 the empty set (asked too since issue 13: a check of
+            # |S| >= m is otherwise never exercised at m = 1)
             small = sorted(held)[: params.m - 1]
-            if small:
-                members = frozenset(small)
-                _get_revealed(world, b, (r, b), members, tuple(held[c] for c in small), correct[0], out, True)
+            members = frozenset(small)
+            _get_revealed(world, b, (r, b), members, tuple(held[c] for c in small), correct[0], out, True)
         foreign = [m for m in inbox(world) if isinstance(m, UnmaskReq) and m.i not in world.byzantine]
         for req in foreign[:2]:
             # another cluster's members, passed off as the coordinator's own cluster's set
@@ -1006,21 +1110,30 @@ ADVERSARIES: dict[str, Adversary] = {
     "arbitrary": arbitrary,
     "serial_equivocation": serial_equivocation,
     "split_equivocation": split_equivocation,
+    "hasty_equivocation": hasty_equivocation,
     "outside_set": outside_set,
     "self_certified": self_certified,
     "malformed": malformed,
 }
 
 
-#: strategies a Setup uses only when named (not in its default swarm): the default swarm's draws,
-#: and with them the pinned kill matrix and findings, stay those of the strategies above; the
-#: audit's focus on a rule names them (late_censor: i3_carry_round), and the spec-diff audit's on a
-#: function (malformed: the client's certificates, the endorser's and certifier's checks)
-OPT_IN = frozenset({"late_censor", "malformed"})
+#: strategies a Setup uses only when named (not in its default swarm): the audit's focus on a rule
+#: names them (late_censor: i3_carry_round), and the spec-diff audit's on a function (hasty_equivocation:
+#: the endorser's REVEAL check). `malformed` was opt-in too until the default swarm took
+#: it (issue 13: every message the coalition can build is reachable by the default search)
+OPT_IN = frozenset({"late_censor", "hasty_equivocation"})
 
 #: strategies for the coalition's own clusters (UNMASK_REQ, REVEAL, CLUSTER): a swarm draws one at most
 COORDINATOR_STRATEGIES = frozenset(
-    {"coordinator", "equivocating", "censoring", "serial_equivocation", "split_equivocation", "late_censor"}
+    {
+        "coordinator",
+        "equivocating",
+        "censoring",
+        "serial_equivocation",
+        "split_equivocation",
+        "late_censor",
+        "hasty_equivocation",
+    }
 )
 
 

@@ -62,7 +62,7 @@ FUNCTION_FOCUS: dict[str, tuple[str, ...]] = {
     "aggregator.on_contrib": ("censoring", "arbitrary"),
     "aggregator.on_unmask_req": ("equivocating", "serial_equivocation", "outside_set", "malformed"),
     "aggregator.on_endorsement": ("serial_equivocation", "equivocating"),
-    "aggregator.on_reveal": ("equivocating", "malformed"),
+    "aggregator.on_reveal": ("hasty_equivocation", "malformed"),
     "aggregator.on_share_sum": ("wrong_sums",),
     "aggregator.recompute_agg": ("wrong_sums", "forged"),
     "aggregator.on_cluster": ("forged", "wrong_sums", "coordinator"),

@@ -26,6 +26,7 @@ PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=3)
         ("replay", "certify"),  # a replayed CLUSTER or CERTIFY is refused as a duplicate
         ("serial_equivocation", "Q2 write-once"),  # the next set of the cluster is refused (F1)
         ("outside_set", "endorse"),  # a member alone under another round's (r, i) is refused
+        ("hasty_equivocation", "reveal"),  # a REVEAL short of T endorsements releases nothing (F1)
         ("self_certified", "P4 model proof"),  # a result only the coalition signed (Q6)
     ],
 )
@@ -98,3 +99,35 @@ def test_late_censor_makes_a_carry_over_that_ignores_i1_send_two_contribs_of_one
             assert verdicts["P3"] is not None
         else:
             assert all(v is None for v in verdicts.values()), verdicts
+
+
+def test_outside_set_asks_the_empty_set_at_m_1() -> None:
+    """At m = 1 the only set below m is the empty one: outside_set asks it, so a check of
+    |S| >= m is exercised at the default configuration too (issue 13, set-size-unchecked)."""
+    from asfl.spec.messages import UnmaskReq
+    from asfl.spec.world import Inject
+
+    assert PARAMS.m == 1
+    setup = SearchSetup(PARAMS, adversaries=("outside_set",), swarm=False, max_chaos=250)
+
+    def empty_asked(ex) -> bool:
+        return any(
+            isinstance(e, Inject) and isinstance(e.msg, UnmaskReq) and not e.msg.members for e in ex.events
+        ) and "endorse" in refused_rules(ex)
+
+    assert find_run(setup, empty_asked, max_examples=60) is not None
+
+
+def test_hasty_equivocation_asks_each_endorser_a_different_set_and_reveals_short_of_t() -> None:
+    from asfl.spec.messages import Reveal, UnmaskReq
+    from asfl.spec.world import Inject
+
+    setup = SearchSetup(PARAMS, adversaries=("hasty_equivocation",), swarm=False, max_chaos=250)
+
+    def hasty(ex) -> bool:
+        sent = [e for e in ex.events if isinstance(e, Inject)]
+        asked = {(e.msg.r, e.msg.i, e.msg.members) for e in sent if isinstance(e.msg, UnmaskReq)}
+        short = [e for e in sent if isinstance(e.msg, Reveal) and len(e.msg.sigs) < PARAMS.T]
+        return len({(r, i) for r, i, _ in asked}) < len(asked) and bool(short)
+
+    assert find_run(setup, hasty, max_examples=60) is not None
