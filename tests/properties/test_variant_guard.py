@@ -128,12 +128,15 @@ def test_a_variant_name_cannot_write_outside_out(tmp_path, monkeypatch, capsys):
     ]
     assert cli.main(["audit", "v.py", *small, "--out", "o", "--json"]) == 1
     assert "P1" in json.loads(capsys.readouterr().out)["newly_violated"]
-    inside = sorted(p.name for p in (work / "o").iterdir())
-    # every trace the run wrote (P1's, and any other property it violated) is named inside --out
-    assert "escape-P1.itf.json" in inside and "report.md" in inside
-    assert all(n == "report.md" or n.startswith("escape-P") and n.endswith(".itf.json") for n in inside)
-    written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert written == sorted([*inside, "v.py"])
+    inside = sorted(p.relative_to(work / "o") for p in (work / "o").rglob("*") if p.is_file())
+    # every trace the run wrote (P1's, and any other property it violated, at either audited size:
+    # the second size's in a size-... folder of its own) is named inside --out
+    names = [f.name for f in inside]
+    assert "escape-P1.itf.json" in names and "report.md" in names
+    assert all(n == "report.md" or n.startswith("escape-P") and n.endswith(".itf.json") for n in names)
+    assert all(len(f.parts) == 1 or (len(f.parts) == 2 and f.parts[0].startswith("size-")) for f in inside)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted([*(Path("a", "b", "o", f) for f in inside), Path("a", "b", "v.py")])
 
 
 @pytest.mark.parametrize(
