@@ -290,3 +290,46 @@ def test_f5_a_quota_with_one_round_of_slack_leaves_a_client_short_at_n_c_12() ->
     default = P(n_c=12, t_c=1, n_a=4, t_a=1, R=4)
     assert default.Q == 1 and default.quota_room.holds and not params.quota_room.holds
     assert judge_schedule(trace, SearchSetup(default)) is None
+
+
+#: F6 (open): the silent pass's run of this seed at n_c=20, t_c=0, n_a=7, t_a=2, R=4 (m=2, Q=1),
+#: found by the size sweep at the ci budget (docs/findings.md F6)
+F6_PARAMS = dict(n_c=20, t_c=0, n_a=7, t_a=2, R=4)
+F6_RUN_SEED = 8469957249055186765
+
+
+def test_f6_a_late_take_back_costs_two_rounds_and_the_shipped_protocol_leaves_a_client_at_0() -> None:
+    """F6, open: in a run with no fault but two silent aggregators (P9's silent pass), client 14
+    releases its data in round 0 (count 1 = Q), contributes noise only to round 1 (I2 still counts
+    the round-0 release), then round 0's certificate leaves it out: the release is taken back (count
+    0) but round 0 cannot be carried into round 1, already contributed to (I1), and is too stale for
+    round 2 (s_max = 1). Round 1's certificate leaves it out too, and I3 carries round 1's noise-only
+    contribution into round 2, so round 2 holds no data of client 14 either; its round-3 training is
+    late for the last set. It ends with count 0 < Q = 1 although H1 (two rounds of slack) holds:
+    one late take-back costs two rounds, not one. The test pins the violation on the shipped
+    protocol; when F6 is fixed, it must say what the fix changes."""
+    from asfl.properties.judge.suite import p6_budget
+    from asfl.properties.search.runner import search_passes
+    from asfl.properties.search.runs import replay_events, run_with_seed
+
+    params = Params(**F6_PARAMS)
+    assert (params.m, params.Q, params.quota_room.holds) == (2, 1, True)
+    silent = search_passes(SearchSetup(params), ["P6", "P9"])[-1]
+    assert silent.adversaries == () and not silent.swarm
+    ex = run_with_seed(silent, F6_RUN_SEED)
+    assert ex.plan.byzantine == (0, 1) and not ex.plan.crashes
+    violation = p6_budget(ex.run)
+    assert violation is not None and "(14, 0)" in violation.reason
+    released: list[tuple] = []  # client 14's count and outstanding contributions, as they change
+    for world in replay_events(silent, ex.plan.byzantine, ex.events):
+        st = world.clients[14]
+        now = (st.released, tuple((r, o.with_data) for r, o in st.outstanding.items()))
+        if not released or released[-1] != now:
+            released.append(now)
+    assert released[:5] == [
+        (0, ()),
+        (1, ((0, True),)),  # round 0 with data: count 1 = Q
+        (1, ((0, True), (1, False))),  # round 1 noise only, the round-0 release still counted
+        (0, ((1, False),)),  # round 0 certified without it: taken back, not carried (I1, s_max)
+        (0, ((2, False),)),  # round 1 certified without it: its noise carried into round 2 (I3)
+    ]
