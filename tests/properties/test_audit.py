@@ -170,7 +170,7 @@ def test_a_variant_is_audited_at_two_sizes_and_the_second_has_m_2(tmp_path):
     only through the empty set; the audit also judges the variant at n_c=12 (clusters of 3, m = 2),
     where a non-empty set smaller than m exists, and unchecked-set newly violates P7 there too."""
     proc = _cli(
-        str(MUTANTS_DIR / "unchecked_set.py"), "--max-examples", "10", "--json", "--out", str(tmp_path)
+        str(MUTANTS_DIR / "unchecked_set.py"), "--max-examples", "6", "--json", "--out", str(tmp_path)
     )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
@@ -181,10 +181,16 @@ def test_a_variant_is_audited_at_two_sizes_and_the_second_has_m_2(tmp_path):
     assert set(doc["newly_violated"]) == set(first["newly_violated"]) | set(second["newly_violated"])
     assert (tmp_path / "size-n_c12-t_c1-n_a4-t_a1" / "unchecked-set-P7.itf.json").is_file()
     assert (tmp_path / "report.md").read_text().count("# Audit of `unchecked-set`") == 2
-    one = json.loads(
-        _cli(str(MUTANTS_DIR / "unchecked_set.py"), "--max-examples", "2", "--json", "--one-size").stdout
-    )
-    assert [s["params"]["n_c"] for s in one["sizes"]] == [8]
+    from argparse import Namespace
+
+    from asfl.commands.audit_spec import audited_configs
+
+    given = Namespace(threshold=None, m=None, quota=None, allow_unsafe=False, one_size=True)
+    assert [c["n_c"] for c in audited_configs(given, BASE)] == [8]  # --one-size
+    given.one_size = False
+    assert [c["n_c"] for c in audited_configs(given, BASE)] == [8, 12]
+    at_12 = Params(n_c=12, t_c=1, n_a=4, t_a=1, R=4)
+    assert [c["n_c"] for c in audited_configs(given, at_12)] == [12]  # the given size is the second
 
 
 def test_a_replaced_rule_no_run_consulted_is_vacuous():

@@ -238,7 +238,7 @@ def test_a_change_that_raises_on_some_runs_is_a_violation_with_a_trace_that_repl
     assert refusal in agg.read_text()
     agg.write_text(agg.read_text().replace(refusal, "        raise KeyError(msg.sig.signer)\n"))
     out = tmp_path / "out"
-    done = _asfl("audit", str(changed), "--one-size", "--max-examples", "20", "--json", "--out", str(out))
+    done = _asfl("audit", str(changed), "--one-size", "--max-examples", "8", "--json", "--out", str(out))
     assert done.returncode == 1, done.stderr
     doc = json.loads(done.stdout)
     assert doc["newly_violated"] == ["raised"]
@@ -266,7 +266,7 @@ def test_check_on_a_spec_that_raises_is_one_line_exit_2_from_any_worker(tmp_path
     agg = changed / "aggregator.py"
     refusal = '        raise ProtocolError("certify", "duplicate CERTIFY signature")\n'
     agg.write_text(agg.read_text().replace(refusal, "        raise KeyError(msg.sig.signer)\n"))
-    done = _asfl("--spec", str(changed), "check", "--max-examples", "20", "--no-progress", "--workers", "2")
+    done = _asfl("--spec", str(changed), "check", "--max-examples", "8", "--no-progress", "--workers", "2")
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert "the spec raised KeyError in aggregator.py" in line and "(on_certify)" in line
