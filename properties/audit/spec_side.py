@@ -159,7 +159,7 @@ def _raised(req: dict, setup, props: list[str], raised, out: Path | None) -> dic
     first ALWAYS_RAISES_RUNS runs all raise, the change raises on every run: an error. Otherwise a
     violation of RAISED whose trace is the run up to the step that raised (`Trace.raises`), replayed
     here; the properties are not judged, since a run that raises ends the search."""
-    from asfl.properties.search.runner import judge_trace
+    from asfl.properties.search.runner import judge_trace, plan_meta
     from asfl.properties.search.runs import RAISED, StepRaised, run_with_seed
     from asfl.properties.search.units import run_seed
     from asfl.properties.traces import itf as traces
@@ -185,12 +185,7 @@ def _raised(req: dict, setup, props: list[str], raised, out: Path | None) -> dic
         property=RAISED,
         description=f"{RAISED}: {raised.reason}",
         raises=raised.events[-1],
-        extra={
-            "adversaries": {"#tup": list(plan.adversaries)},
-            "crashes": plan.crashes,
-            "slow_clients": {"#tup": list(plan.slow)},
-            "coalition_silent": plan.silent,
-        },
+        extra=plan_meta(plan),
     )
     row: dict = {
         "held": False,

@@ -36,6 +36,7 @@ from asfl.properties.search.profiles import PROFILES, stable_draws
 from asfl.properties.search.runs import (
     RAISED,
     Explored,
+    Plan,
     SearchSetup,
     explore_once,
     fifo_choice,
@@ -322,11 +323,7 @@ def counterexample(
         description=str(violation),
         loop=loop,
         extra={
-            "adversaries": {"#tup": list(ex.plan.adversaries)},
-            "crashes": ex.plan.crashes,
-            "slow_clients": {"#tup": list(ex.plan.slow)},
-            "persistent_censor": ex.plan.censor,
-            "coalition_silent": silent,
+            **plan_meta(ex.plan),
             "run_seed": ex.run_seed if ex.run_seed is not None else -1,
             "chaos_steps": fair_from if fair_from is not None else len(events),
             "fair_from": fair_from if fair_from is not None else -1,
@@ -335,6 +332,18 @@ def counterexample(
         },
     )
     return trace, violation
+
+
+def plan_meta(plan: Plan) -> dict:
+    """What a trace records of the run's plan (its #meta): the adversaries, crashes, slow clients,
+    persistent strategy and whether the coalition was silent."""
+    return {
+        "adversaries": {"#tup": list(plan.adversaries)},
+        "crashes": plan.crashes,
+        "slow_clients": {"#tup": list(plan.slow)},
+        "persistent_censor": plan.censor,
+        "coalition_silent": plan.silent,
+    }
 
 
 def _run_of(
