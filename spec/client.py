@@ -11,7 +11,9 @@ Rules owned here:
   step 2  on training completion, contribute to the current round if I1/I2 allow
   I1      one contribution per round
   I2      quota Q; noise-only contributions past it; pessimistic count, taken back on certificate
-  I3      a late contribution is re-masked for the next round while within s_max
+  I3      a late contribution is re-masked for the next round while within s_max; a noise-only
+          one becomes a data release when I2 allows one again, or gives way to the training
+          for that round (finding F6)
 """
 
 from __future__ import annotations
@@ -122,7 +124,30 @@ def on_certify(ctx: Context, st: ClientState, src: Party, msg: Certify) -> tuple
     carry = rules.i3_carry_round(st.contributed, msg.r, pending.r_model, params.s_max, params.R)
     if carry is None:
         return st, []  # too stale: the client retrains on a fresh model instead
+    if not pending.with_data:
+        # noise only: a take-back may since have let I2 release data in its place (finding F6)
+        pending = _noise_carried(ctx, st, pending, carry)
+        if pending is None:
+            return st, []  # the training for `carry` contributes there, with data
     return _send_contribution(ctx, st, carry, pending.r_model, pending.with_data, pending.x)
+
+
+def _noise_carried(ctx: Context, st: ClientState, pending: Outstanding, carry: int) -> Outstanding | None:
+    """I3 for a noise-only contribution left out of its set (`i3_noise_carry`, finding F6): as it
+    was sent, with the update of the model it was trained on added (a data release, I2), or None
+    when the client's training for round `carry` is to take that round's slot instead."""
+    params, rules, domain = ctx.params, ctx.rules, ctx.domain
+    how = rules.i3_noise_carry(
+        rules.i2_releases_data(st.released, params.Q, carry, params.R, st.c),
+        st.model_round == pending.r_model,
+        st.training == carry,
+    )
+    if how == "dropped":
+        return None
+    if how == "as data":
+        update = domain.data(st.c, pending.r_model, st.model)
+        return replace(pending, with_data=True, x=domain.add(update, pending.x))
+    return pending
 
 
 def on_model(ctx: Context, st: ClientState, src: Party, msg: ModelMsg) -> tuple[ClientState, list[Send]]:

@@ -83,6 +83,27 @@ def i3_carry_round(
     return None
 
 
+def i3_noise_carry(may_release: bool, holds_its_model: bool, trains_for_it: bool) -> str:
+    """[ours] I3 for a noise-only contribution left out of its set (finding F6, deviation 15).
+
+    A client sends noise only when I2 forbids data at that moment; a take-back may have allowed it
+    since. Carrying the noise as it was then fills the next round's slot (I1) with nothing of the
+    client's, and at n_a = 7 that lost the client the two rounds of slack H1 keeps (F6). So, when
+    I2 now allows a release (`may_release`, asked for the carry round):
+    - the client still holds the model it trained on (`holds_its_model`): it adds its update to the
+      carried value and the carry-over is a data release (the noise is the same, never unmasked:
+      P2, as for a carried data contribution);
+    - else, if it is training for the carry round (`trains_for_it`): the noise is not carried, so
+      the training's contribution, with data, takes that round's slot;
+    - else the noise is carried as before (nothing of the client's could take its place).
+    Without a release allowed, the noise is carried as I3 is written."""
+    if not may_release:
+        return "as noise"
+    if holds_its_model:
+        return "as data"
+    return "dropped" if trains_for_it else "as noise"
+
+
 def i1_coordinator_accepts(held: Set[int], c: int) -> bool:
     """I1 (coordinator side): a correct coordinator accepts at most one CONTRIB per (round, client)."""
     return c not in held

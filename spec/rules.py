@@ -92,6 +92,7 @@ class Rules:
     i2_take_back: Callable[[], bool] = inclusion.i2_take_back
     i3_fresh_enough: Callable[[int, int, int], bool] = inclusion.i3_fresh_enough
     i3_carry_round: Callable[[frozenset[int], int, int, int, int], int | None] = inclusion.i3_carry_round
+    i3_noise_carry: Callable[[bool, bool, bool], str] = inclusion.i3_noise_carry
     fix_set: Callable[[Params, Mapping[int, Contrib]], frozenset[int] | None] = standard_fix_set
     endorse_problem: Callable[..., str | None] = standard_endorse_problem
     cluster_ready: Callable[[Params, Mapping[int, ShareSum]], bool] = standard_cluster_ready
@@ -123,6 +124,7 @@ RULE_SIGNATURES: dict[str, tuple[str, ...]] = {
     "i2_take_back": (),
     "i3_fresh_enough": ("r", "r_model", "s_max"),
     "i3_carry_round": ("contributed", "late_round", "r_model", "s_max", "rounds"),
+    "i3_noise_carry": ("may_release", "holds_its_model", "trains_for_it"),
     "fix_set": ("params", "held"),
     "endorse_problem": ("ctx", "j", "endorsed", "src", "msg"),
     "cluster_ready": ("params", "sums"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from asfl.spec import STANDARD, Params, Rules, inclusion
+from asfl.spec import PACED, STANDARD, Params, Rules, inclusion
 from asfl.spec.context import Context
 from asfl.spec.domain import Label, Value, polynomial_share, share_point
 from asfl.spec.messages import Contrib, Sealed, ShareSum
@@ -52,14 +52,6 @@ def _share_sum_at_once(params: Params) -> int:
     return 0
 
 
-def _share_sum_at_once(params: Params) -> int:
-    """The protocol as PROTOCOL.md first wrote it: an endorser replies to UNMASK_REQ with its
-    share-sum at once. An equivocating coordinator then collects share-sums of different sets of
-    one (round, cluster), none reaching T, that combine into a linear function of two members'
-    values outside every allowed sum (finding F1; breaks P3)."""
-    return 0
-
-
 def _no_cluster_relay(params: Params) -> bool:
     """The protocol as PROTOCOL.md first wrote it: CLUSTER only from the coordinator, never relayed.
     A Byzantine coordinator that sends CLUSTER to one correct aggregator lets it publish model r+1;
@@ -79,6 +71,13 @@ def _paced_one_round_slack(released: int, quota: int, r: int, rounds: int, c: in
     is late, its carry-over takes the round the client is due in, and the next models preempt its
     trainings: it ends without a release (breaks P6's balance)."""
     return released < inclusion.i2_paced_target(quota, r, rounds, c, slack=1)
+
+
+def _noise_carried_as_sent(may_release: bool, holds_its_model: bool, trains_for_it: bool) -> str:
+    """I3 as PROTOCOL.md writes it, before finding F6: a noise-only contribution left out of its set
+    is carried as it was sent, even when a take-back has since let I2 release data in its place; at
+    n_a = 7 one late take-back so cost a client two rounds (breaks P6 at n_c=20, t_c=0, R=4)."""
+    return "as noise"
 
 
 def _no_quota(released: int, quota: int, r: int, rounds: int, c: int) -> bool:
@@ -176,7 +175,13 @@ VARIANTS: dict[str, Variant] = {
             replace(STANDARD, name="no-quota", i2_releases_data=_no_quota), "P6", (), _no_quota.__doc__ or ""
         ),
         Variant(
-            replace(STANDARD, name="paced-one-slack", i2_releases_data=_paced_one_round_slack),
+            replace(
+                STANDARD,
+                name="paced-one-slack",
+                i2_releases_data=_paced_one_round_slack,
+                # as first written: before F6, a noise-only contribution was carried as sent (I3)
+                i3_noise_carry=_noise_carried_as_sent,
+            ),
             "P6",
             ("late_censor",),
             _paced_one_round_slack.__doc__ or "",
@@ -199,5 +204,17 @@ VARIANTS: dict[str, Variant] = {
             (),
             _wait_for_all_sums.__doc__ or "",
         ),
+    ]
+}
+
+
+#: The protocol's tables as they were before a fix, for the pinned traces recorded under them (they
+#: break a property only at sizes or budgets a variant's pinned search does not reach, so they are
+#: not `VARIANTS`): I3 carrying a noise-only contribution as sent, before finding F6 (deviation 15).
+SUPERSEDED: dict[str, Rules] = {
+    t.name: t
+    for t in [
+        replace(STANDARD, name="noise-carried-as-sent", i3_noise_carry=_noise_carried_as_sent),
+        replace(PACED, name="paced-noise-carried-as-sent", i3_noise_carry=_noise_carried_as_sent),
     ]
 }

@@ -72,12 +72,12 @@ def register_rules(table: Rules) -> None:
 
 
 def rule_tables() -> dict[str, Rules]:
-    """Every rule table a trace may name: the protocol's (STANDARD, PACED), the broken variants of
-    `audit/broken_variants.py`, and those registered with `register_rules`. An explicit table, not one filled
-    by importing modules (issue 12)."""
-    from asfl.properties.audit.broken_variants import VARIANTS
+    """Every rule table a trace may name: the protocol's (STANDARD, PACED), the broken variants and
+    the superseded tables of `audit/broken_variants.py`, and those registered with `register_rules`.
+    An explicit table, not one filled by importing modules (issue 12)."""
+    from asfl.properties.audit.broken_variants import SUPERSEDED, VARIANTS
 
-    return {**{name: v.rules for name, v in VARIANTS.items()}, **RULESETS}
+    return {**{name: v.rules for name, v in VARIANTS.items()}, **SUPERSEDED, **RULESETS}
 
 
 def rule_table(name: str) -> Rules:

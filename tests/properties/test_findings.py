@@ -3,13 +3,14 @@ protocol as first written, and the fixed protocol stops the same attack."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from asfl.properties.judge.suite import p3_confidentiality
 from asfl.properties.search.runner import find_run, judge_trace, refused_rules
 from asfl.properties.search.runs import SearchSetup
 from asfl.properties.traces import itf as traces
-from asfl.spec import Params
+from asfl.spec import STANDARD, Params, Rules, inclusion
 
 PINNED = Path(__file__).parent / "traces"
 
@@ -193,12 +194,15 @@ def test_f4_a_pace_with_one_round_of_slack_leaves_a_client_without_a_release() -
 
 def test_f4_three_rounds_of_slack_balance_the_same_schedule() -> None:
     """The same chaos prefix and fair phase (late censor kept): with the pace's three rounds of slack
-    (PACED, at R=4 the standard rule) and with STANDARD, every count reaches Q."""
+    (PACED, at R=4 the standard rule) and with STANDARD, every count reaches Q. So does the one
+    round of slack once I3 carries a due client's noise as its release (F6's fix, deviation 15)."""
+    from asfl.properties.audit.broken_variants import VARIANTS
     from asfl.properties.search.runner import judge_schedule
     from asfl.spec import PACED, STANDARD
 
     trace = traces.read_itf(PINNED / "F4-paced-one-slack.itf.json")
-    for rules in (PACED, STANDARD):
+    one_slack_fixed_i3 = replace(VARIANTS["paced-one-slack"].rules, i3_noise_carry=inclusion.i3_noise_carry)
+    for rules in (PACED, STANDARD, one_slack_fixed_i3):
         assert judge_schedule(trace, SearchSetup(trace.params, rules)) is None, rules.name
 
 
@@ -207,12 +211,15 @@ def test_f4_at_six_rounds_a_pace_still_costs_a_client_a_release() -> None:
     in rounds 1 and 2) sends noise only in round 0; that contribution loses the round-0 race and,
     carried over, takes round 1, the round it was due in; round 3 is its one release and its other
     trainings are preempted: count 1. The standard rule, on the same prefix and fair phase, releases
-    data at both chances and balances: the price of any pace (docs/findings.md F4)."""
+    data at both chances and balances: the price of any pace (docs/findings.md F4), as PACED was
+    before F6's fix. The trace was recorded as `paced` when I3 carried noise as sent; it names that
+    table, `paced-noise-carried-as-sent`. Since F6, a carried noise-only contribution of a client
+    that is due becomes its release (deviation 15), and PACED balances the same schedule."""
     from asfl.properties.search.runner import judge_schedule
-    from asfl.spec import STANDARD
+    from asfl.spec import PACED, STANDARD
 
     trace = traces.read_itf(PINNED / "F4-paced-R6.itf.json")
-    assert trace.rules == "paced" and trace.property == "P6" and trace.params.R == 6
+    assert trace.rules == "paced-noise-carried-as-sent" and trace.property == "P6" and trace.params.R == 6
     assert trace.extra["chaos_steps"] <= 16 and trace.extra["persistent_censor"] is True
     rep = traces.replay(trace)
     assert rep.first_mismatch is None
@@ -221,6 +228,7 @@ def test_f4_at_six_rounds_a_pace_still_costs_a_client_a_release() -> None:
     client3 = rep.worlds[-1].clients[3]
     assert client3.contributed == {0, 1, 3} and client3.released == 1 == trace.params.Q - 1
     assert judge_schedule(trace, SearchSetup(trace.params, STANDARD)) is None
+    assert judge_schedule(trace, SearchSetup(trace.params, PACED)) is None
 
 
 def test_f2_limit_a_fair_schedule_starves_the_standard_rule_at_six_rounds() -> None:
@@ -292,44 +300,56 @@ def test_f5_a_quota_with_one_round_of_slack_leaves_a_client_short_at_n_c_12() ->
     assert judge_schedule(trace, SearchSetup(default)) is None
 
 
-#: F6 (open): the silent pass's run of this seed at n_c=20, t_c=0, n_a=7, t_a=2, R=4 (m=2, Q=1),
-#: found by the size sweep at the ci budget (docs/findings.md F6)
+#: F6 (fixed: deviation 15): the silent pass's run of this seed at n_c=20, t_c=0, n_a=7, t_a=2, R=4
+#: (m=2, Q=1), found by the size sweep at the ci budget (docs/findings.md F6)
 F6_PARAMS = dict(n_c=20, t_c=0, n_a=7, t_a=2, R=4)
 F6_RUN_SEED = 8469957249055186765
 
 
-def test_f6_a_late_take_back_costs_two_rounds_and_the_shipped_protocol_leaves_a_client_at_0() -> None:
-    """F6, open: in a run with no fault but two silent aggregators (P9's silent pass), client 14
-    releases its data in round 0 (count 1 = Q), contributes noise only to round 1 (I2 still counts
-    the round-0 release), then round 0's certificate leaves it out: the release is taken back (count
-    0) but round 0 cannot be carried into round 1, already contributed to (I1), and is too stale for
-    round 2 (s_max = 1). Round 1's certificate leaves it out too, and I3 carries round 1's noise-only
-    contribution into round 2, so round 2 holds no data of client 14 either; its round-3 training is
-    late for the last set. It ends with count 0 < Q = 1 although H1 (two rounds of slack) holds:
-    one late take-back costs two rounds, not one. The test pins the violation on the shipped
-    protocol; when F6 is fixed, it must say what the fix changes."""
+def _f6_client_14(rules: Rules) -> tuple[object, list[tuple]]:
+    """P6's verdict on the F6 seed's silent run under `rules`, and client 14's count and outstanding
+    contributions (round, with data) each time they change."""
     from asfl.properties.judge.suite import p6_budget
     from asfl.properties.search.runner import search_passes
     from asfl.properties.search.runs import replay_events, run_with_seed
 
     params = Params(**F6_PARAMS)
     assert (params.m, params.Q, params.quota_room.holds) == (2, 1, True)
-    silent = search_passes(SearchSetup(params), ["P6", "P9"])[-1]
+    silent = search_passes(SearchSetup(params, rules=rules), ["P6", "P9"])[-1]
     assert silent.adversaries == () and not silent.swarm
     ex = run_with_seed(silent, F6_RUN_SEED)
     assert ex.plan.byzantine == (0, 1) and not ex.plan.crashes
-    violation = p6_budget(ex.run)
-    assert violation is not None and "(14, 0)" in violation.reason
-    released: list[tuple] = []  # client 14's count and outstanding contributions, as they change
+    released: list[tuple] = []
     for world in replay_events(silent, ex.plan.byzantine, ex.events):
         st = world.clients[14]
         now = (st.released, tuple((r, o.with_data) for r, o in st.outstanding.items()))
         if not released or released[-1] != now:
             released.append(now)
-    assert released[:5] == [
+    return p6_budget(ex.run), released
+
+
+def test_f6_a_late_take_back_cost_two_rounds_under_i3_as_written_and_the_noise_now_carries_data() -> None:
+    """F6: in a run with no fault but two silent aggregators (P9's silent pass), client 14 releases
+    its data in round 0 (count 1 = Q), contributes noise only to round 1 (I2 still counts the round-0
+    release), then round 0's certificate leaves it out: the release is taken back (count 0) but round
+    0 cannot be carried into round 1, already contributed to (I1), and is too stale for round 2
+    (s_max = 1). Round 1's certificate leaves it out too. Under I3 as written its noise-only
+    contribution is carried into round 2, which holds no data of client 14 either, its round-3
+    training is late for the last set, and it ends with count 0 < Q = 1 although H1 holds. With
+    `i3_noise_carry` (deviation 15) the same seed's run is the same up to that certificate; the
+    client, still on model 1, carries its update with the noise into round 2 and ends at count Q."""
+    from asfl.properties.audit.broken_variants import SUPERSEDED
+
+    as_written = SUPERSEDED["noise-carried-as-sent"]
+    violation, before = _f6_client_14(as_written)
+    assert violation is not None and "(14, 0)" in violation.reason
+    prefix = [
         (0, ()),
         (1, ((0, True),)),  # round 0 with data: count 1 = Q
         (1, ((0, True), (1, False))),  # round 1 noise only, the round-0 release still counted
         (0, ((1, False),)),  # round 0 certified without it: taken back, not carried (I1, s_max)
-        (0, ((2, False),)),  # round 1 certified without it: its noise carried into round 2 (I3)
     ]
+    assert before[:5] == [*prefix, (0, ((2, False),))]  # round 1's noise carried as sent (I3)
+    violation, after = _f6_client_14(STANDARD)
+    assert violation is None
+    assert after[:6] == [*prefix, (1, ((2, True),)), (1, ())]  # carried with data, and certified

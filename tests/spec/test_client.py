@@ -108,3 +108,62 @@ def test_model_acceptance_checks_round_and_proof():
     with pytest.raises(ProtocolError) as e:
         on_model(cx, st, client(1), ModelMsg(1, cx.domain.genesis_model(), ()))
     assert e.value.rule == "step 1"
+
+
+def _noise_round_1_after_a_take_back(cx):
+    """Client 3 releases in round 0 (count 1 = Q), contributes noise only to round 1 on model 1,
+    then round 0's certificate leaves it out: taken back (count 0), not carried (I1, s_max = 1).
+    The F6 situation: round 1's outstanding contribution is noise that I2 would now let be data."""
+    st, _ = on_train_done(cx, initial_client(cx, 3))
+    st, _ = on_train_done(cx, replace(st, model_round=1, training=1))
+    assert not st.outstanding[1].with_data and st.released == PARAMS.Q == 1
+    i = cx.cluster_of(0, 3)
+    other = cx.clusters(0)[i] - {3}
+    for j in (0, 1):
+        st, out = on_certify(cx, st, aggregator(j), _cert(0, i, other, j))
+    assert out == [] and st.released == 0 and st.contributed == {0, 1}
+    return st
+
+
+def _leave_out_of_round_1(cx, st):
+    i = cx.cluster_of(1, 3)
+    other = cx.clusters(1)[i] - {3}
+    st, _ = on_certify(cx, st, aggregator(0), _cert(1, i, other, 0))
+    return on_certify(cx, st, aggregator(1), _cert(1, i, other, 1))
+
+
+def test_i3_a_noise_only_carry_over_becomes_the_release_a_take_back_allowed():
+    """Deviation 15 (finding F6): still on model 1, the client adds its update to the carried noise."""
+    cx = ctx()
+    st = _noise_round_1_after_a_take_back(cx)
+    noise = st.outstanding[1].x
+    st, out = _leave_out_of_round_1(cx, st)
+    ((dst, carried),) = out
+    assert (carried.r, carried.r_model) == (2, 1) and dst == aggregator(cx.cluster_of(2, 3))
+    assert st.outstanding[2].with_data and st.released == 1
+    assert st.outstanding[2].x == cx.domain.add(cx.domain.data(3, 1, st.model), noise)
+    assert cx.domain.sub(carried.y, cx.domain.draw(Label("pad", 3, 2))) == st.outstanding[2].x
+
+
+def test_i3_a_noise_only_carry_over_gives_way_to_the_training_for_its_round():
+    """Deviation 15: on model 2 and training for round 2, the client drops the noise, so its
+    training contributes to round 2 with data."""
+    cx = ctx()
+    st = replace(_noise_round_1_after_a_take_back(cx), model_round=2, training=2)
+    st, out = _leave_out_of_round_1(cx, st)
+    assert out == [] and st.training == 2 and st.contributed == {0, 1} and st.released == 0
+    st, (sent,) = on_train_done(cx, st)
+    assert sent[1].r == 2 and st.outstanding[2].with_data and st.released == 1
+
+
+def test_i3_noise_is_carried_as_sent_while_i2_forbids_a_release():
+    cx = ctx()
+    st, _ = on_train_done(cx, replace(initial_client(cx, 3), released=PARAMS.Q))
+    noise = st.outstanding[0].x
+    i = cx.cluster_of(0, 3)
+    other = cx.clusters(0)[i] - {3}
+    for j in (0, 1):
+        st, out = on_certify(cx, st, aggregator(j), _cert(0, i, other, j))
+    ((_, carried),) = out
+    assert carried.r == 1 and not st.outstanding[1].with_data and st.outstanding[1].x == noise
+    assert st.released == PARAMS.Q
