@@ -277,6 +277,7 @@ class SpecAuditResult:
                             "directed": row.get("directed"),
                             "trace": row.get("trace"),
                             "trace_steps": row.get("trace_steps"),
+                            "unshrunk_steps": row.get("unshrunk_steps"),  # `raised`: the run that raised
                             "replays": row.get("replays"),
                         }
                         for p, row in s.changed["properties"].items()

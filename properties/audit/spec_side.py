@@ -157,8 +157,11 @@ ALWAYS_RAISES_RUNS = 4
 def _raised(req: dict, setup, props: list[str], raised, out: Path | None) -> dict:
     """A run of the search raised in the spec under audit (`runs.StepRaised`, issue 13). If the search's
     first ALWAYS_RAISES_RUNS runs all raise, the change raises on every run: an error. Otherwise a
-    violation of RAISED whose trace is the run up to the step that raised (`Trace.raises`), replayed
-    here; the properties are not judged, since a run that raises ends the search."""
+    violation of RAISED whose trace is the run up to the step that raised (`Trace.raises`), shrunk
+    (`minimize.minimize_raise`) and replayed here; the properties are not judged, since a run that
+    raises ends the search."""
+    from asfl.properties.audit.compare import SHRINK_WORK
+    from asfl.properties.search.minimize import minimize_raise
     from asfl.properties.search.runner import judge_trace, plan_meta
     from asfl.properties.search.runs import RAISED, StepRaised, run_with_seed
     from asfl.properties.search.units import run_seed
@@ -174,22 +177,27 @@ def _raised(req: dict, setup, props: list[str], raised, out: Path | None) -> dic
     if raising == ALWAYS_RAISES_RUNS:
         return {"error": raised.reason, "kind": "raised"}
     plan = raised.plan
+    # shrunk like a property's counterexample: steps deleted while the same frame still raises
+    shrunk = minimize_raise(setup, plan.byzantine, raised.events, raised.reason, SHRINK_WORK)
+    before, raises, reason = (
+        shrunk if shrunk is not None else (raised.events[:-1], raised.events[-1], raised.reason)
+    )
     trace = traces.Trace(
         params=setup.params,
         seed=0,
-        events=raised.events[:-1],
+        events=before,
         byzantine=plan.byzantine,
         domain="symbolic",
         rules=setup.rules.name,
         status="violation",
         property=RAISED,
-        description=f"{RAISED}: {raised.reason}",
-        raises=raised.events[-1],
+        description=f"{RAISED}: {reason}",
+        raises=raises,
         extra=plan_meta(plan),
     )
     row: dict = {
         "held": False,
-        "reason": raised.reason,
+        "reason": reason,
         "examples": None,
         "steps": len(raised.events),
         "seconds": None,
@@ -200,7 +208,12 @@ def _raised(req: dict, setup, props: list[str], raised, out: Path | None) -> dic
         path = traces.write_itf(out / f"{req['label']}-{RAISED}.itf.json", trace)
         replayed = traces.read_itf(path)
         again = judge_trace(replayed, traces.replay(replayed).worlds)
-        row |= {"trace": str(path), "trace_steps": len(raised.events), "replays": again is not None}
+        row |= {
+            "trace": str(path),
+            "trace_steps": len(before) + 1,
+            "unshrunk_steps": len(raised.events),
+            "replays": again is not None,
+        }
     return {
         "properties": {RAISED: row},
         "not_judged": props,

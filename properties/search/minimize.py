@@ -47,6 +47,15 @@ def by_content(worlds: Sequence[World], events: Sequence[Event]) -> list[Step]:
     return out
 
 
+def resolve(world: World, s: Step) -> Event | None:
+    """The event `s` stands for in `world`: a delivery by content is the delivery of the message in
+    flight with that content (None when there is none); any other step is itself."""
+    if not isinstance(s, DeliverContent):
+        return s
+    env = next((e for e in world.in_flight if e.src == s.src and e.dst == s.dst and e.msg == s.msg), None)
+    return Deliver(env.id) if env is not None else None
+
+
 def replay_steps(
     setup: SearchSetup,
     byzantine: Sequence[int],
@@ -75,14 +84,9 @@ def replay_steps(
         return True
 
     for s in steps:
-        if isinstance(s, DeliverContent):
-            env = next(
-                (e for e in world.in_flight if e.src == s.src and e.dst == s.dst and e.msg == s.msg), None
-            )
-            if env is not None:
-                apply(Deliver(env.id))
-        else:
-            apply(s)
+        event = resolve(world, s)
+        if event is not None:
+            apply(event)
     silent = silent and not any(isinstance(e, Inject) for e in events)
     if not fair:
         return events, Run(world, mon, silent=silent)
@@ -127,3 +131,67 @@ def minimize(
                 i += chunk
         chunk //= 2
     return best_events, run, violation
+
+
+def raised_where(reason: str) -> str:
+    """What tells one raise from another (`runs.raised_reason`): the exception and the spec's frame,
+    without the message, which may name values of the run."""
+    return reason.split(": ", 1)[0]
+
+
+def _until_raise(
+    setup: SearchSetup, byzantine: Sequence[int], steps: Sequence[Step]
+) -> tuple[list[Event], Event, str, int] | None:
+    """Apply the steps still possible until one raises in the spec (not a refusal): the events
+    before it, the raising event, its reason, and the steps applied; None if none raises."""
+    from asfl.properties.search.runs import raised_reason
+    from asfl.spec import initial_world
+
+    world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
+    events: list[Event] = []
+    for s in steps:
+        event = resolve(world, s)
+        if event is None:
+            continue
+        try:
+            world = step(world, event)
+        except InvalidEvent:
+            continue
+        except Exception as e:  # noqa: BLE001 - the spec under audit raised: what is being kept
+            return events, event, raised_reason(e), len(events) + 1
+        events.append(event)
+    return None
+
+
+def minimize_raise(
+    setup: SearchSetup, byzantine: Sequence[int], events: Sequence[Event], reason: str, work: int = 20_000
+) -> tuple[list[Event], Event, str] | None:
+    """Shrink a run on which the spec raised (`runs.StepRaised`: `events[-1]` raised, with `reason`):
+    delete chunks of steps while the replay by content still raises the same exception at the same
+    frame (`raised_where`), replaying at most `work` steps in all. The steps before the raise and the
+    raising event, or None if the replay does not raise so (then the caller keeps its run)."""
+    from asfl.properties.search.runs import replay_events
+
+    worlds = replay_events(setup, byzantine, events[:-1])
+    steps = by_content(worlds, events)
+    where = raised_where(reason)
+    found = _until_raise(setup, byzantine, steps)
+    if found is None or raised_where(found[2]) != where:
+        return None
+    best, spent = found[:3], found[3]
+    chunk = max(1, len(steps) // 2)
+    while chunk >= 1 and spent < work:
+        i = 0
+        while i < len(steps) and spent < work:
+            candidate = steps[:i] + steps[i + chunk :]
+            again = _until_raise(setup, byzantine, candidate)
+            if again is not None:
+                spent += again[3]
+            else:
+                spent += len(candidate)
+            if again is not None and raised_where(again[2]) == where:
+                steps, best = candidate, again[:3]
+            else:
+                i += chunk
+        chunk //= 2
+    return best

@@ -230,8 +230,9 @@ def test_pinned_killer_kills_the_spec_patch_and_it_is_the_property_it_breaks(mut
 def test_a_change_that_raises_on_some_runs_is_a_violation_with_a_trace_that_replays(tmp_path):
     """Issue 13: a refusal written as a lookup error (KeyError instead of ProtocolError) raises only
     on the runs where an aggregator gets a CERTIFY signature twice. That is a violation of `raised`
-    with the run up to the raising step as its trace (it replays on the changed spec and not on the
-    baseline), not a one-line error; the properties the aborted search did not judge are listed."""
+    with the run up to the raising step as its trace, shrunk (it replays on the changed spec and not
+    on the baseline), not a one-line error; the properties the aborted search did not judge are
+    listed."""
     changed = _copy(tmp_path, "raising-sometimes")
     agg = changed / "aggregator.py"
     refusal = '        raise ProtocolError("certify", "duplicate CERTIFY signature")\n'
@@ -249,9 +250,8 @@ def test_a_change_that_raises_on_some_runs_is_a_violation_with_a_trace_that_repl
     assert "KeyError in aggregator.py" in row["reason"] and "(on_certify)" in row["reason"]
     trace = json.loads(Path(row["trace"]).read_text())
     assert trace["#meta"]["property"] == "raised" and trace["#meta"]["raises"]["type"] == "Deliver"
-    assert (
-        len(trace["states"]) == row["trace_steps"]
-    )  # the initial state, then every step but the raising one
+    # the initial state, then every step but the raising one; shrunk from the run that raised
+    assert len(trace["states"]) == row["trace_steps"] < row["unshrunk_steps"]
     again = _asfl("--spec", doc["spec_copy"], "replay", row["trace"])
     assert again.returncode == 1 and "reproduced: raised: the spec raised KeyError" in again.stdout
     on_baseline = _asfl("replay", row["trace"])
