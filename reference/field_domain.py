@@ -10,7 +10,7 @@ Gaussian of variance sigma^2/m in the same scale (the reference's exact discrete
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 from asfl.spec.domain import Label
@@ -93,6 +93,13 @@ class FieldDomain:
     def scale(self, a: Vec, k: int) -> Vec:
         # a < q < 2^31 and k < q: the product fits in int64
         return Vec(a.a * (k % self.q) % self.q)
+
+    def linear_combination(self, parts: Sequence[tuple[Vec, int]]) -> Vec:
+        # reduced after every product and every sum, as `scale` and `add`: int64 never overflows
+        acc = np.zeros(self.d, dtype=np.int64)
+        for v, k in parts:
+            acc = (acc + v.a * (k % self.q) % self.q) % self.q
+        return Vec(acc)
 
     def draw(self, label: Label) -> Vec:
         return Vec(self._rng(label).integers(0, self.q, size=self.d, dtype=np.int64))

@@ -76,6 +76,13 @@ class MacTrainingDomain(TrainingDomain):
     def sub(self, a: Vec, b: Vec) -> Vec:
         return Vec((a.a - b.a) % self.q)  # only agg = sum(ys) - pads subtracts: untagged
 
+    def linear_combination(self, parts: Sequence[tuple[Vec, int]]) -> Vec:
+        # folded through `add` and `scale`, so that tags are summed and scaled with their shares
+        acc = self.zero()
+        for v, k in parts:
+            acc = self.add(acc, self.scale(v, k))
+        return acc
+
 
 def mac_mask(ctx: Context, c: int, r: int, x: Vec) -> tuple[Vec, tuple[Sealed, ...]]:
     """The standard mask (section 4), each share tagged for every verifier."""

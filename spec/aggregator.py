@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from .checks import contribs_problem, members_problem
 from .context import Context
-from .domain import Model, Value, interpolate_at_zero, share_point
+from .domain import Model, Value, lagrange_at_zero, share_point, sum_values
 from .errors import ProtocolError
 from .fmap import FMap
 from .messages import (
@@ -179,10 +179,7 @@ def on_endorsement(
 def share_sum_total(ctx: Context, j: int, contribs: Sequence[Contrib]) -> Value:
     """The sum of the shares sealed to aggregator j in `contribs`: what j releases for their set
     (section 5). A Byzantine aggregator computes it too, over what the coalition received."""
-    total = ctx.domain.zero()
-    for c in contribs:
-        total = ctx.domain.add(total, c.sealed[j].share)
-    return total
+    return sum_values(ctx.domain, [c.sealed[j].share for c in contribs])
 
 
 def on_unmask_req(
@@ -235,11 +232,9 @@ def on_reveal(
 def recompute_agg(ctx: Context, msg: Cluster) -> Value:
     """agg = sum(ys) - interpolate(share-sums): the pads of S cancel (P1)."""
     domain = ctx.domain
-    ys = domain.zero()
-    for c in msg.contribs:
-        ys = domain.add(ys, c.y)
-    pads = interpolate_at_zero(domain, [(share_point(s.sender), s.total) for s in msg.sums])
-    return domain.sub(ys, pads)
+    lambdas = lagrange_at_zero([share_point(s.sender) for s in msg.sums], domain.q)
+    ys = [(c.y, 1) for c in msg.contribs]
+    return domain.linear_combination(ys + [(s.total, -lam) for lam, s in zip(lambdas, msg.sums, strict=True)])
 
 
 def on_cluster(
@@ -331,9 +326,7 @@ def _advance(ctx: Context, st: AggregatorState) -> tuple[AggregatorState, list[S
         if len(found) < quorum:
             break
         chosen = tuple(found[i] for i in sorted(found)[:quorum])
-        total = domain.zero()
-        for res in chosen:
-            total = domain.add(total, res.agg)
+        total = sum_values(domain, [res.agg for res in chosen])
         w = domain.apply_update(st.model, total, sum(len(res.members) for res in chosen))
         r = st.model_round + 1
         st = replace(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .checks import members_problem
 from .context import Context
-from .domain import Model
+from .domain import Model, sum_values
 from .messages import CertifiedResult, ModelMsg, certify_payload
 
 
@@ -46,10 +46,9 @@ def replay_model(
             problem = result_problem(ctx, r, res)
             if problem:
                 return None, problem
-        total = domain.zero()
-        for res in results:
-            total = domain.add(total, res.agg)
-        w = domain.apply_update(w, total, sum(len(res.members) for res in results))
+        w = domain.apply_update(
+            w, sum_values(domain, [res.agg for res in results]), sum(len(res.members) for res in results)
+        )
     return w, None
 
 

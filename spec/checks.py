@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .context import Context
+from .domain import sum_values
 from .messages import Contrib, Party, ShareSum, Sig, UnmaskReq, aggregator, endorsement_payload
 
 
@@ -70,7 +71,4 @@ def standard_share_sum_verifies(ctx: Context, contribs: Sequence[Contrib], ss: S
         return False
     if not contribs or not 0 <= ss.sender < min(len(c.sealed) for c in contribs):
         return False
-    expected = domain.zero()
-    for c in contribs:
-        expected = domain.add(expected, c.sealed[ss.sender].share)
-    return domain.equal(expected, ss.total)
+    return domain.equal(sum_values(domain, [c.sealed[ss.sender].share for c in contribs]), ss.total)

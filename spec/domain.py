@@ -38,6 +38,12 @@ class Domain(Protocol):
     def add(self, a: Value, b: Value) -> Value: ...
     def sub(self, a: Value, b: Value) -> Value: ...
     def scale(self, a: Value, k: int) -> Value: ...
+    def linear_combination(self, parts: Sequence[tuple[Value, int]]) -> Value:
+        """sum_k c_k * v_k over `parts` = ((v_k, c_k), ...), public coefficients c_k (any int, taken
+        mod q): the zero value when `parts` is empty. Equal to folding `add` and `scale`; one call,
+        so a domain can do it in one pass (sums, interpolation and share evaluation are all this)."""
+        ...
+
     def draw(self, label: Label) -> Value:
         """A uniform element of F_q^d, a deterministic function of (domain seed, label)."""
         ...
@@ -65,11 +71,15 @@ class Domain(Protocol):
 
 
 def polynomial_share(domain: Domain, secret: Value, coeffs: Sequence[Value], x: int) -> Value:
-    """p(x) for p(X) = secret + a_1 X + ... + a_{T-1} X^{T-1} (Horner, public x)."""
-    acc = domain.zero()
-    for a in reversed(coeffs):
-        acc = domain.scale(domain.add(acc, a), x % domain.q)
-    return domain.add(acc, secret)
+    """p(x) for p(X) = secret + a_1 X + ... + a_{T-1} X^{T-1} (public x: a linear combination of
+    the secret and the coefficients with the powers of x)."""
+    q = domain.q
+    return domain.linear_combination([(secret, 1), *((a, pow(x, k, q)) for k, a in enumerate(coeffs, 1))])
+
+
+def sum_values(domain: Domain, values: Sequence[Value]) -> Value:
+    """The sum of `values` (the zero value for none)."""
+    return domain.linear_combination([(v, 1) for v in values])
 
 
 def lagrange_at_zero(xs: Sequence[int], q: int) -> list[int]:
@@ -90,10 +100,7 @@ def lagrange_at_zero(xs: Sequence[int], q: int) -> list[int]:
 def interpolate_at_zero(domain: Domain, points: Sequence[tuple[int, Value]]) -> Value:
     """Lagrange interpolation at 0 from (x, p(x)) pairs: linear, so sums of shares give sums of pads."""
     lambdas = lagrange_at_zero([x for x, _ in points], domain.q)
-    acc = domain.zero()
-    for lam, (_, v) in zip(lambdas, points, strict=True):
-        acc = domain.add(acc, domain.scale(v, lam))
-    return acc
+    return domain.linear_combination([(v, lam) for lam, (_, v) in zip(lambdas, points, strict=True)])
 
 
 def share_point(j: int) -> int:

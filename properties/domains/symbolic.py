@@ -17,7 +17,7 @@ an aggregate. Models are the tuple of (aggregate, count) steps that built them f
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 
 from asfl.spec.domain import Label
 from asfl.spec.params import Params
@@ -111,6 +111,9 @@ class SymbolicDomain:
 
     def scale(self, a: Form, k: int) -> Form:
         return combine(self.q, ((a, k),))
+
+    def linear_combination(self, parts: Sequence[tuple[Form, int]]) -> Form:
+        return combine(self.q, parts)
 
     def draw(self, label: Label) -> Form:
         if label.kind == "coef":

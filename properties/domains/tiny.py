@@ -10,7 +10,7 @@ explicit"). Traces name it "tiny" (`traces.make_domain`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from fractions import Fraction
 from functools import lru_cache
 
@@ -45,6 +45,9 @@ class TinyDomain:
 
     def scale(self, a: int, k: int) -> int:
         return a * (k % self.q) % self.q
+
+    def linear_combination(self, parts: Sequence[tuple[int, int]]) -> int:
+        return sum(v * k for v, k in parts) % self.q
 
     def draw(self, label: Label) -> int:
         return _draw(self.seed, _KINDS[label.kind], label.party, label.round, label.index, self.q)

@@ -47,6 +47,7 @@ class RuntimeDomain(FieldDomain):
     add = MacTrainingDomain.add
     scale = MacTrainingDomain.scale
     sub = MacTrainingDomain.sub
+    linear_combination = MacTrainingDomain.linear_combination
 
     def __init__(self, params: Params, seed: int) -> None:
         super().__init__(params, seed)
