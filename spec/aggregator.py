@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from .checks import contribs_problem, members_problem
 from .context import Context
-from .domain import Model, Value, lagrange_at_zero, share_point, sum_values
+from .domain import Model, Value, interpolate_at_zero, share_point, sum_values
 from .errors import ProtocolError
 from .fmap import FMap
 from .messages import (
@@ -232,9 +232,8 @@ def on_reveal(
 def recompute_agg(ctx: Context, msg: Cluster) -> Value:
     """agg = sum(ys) - interpolate(share-sums): the pads of S cancel (P1)."""
     domain = ctx.domain
-    lambdas = lagrange_at_zero([share_point(s.sender) for s in msg.sums], domain.q)
-    ys = [(c.y, 1) for c in msg.contribs]
-    return domain.linear_combination(ys + [(s.total, -lam) for lam, s in zip(lambdas, msg.sums, strict=True)])
+    pads = interpolate_at_zero(domain, [(share_point(s.sender), s.total) for s in msg.sums])
+    return domain.linear_combination([*((c.y, 1) for c in msg.contribs), (pads, -1)])
 
 
 def on_cluster(

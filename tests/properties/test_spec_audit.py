@@ -55,6 +55,51 @@ def _repo_with_patch(tmp_path: Path, mutant_name: str) -> Path:
     return repo
 
 
+#: the lines F6's fix (deviation 15) added to the spec: without them it is the spec from before it
+BEFORE_F6 = {
+    "rules.py": [
+        "    i3_noise_carry: Callable[[bool, bool, bool], str] = inclusion.i3_noise_carry\n",
+        '    "i3_noise_carry": ("may_release", "holds_its_model", "trains_for_it"),\n',
+    ],
+    "client.py": [
+        "    if not pending.with_data:\n"
+        "        # noise only: a take-back may since have let I2 release data in its place (finding F6)\n"
+        "        pending = _noise_carried(ctx, st, pending, carry)\n"
+        "        if pending is None:\n"
+        "            return st, []  # the training for `carry` contributes there, with data\n",
+    ],
+}
+
+
+def test_a_base_from_before_a_rule_of_the_table_judges_the_changed_schedule(tmp_path):
+    """The judge runs against the baseline's spec/, which may predate a rule of today's table: the
+    tables that restore a rule as first written (`broken_variants`, F6's) are built without it
+    there, instead of breaking the baseline side when it reads the changed side's trace to judge
+    the same schedule (it did: `Rules.__init__() got an unexpected keyword argument`)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    base = _copy(repo)
+    for name, lines in BEFORE_F6.items():
+        text = (base / name).read_text()
+        for line in lines:
+            assert line in text, (name, line)
+            text = text.replace(line, "")
+        (base / name).write_text(text)
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", "spec")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "spec before F6")
+    changed = _copy(tmp_path, "changed")
+    mutant = next(m for m in spec_catalogue() if m.name == "carry-counted-as-data")
+    subprocess.run(["git", "apply", "-p2", "--directory=changed", str(mutant.path)], cwd=tmp_path, check=True)
+    done = _asfl(
+        "audit", "--base", "HEAD", str(changed), "--one-size", "--max-examples", "8", "--json", cwd=repo
+    )
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["newly_violated"] == ["P6"]
+    assert doc["sizes"][0]["properties"]["P6"]["baseline_on_changed_trace"] is None  # judged, held
+
+
 def test_changed_functions_names_modified_added_removed_and_module_code(tmp_path):
     changed = _copy(tmp_path)
     client = changed / "client.py"
