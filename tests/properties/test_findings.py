@@ -353,3 +353,34 @@ def test_f6_a_late_take_back_cost_two_rounds_under_i3_as_written_and_the_noise_n
     violation, after = _f6_client_14(STANDARD)
     assert violation is None
     assert after[:6] == [*prefix, (1, ((2, True),)), (1, ())]  # carried with data, and certified
+
+
+#: F7 (open): a swarm run of the sweep at n_c=15, t_c=2, n_a=4, t_a=1, R=6 (m=1, Q=1, H1 holds with
+#: no room to spare: 1*4 <= (6-2)*1), met after F6's fix (docs/findings.md F7)
+F7_PARAMS = dict(n_c=15, t_c=2, n_a=4, t_a=1, R=6)
+F7_RUN_SEED = 7635707311800361215
+
+
+def test_f7_an_equivocating_coordinator_and_the_fair_rotation_leave_a_client_at_0() -> None:
+    """F7, open: client 7 releases in round 0, is left out of round 0's set, and its carry-over meets
+    the Byzantine coordinator of round 1 (the persistent `split_equivocation`), whose set leaves it
+    out too; too stale to carry again. Its round-2 cluster is the same coordinator's, and in rounds
+    3-5 the fair phase's round robin of trainings (15 clients, a round every 2-5 trainings) ends
+    the run before its turn: count 0 < Q = 1. I3 as written (before F6's fix) fails the same run:
+    F6's fix did not cause it. The test pins the violation; when F7 is resolved it must say how."""
+    from asfl.properties.audit.broken_variants import SUPERSEDED
+    from asfl.properties.judge.suite import p6_budget
+    from asfl.properties.search.runner import search_passes
+    from asfl.properties.search.runs import run_with_seed
+    from asfl.spec.world import TrainDone
+
+    params = Params(**F7_PARAMS)
+    assert (params.m, params.Q, max(params.k), params.quota_room.holds) == (1, 1, 4, True)
+    for rules in (STANDARD, SUPERSEDED["noise-carried-as-sent"]):
+        swarm = search_passes(SearchSetup(params, rules=rules), ["P6"])[0]
+        ex = run_with_seed(swarm, F7_RUN_SEED)
+        assert ex.plan.byzantine == (1,) and ex.plan.censor == "split_equivocation" and not ex.plan.crashes
+        violation = p6_budget(ex.run)
+        assert violation is not None and "(7, 0)" in violation.reason, rules.name
+    fair = [e.client for e in ex.events[ex.run.fair_from :] if isinstance(e, TrainDone)]
+    assert 7 not in fair and len(fair) < params.n_c  # the rotation did not come round to client 7
