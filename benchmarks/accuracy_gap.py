@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, replace
 from multiprocessing import Pool
 
-from asfl.reference.experiment import TrainConfig, run_asfl, run_fedavg, setup
+from asfl.reference.experiment import SERVER_STEPS, TrainConfig, run_asfl, run_fedavg, setup
 
 #: The representative configuration (README): the experiment defaults.
 HEAD = TrainConfig()
@@ -192,6 +192,7 @@ def seeds(n_jobs: int, n_seeds: int, model: str, n_c: int) -> None:
 
 
 def main() -> None:
+    global HEAD
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=("tune", "grid", "seeds"))
     ap.add_argument("--jobs", type=int, default=2)
@@ -201,11 +202,18 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(GRID_METHODS), help="grid: which columns to run")
     ap.add_argument("--grid", default="", help="tune: override grid axes, e.g. 'clip=0.25,0.5;eta=1'")
     ap.add_argument(
+        "--server-step",
+        choices=SERVER_STEPS,
+        default=HEAD.server_step,
+        help="ASFL's server step per round (constant: the step of the tables before 2026-12-06)",
+    )
+    ap.add_argument(
         "--variants",
         default=";".join(v for v in VARIANTS if v not in ("n_c=500", "n_c=1000")),
         help="';'-separated",
     )
     args = ap.parse_args()
+    HEAD = replace(HEAD, server_step=args.server_step)
     if args.what == "tune":
         tune(args.jobs, parse_grid(args.grid))
     elif args.what == "grid":

@@ -6,12 +6,13 @@ without the inclusion mechanism, plus the spread of the correct clients' exact e
 Prints a markdown table. A few minutes on one core.
 
     python benchmarks/accuracy_table.py [epsilon ...] [--seed=N] [--n-c=N] [--quota=Q] [--rounds=R]
-        [--silent-only]
+        [--silent-only] [--server-step=constant]
 
 (default epsilons 4 8 16; `--n-c`, `--quota` and `--rounds` override the experiment defaults, e.g.
 the cross-device configuration of the README, `--n-c=1000 --quota=4`, and its longer horizons in
 docs/reference.md, `--rounds=15`; `--silent-only` skips the Byzantine-strategy columns, which repeat
-the silent figures, to save three runs per row)
+the silent figures, to save three runs per row; `--server-step=constant` runs ASFL with the step
+of the tables before 2026-12-06, eta in every round)
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def main(
     q = setup(base).params.Q
     print(
         f"digits, softmax (d=650), n_c={base.n_c}, n_a={base.n_a}, t_a={base.t_a}, R={base.rounds}, "
-        f"Q={q}, C={base.clip}, lr={base.lr}, {base.epochs} local epochs, eta={base.eta}, "
+        f"Q={q}, C={base.clip}, lr={base.lr}, {base.epochs} local epochs, eta={base.eta} "
+        f"({base.server_step} step), "
         f"delta={base.delta}, lognormal speeds (sigma {base.speed_spread}), seed {seed}\n"
     )
     print(
@@ -69,7 +71,9 @@ def main(
 if __name__ == "__main__":
     flags = {a.split("=")[0]: a.split("=")[1] if "=" in a else "" for a in sys.argv[1:] if a.startswith("--")}
     names = (("--n-c", "n_c"), ("--quota", "quota"), ("--rounds", "rounds"))
-    overrides = {k: int(flags[f]) for f, k in names if f in flags}
+    overrides: dict = {k: int(flags[f]) for f, k in names if f in flags}
+    if "--server-step" in flags:
+        overrides["server_step"] = flags["--server-step"]
     main(
         [float(a) for a in sys.argv[1:] if not a.startswith("--")] or [4.0, 8.0, 16.0],
         int(flags.get("--seed", 0)),

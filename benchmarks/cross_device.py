@@ -16,7 +16,7 @@ Figures only, nothing is asserted. About 15 minutes (tune) and 25 minutes (table
 on one core; `--jobs 2` halves both; R=15 takes half as long again.
 
     python benchmarks/cross_device.py tune [--epsilon 8] [--methods central-dp,asfl,asfl-paced]
-        [--rounds 10] [--jobs 2]
+        [--rounds 10] [--jobs 2] [--server-step data|constant]
     python benchmarks/cross_device.py table [--eta central-dp=32,asfl=32,asfl-paced=24] [--seeds 0 1 2]
         [--epsilons 4 8 16] [--rounds 10] [--quota 4] [--jobs 2]
 """
@@ -29,7 +29,7 @@ import statistics
 from dataclasses import replace
 from multiprocessing import Pool
 
-from asfl.reference.experiment import TrainConfig, run_method, setup
+from asfl.reference.experiment import SERVER_STEPS, TrainConfig, run_method, setup
 
 CROSS_DEVICE = TrainConfig(n_c=1000, quota=4)
 EPSILONS = (4.0, 8.0, 16.0)
@@ -147,8 +147,14 @@ def main() -> None:
     ap.add_argument("--quota", type=int, default=CROSS_DEVICE.quota)
     ap.add_argument("--methods", default=",".join(METHODS), help="tune: which methods' grids to run")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument(
+        "--server-step",
+        choices=SERVER_STEPS,
+        default=CROSS_DEVICE.server_step,
+        help="ASFL's server step per round (constant: the step of the tables before 2026-12-06)",
+    )
     args = ap.parse_args()
-    base = replace(CROSS_DEVICE, rounds=args.rounds, quota=args.quota)
+    base = replace(CROSS_DEVICE, rounds=args.rounds, quota=args.quota, server_step=args.server_step)
     if args.command == "tune":
         tune(replace(base, seed=args.seeds[0]), args.jobs, tuple(args.methods.split(",")), args.epsilon)
     else:

@@ -4,7 +4,8 @@ Each DIR holds a results.json (one partition; any seeds and epsilons). Prints, p
 final accuracy of every method per epsilon (mean over seeds, min..max), ASFL's gap to the
 per-cluster baseline and paced ASFL's gap to central DP (points, per seed), the noise price
 (predicted and measured std of an averaged update as a multiple of central DP's), and the
-balance (stragglers, epsilon spread over the others, and without the inclusion mechanism).
+balance (stragglers, epsilon spread over the others, and without the inclusion mechanism); then
+the README's summary table over every partition (mean over seeds, gap range, cells within 2 points).
 Writes one PNG per partition with `--png-prefix`. Figures only, nothing is asserted.
 
     asfl train --compare --n-c 1000 --quota 4 --partition iid --epsilons 2 4 8 16 --seeds 0 \\
@@ -107,12 +108,46 @@ def report(partition: str, cells: list[dict]) -> dict[str, dict[float, list[floa
     return acc
 
 
+def _gap(gaps: list[float]) -> str:
+    """Mean gap in points, its range over seeds, and how many cells are within 2 points."""
+    text = f"{statistics.mean(gaps):+.1f}"
+    if len(gaps) > 1:
+        text += f" ({min(gaps):+.1f}..{max(gaps):+.1f})"
+    # accuracies are multiples of 1/450 (digits' test split): 2 points is 9 samples, exact up to float
+    return text + f" [{sum(g <= 2.0 + 1e-9 for g in gaps)}/{len(gaps)} within 2]"
+
+
+def summary(all_cells: dict[str, list[dict]]) -> None:
+    """The README's table: per partition and epsilon, the mean final accuracy of central DP, the
+    per-cluster baseline, ASFL and paced ASFL, and the two gaps of issue 16 (points)."""
+    print(
+        "\n| partition (seeds) | epsilon | central DP | per-cluster DP | ASFL | ASFL gap to per-cluster "
+        "| paced ASFL | paced gap to central DP |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for partition, cells in all_cells.items():
+        for eps in sorted({c["epsilon"] for c in cells}):
+            at = [c for c in cells if c["epsilon"] == eps]
+            runs = [{r["method"]: r["final_accuracy"] for r in c["runs"]} for c in at]
+
+            def mean(m: str, runs: list[dict] = runs) -> str:
+                return f"{statistics.mean(r[m] for r in runs):.3f}"
+
+            asfl_gap = [100 * (r["per-cluster-dp"] - r["asfl"]) for r in runs]
+            paced_gap = [100 * (r["central-dp"] - r["asfl-paced"]) for r in runs]
+            print(
+                f"| {partition} ({len(runs)}) | {eps:g} | {mean('central-dp')} | {mean('per-cluster-dp')} | "
+                f"{mean('asfl')} | {_gap(asfl_gap)} | {mean('asfl-paced')} | {_gap(paced_gap)} |"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", type=Path, nargs="+")
     ap.add_argument("--png-prefix", type=Path, default=None, help="write PREFIX-PARTITION.png")
     args = ap.parse_args()
-    for partition, cells in load(args.dirs).items():
+    all_cells = load(args.dirs)
+    for partition, cells in all_cells.items():
         acc = report(partition, cells)
         if args.png_prefix is not None:
             seeds = sorted({c["seed"] for c in cells})
@@ -134,6 +169,7 @@ def main() -> None:
             path = args.png_prefix.with_name(f"{args.png_prefix.name}-{partition}.png")
             write_atomic(path, png)
             print(f"\nwrote {path}")
+    summary(all_cells)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,16 @@ cross-device configuration at one epsilon, each at its step of the README's grid
 `--runs` item `S` (seed S) or `S:T` (seed S's split, partition, initial model, noise and latencies
 with seed T's client speeds). Prints each run's final and best accuracy, the stragglers, and for
 ASFL per round: the members of the clusters a correct aggregator averaged, the fraction of them
-that carry data (I2), their mean staleness (r - the round of the model they trained on, I3
-carry-overs included), and the accuracy of model r+1. A gap that follows the speeds (S:T behaves
-like T) is timing (inclusion, contributions per round, stragglers); one that stays with S is the
-data, the initial model or the noise draws. A few minutes of CPU per ASFL run.
+that carry data (I2) and the fraction expected from public parameters with the server step's
+factor it gives (`experiment.step_schedule`), their mean staleness (r - the round of the model
+they trained on, I3 carry-overs included), and the accuracy of model r+1. A gap that follows the
+speeds (S:T behaves like T) is timing (inclusion, contributions per round, stragglers); one that
+stays with S is the data, the initial model or the noise draws. A few minutes of CPU per ASFL run.
 
     python benchmarks/seed_gap.py --runs 1 0 1:0 0:1 --epsilon 4 --partition iid
     python benchmarks/seed_gap.py --runs 1 --epsilon 16 --method asfl-paced --baseline central
     python benchmarks/seed_gap.py --runs 1 --noise-stream 1     # the seed with other noise draws
+    python benchmarks/seed_gap.py --runs 1 --server-step constant  # eta in every round (before 12-06)
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from dataclasses import replace
 
 import numpy as np
 from asfl.reference.discrete_gaussian import sample_discrete_gaussian
-from asfl.reference.experiment import TrainConfig, run_asfl, run_fedavg, setup
+from asfl.reference.experiment import (
+    SERVER_STEPS,
+    TrainConfig,
+    expected_data_fractions,
+    run_asfl,
+    run_fedavg,
+    setup,
+    step_schedule,
+)
 from asfl.reference.field import encode_int
 from asfl.reference.field_domain import Vec
 from asfl.reference.training_domain import TrainingDomain
@@ -85,10 +95,18 @@ def main() -> None:
         default=0,
         help="ASFL's client noise from another stream (0: the run's own); the rest of the run unchanged",
     )
+    ap.add_argument("--server-step", choices=SERVER_STEPS, default="data", help="ASFL's step per round")
     args = ap.parse_args()
     if args.noise_stream:
         use_noise_stream(args.noise_stream)
-    base = replace(TrainConfig(), n_c=1000, quota=4, epsilon=args.epsilon, partition=args.partition)
+    base = replace(
+        TrainConfig(),
+        n_c=1000,
+        quota=4,
+        epsilon=args.epsilon,
+        partition=args.partition,
+        server_step=args.server_step,
+    )
     rules = PACED if args.method == "asfl-paced" else STANDARD
     for item in args.runs:
         seed, _, speeds_of = item.partition(":")
@@ -112,15 +130,17 @@ def main() -> None:
         )
         acc = accuracy_by_round(res.curve)
         pc_acc = accuracy_by_round(pc.curve)
+        expected = expected_data_fractions(s.params, rules)
+        steps = step_schedule(s.params, rules, args.server_step)
         print(
-            "| round | members averaged | data fraction | mean staleness | acc. of model r+1 "
-            f"| {args.baseline} DP |"
+            "| round | members averaged | data fraction (expected) | step / eta | mean staleness "
+            f"| acc. of model r+1 | {args.baseline} DP |"
         )
-        print("|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|")
         for r, members, frac, stale in per_round(res):
             print(
-                f"| {r} | {members} | {frac:.2f} | {stale:.2f} | {acc.get(r + 1, float('nan')):.3f} | "
-                f"{pc_acc.get(r + 1, float('nan')):.3f} |"
+                f"| {r} | {members} | {frac:.2f} ({expected[r]:.2f}) | {steps[r]:.3f} | {stale:.2f} "
+                f"| {acc.get(r + 1, float('nan')):.3f} | {pc_acc.get(r + 1, float('nan')):.3f} |"
             )
         print(
             f"durations: median {np.median(s.durations):.2f}, "

@@ -12,11 +12,18 @@
   asfl             the protocol (`STANDARD` rules) in the discrete-event simulator; z calibrated so
                    Q releases meet (epsilon, delta) exactly (`accountant.calibrate_z`)
   asfl-paced       the protocol with the I2 quota paced over the run (the spec's `PACED` table):
-                   the same z, the same cap Q, spent evenly, so every round averages data; the
-                   server step divides by the data fraction Q/(R-3) (`paced_data_fraction`), so
-                   eta stays a step per data contribution, as it is for the other methods
+                   the same z, the same cap Q, spent evenly, so every round averages data
   asfl-no-inclusion the same protocol and noise without the inclusion mechanism, the
                    `NO_INCLUSION` rule table below
+
+The server step of every ASFL method (`step_schedule`, `server_step="data"`): round r's step is
+eta f_r / f_max^2, f_r the round's expected data fraction (`expected_data_fractions`: the run's own
+I2 rule applied to public parameters only) and f_max the largest. So eta is a step per data
+contribution where the most data is expected (every round of the synchronous baselines, ASFL's
+rounds while the quota lasts, the paced rule's data rounds at Q/(R-3)), and a round expected to
+carry noise only does not move the model. `server_step="constant"` is one step in every round,
+eta (eta / (Q/(R-3)) for the paced rule): the figures before 2026-12-06. docs/reference.md, "The
+server step of a round that carries no data", has the argument.
 
 [ours] "Without the inclusion mechanism" is `dataclasses.replace(STANDARD, ...)` with the I2
 quota never binding (every contribution releases data, so fast clients release as often as they
@@ -57,6 +64,8 @@ NO_INCLUSION: Rules = replace(
 METHODS = ("fedavg", "central-dp", "per-cluster-dp", "asfl", "asfl-paced", "asfl-no-inclusion")
 #: what the t_a Byzantine aggregators do: a strategy, or "none" (t_a tolerated, every aggregator correct)
 BYZANTINE = ("none", *STRATEGIES)
+#: how the ASFL averager scales eta per round (`step_schedule`)
+SERVER_STEPS = ("data", "constant")
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class TrainConfig:
     speeds: str = "lognormal"  # or "pareto" (datasets.client_durations)
     latency: float = 0.02
     a1: str = "ideal"  # "ideal": the spec's A1 predicate; "mac": the MAC_A1 rule table (mac_rules.py)
+    server_step: str = "data"  # one of SERVER_STEPS: ASFL's step per round (`step_schedule`)
 
 
 @dataclass
@@ -165,14 +175,61 @@ def stragglers(durations: np.ndarray, horizon: float, quota: int) -> tuple[int, 
 
 
 def run_params(s: Setup, rules: Rules) -> Params:
-    """The parameters a run of `rules` uses. With the paced quota, a paced round's members carry
-    data in the proportion Q/slots (`paced_data_fraction`, slots = R-3), so the server step is eta
-    divided by that fraction: eta stays a step per data contribution, as in every other method
-    (the averager knows Q and R, never who carried data)."""
-    if rules.i2_releases_data is not PACED.i2_releases_data:
-        return s.params
-    assert s.params.Q is not None
-    return replace(s.params, eta=s.params.eta / paced_data_fraction(s.params.Q, s.params.R))
+    """The parameters a run of `rules` uses: the setup's (the step schedule is the domain's,
+    `step_schedule`; eta is a step per data contribution in every method)."""
+    return s.params
+
+
+def expected_data_fractions(params: Params, rules: Rules) -> tuple[float, ...]:
+    """f_r for r = 0..R-1: the expected share of round r's members whose contribution carries data,
+    from public parameters only. Model: a coordinator fixes its set once m of its k members
+    contributed (I4), so each client is taken into its round-r set with probability m/k (k its
+    cluster's size that round), independently of other rounds; it then carries data as the run's
+    own I2 rule (`rules.i2_releases_data`) says given its count so far (no take-back, no carry-over).
+    Never a client's actual count: that is its own state (I2), and which contributions carry data
+    is what the mask hides. With m = k the model is exact for a run in which every client makes
+    every round; for the standard rule f_r is then 1 while r < Q and 0 after."""
+    assert params.Q is not None and params.m is not None
+    quota, rounds = params.Q, params.R
+    sizes = [{c: len(S) for S in rules.clusters(params, r) for c in S} for r in range(rounds)]
+    taken = np.zeros(rounds)
+    carried = np.zeros(rounds)
+    for c in range(params.n_c):
+        dist = np.zeros(rounds + 1)  # P(c has released j times before round r), j = 0..R
+        dist[0] = 1.0
+        for r in range(rounds):
+            p = min(1.0, params.m / sizes[r][c])
+            releases = np.array([rules.i2_releases_data(j, quota, r, rounds, c) for j in range(r + 1)])
+            moved = np.zeros(rounds + 1)
+            moved[: r + 1] = p * dist[: r + 1] * releases
+            taken[r] += p
+            carried[r] += moved.sum()
+            dist = dist - moved
+            dist[1:] += moved[:-1]
+    return tuple(float(x) for x in carried / taken)
+
+
+def step_schedule(params: Params, rules: Rules, server_step: str = "data") -> tuple[float, ...]:
+    """The factor of eta in round r's server step: f_r / f_max^2, f_r the round's expected data
+    fraction (`expected_data_fractions`) and f_max the largest. Every round's averaged update
+    carries the same noise (K cluster sums of sigma^2, P7) and, in expectation, f_r times the mean
+    data update, so weights proportional to f_r maximise the signal-to-noise ratio of the sum of
+    steps (the matched filter); a round that is expected to carry noise only does not move the model.
+    Dividing by f_max^2 keeps eta a step per data contribution in the rounds that carry the most
+    (1 under the standard rule while the quota lasts, 1/(Q/(R-3)) under the paced rule, and 1 in
+    every round of a rule without a quota, as for the synchronous baselines). A function of public
+    parameters, so every client replaying a proof (P4) computes the same model. "constant": the
+    step before 2026-12-06, the same in every round (1, or 1 / `paced_data_fraction` for the
+    paced rule)."""
+    if server_step not in SERVER_STEPS:
+        raise ValueError(f"unknown server step {server_step!r}; choose one of {', '.join(SERVER_STEPS)}")
+    assert params.Q is not None
+    if server_step == "constant":
+        paced = rules.i2_releases_data is PACED.i2_releases_data
+        return (1.0 / paced_data_fraction(params.Q, params.R) if paced else 1.0,) * params.R
+    fractions = expected_data_fractions(params, rules)
+    peak = max(fractions)
+    return tuple(f / peak**2 for f in fractions)
 
 
 def make_domain(s: Setup, rules: Rules) -> TrainingDomain:
@@ -182,7 +239,9 @@ def make_domain(s: Setup, rules: Rules) -> TrainingDomain:
     cls = MacTrainingDomain if rules.name == "mac-a1" else TrainingDomain
     cfg = s.cfg
     training = LocalTraining(cfg.lr, cfg.epochs, cfg.batch)
-    return cls(run_params(s, rules), cfg.seed, s.model, s.data, s.parts, training)
+    params = run_params(s, rules)
+    steps = step_schedule(params, rules, cfg.server_step)
+    return cls(params, cfg.seed, s.model, s.data, s.parts, training, steps)
 
 
 def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_step=None) -> RunResult:

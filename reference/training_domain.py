@@ -9,6 +9,12 @@ Values are numpy vectors in F_q (`Vec`, `field.py`); models are float parameter 
   draw(label)           pads and Shamir coefficients from AES-CTR keyed by (run secret, label).
 Every value is a deterministic function of (seed, label), so the spec stays pure and a recorded
 run replays bit for bit.
+
+The server step (`apply_update`) is the spec's `w + eta * decode(total) / count` times a public
+per-round factor `steps[r]` (default 1 in every round): the reference's step schedule
+(`experiment.step_schedule`, docs/reference.md "The server step of a round that carries no data").
+A model carries the round it is the model of (`ModelVec`), so the step of round r is known to
+whoever applies it: the averager and every client replaying a proof (P4) alike.
 """
 
 from __future__ import annotations
@@ -42,6 +48,18 @@ class LocalTraining:
     batch: int = 16
 
 
+class ModelVec(Vec):
+    """A model vector and the round it is the model of (genesis: 0; `apply_update` adds one).
+    Compares and hashes as the vector (`Vec`): the round is not part of the value, as in the spec,
+    where MODEL names its round beside the model."""
+
+    __slots__ = ("round",)
+
+    def __init__(self, a: np.ndarray, round: int) -> None:
+        super().__init__(a)
+        self.round = round
+
+
 class TrainingDomain(FieldDomain):
     """F_q^d vectors whose data are real clipped model updates (see module docstring)."""
 
@@ -53,6 +71,7 @@ class TrainingDomain(FieldDomain):
         dataset: Dataset,
         parts: Sequence[np.ndarray],
         local: LocalTraining = LocalTraining(),
+        steps: Sequence[float] | None = None,
     ) -> None:
         if params.d != model.dim:
             raise ValueError(f"params.d={params.d} but the model has {model.dim} parameters")
@@ -61,6 +80,11 @@ class TrainingDomain(FieldDomain):
         self.dataset = dataset
         self.parts = list(parts)
         self.local = local
+        valid = steps is None or (len(steps) == params.R and all(math.isfinite(x) and x >= 0 for x in steps))
+        if not valid:
+            raise ValueError(f"steps: {params.R} finite factors >= 0 expected, got {list(steps)!r}")
+        #: the server step of round r is eta * steps[r] (None: eta in every round, the spec's step)
+        self.steps = None if steps is None else tuple(float(x) for x in steps)
         self.secret = hashlib.sha256(b"asfl-run-secret" + seed.to_bytes(8, "little", signed=True)).digest()
         self.bound = headroom(params.q, params.n_c)
         self.data_bound = math.ceil(params.clip * params.scale) + 1
@@ -97,8 +121,15 @@ class TrainingDomain(FieldDomain):
         e = sample_discrete_gaussian(rng, variance * self.params.scale**2, self.d)
         return Vec(encode_int(e, self.q, self.bound - self.data_bound))
 
-    def genesis_model(self) -> Vec:
-        return Vec(self.model.init(self.seed))
+    def genesis_model(self) -> ModelVec:
+        return ModelVec(self.model.init(self.seed), 0)
 
-    def apply_update(self, w: Vec, total: Vec, count: int) -> Vec:
-        return Vec(w.a + self.params.eta * decode(total.a, self.params.scale, self.q) / max(count, 1))
+    def apply_update(self, w: Vec, total: Vec, count: int) -> ModelVec:
+        """w_{r+1} = w_r + eta * steps[r] * decode(total) / count; r is w's round (`ModelVec`)."""
+        r = getattr(w, "round", None)
+        if r is None:
+            raise ValueError("apply_update: the model does not say its round (not from genesis_model)")
+        if self.steps is not None and not 0 <= r < len(self.steps):
+            raise ValueError(f"apply_update: no step for round {r} (R={len(self.steps)})")
+        eta = self.params.eta * (1.0 if self.steps is None else self.steps[r])
+        return ModelVec(w.a + eta * decode(total.a, self.params.scale, self.q) / max(count, 1), r + 1)

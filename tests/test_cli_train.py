@@ -31,6 +31,7 @@ def _asfl(*args: str) -> subprocess.CompletedProcess:
         ["--record"],
         ["--rounds", "x"],
         ["--a1", "magic"],
+        ["--server-step", "sideways"],
         ["--eta", "0"],
         ["--epsilons", "4", "0"],
         ["--seeds", "1", "1"],

@@ -82,6 +82,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--a1", default="ideal", help="A1 share-sum check: ideal (the spec's predicate) or mac (linear MACs)"
     )
+    p.add_argument(
+        "--server-step",
+        default=d.server_step,
+        help="ASFL's server step per round: data (eta scaled by the round's expected data fraction; "
+        "default) or constant (eta in every round, the step before 2026-12-06)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--compare",
@@ -125,6 +131,10 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         (0 <= args.crashes <= args.t_c, "--crashes must be between 0 and --t-c"),
         (args.record <= (args.out is not None), "--record needs --out"),
         (args.a1 in ("ideal", "mac"), "--a1 must be ideal or mac"),
+        (
+            args.server_step in experiment.SERVER_STEPS,
+            f"--server-step must be one of {', '.join(experiment.SERVER_STEPS)}",
+        ),
         (args.speeds in ("lognormal", "pareto"), "--speeds must be lognormal or pareto"),
         (args.speeds == "lognormal" or args.speed_spread > 0, "--speed-spread must be positive for pareto"),
     ]
@@ -149,7 +159,7 @@ def _config(args: argparse.Namespace) -> experiment.TrainConfig:
         crashes=args.crashes, epsilon=args.epsilon, delta=args.delta, partition=args.partition,
         alpha=args.alpha, clip=args.clip, lr=args.lr, eta=args.eta, epochs=args.epochs,
         speed_spread=args.speed_spread, seed=args.seed, a1=args.a1,
-        speeds=args.speeds,
+        speeds=args.speeds, server_step=args.server_step,
     )  # fmt: skip
 
 

@@ -2,12 +2,14 @@
 replay of a recorded run, and the training domain's values (section 4)."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from asfl.reference import recording
 from asfl.reference.experiment import NO_INCLUSION, TrainConfig, run_asfl, run_method, setup
 from asfl.reference.field import decode
+from asfl.reference.field_domain import Vec
 from asfl.reference.prg import derive_key, uniform_field
 from asfl.reference.training_domain import LocalTraining, TrainingDomain
 from asfl.spec.domain import Label
@@ -137,8 +139,6 @@ def test_mac_realisation_of_a1_runs_the_same_protocol_and_catches_wrong_share_su
 def test_without_a1_a_wrong_share_sum_changes_what_clients_accept(small, runs):
     """The ablation that shows the Byzantine tests can fail: accept every share-sum, and the same
     adversary corrupts certified results and the models correct clients accept."""
-    from dataclasses import replace
-
     lax = replace(STANDARD, name="no-a1", share_sum_verifies=lambda ctx, contribs, ss: True)
     res = run_asfl(small, lax, strategy="wrong-share-sums").extra["des"]
     assert res.accepted != runs["silent"].extra["des"].accepted
@@ -169,9 +169,9 @@ def test_experiment_defaults_use_the_params_quota_and_fit_many_clients():
 def test_paced_quota_spreads_data_over_the_run_with_the_same_balance(small, runs):
     """`asfl-paced` (the spec's PACED table): the standard rule spends the quota in the first rounds
     and the late rounds average noise only; the paced one releases data in late rounds too, every
-    client still ends at Q, and the server step is eta per data contribution. Its record replays."""
-    from asfl.reference.experiment import run_params
-    from asfl.spec.inclusion import PACE_SLACK
+    client still ends at Q, and the server step is eta per data contribution where the most data
+    is expected. Its record replays."""
+    from asfl.reference.experiment import expected_data_fractions, step_schedule
     from asfl.spec.rules import PACED
 
     def data_rounds(rules):
@@ -191,8 +191,78 @@ def test_paced_quota_spreads_data_over_the_run_with_the_same_balance(small, runs
     late = set(range(SMALL.rounds // 2, SMALL.rounds))
     assert not std_rounds & late  # Q=2 of 12 rounds: the standard rule is done by mid-run
     assert len(paced_rounds & late) >= 3
-    slots = SMALL.rounds - PACE_SLACK
-    assert run_params(small, PACED).eta == pytest.approx(SMALL.eta * slots / SMALL.quota)
-    assert run_params(small, STANDARD) is small.params
+    steps, fractions = step_schedule(small.params, PACED), expected_data_fractions(small.params, PACED)
+    peak = max(range(SMALL.rounds), key=fractions.__getitem__)
+    assert steps[peak] == pytest.approx(1 / fractions[peak])  # eta per data contribution there
+    assert step_schedule(small.params, STANDARD)[0] == 1.0
     rec = recording.record(SMALL, "paced", "silent", paced.extra["des"])
     assert recording.check_replay(json.loads(json.dumps(rec))) == []
+
+
+def test_expected_data_fractions_follow_the_i2_rule_and_public_parameters_only():
+    """With m = k (every member in every set) the model is exact: the standard rule carries data in
+    rounds 0..Q-1 and noise only after, the paced rule spreads the same n_c Q releases over
+    rounds 0..R-1-PACE_SLACK, a rule without a quota carries data every round. With m < k the
+    expectation matches a simulation of the model (each member taken with probability m/k)."""
+    from asfl.reference.experiment import expected_data_fractions
+    from asfl.spec.inclusion import PACE_SLACK, i2_releases_data
+    from asfl.spec.params import Params
+    from asfl.spec.rules import PACED
+
+    exact = Params(n_c=12, n_a=3, t_c=0, t_a=0, m=4, Q=3, R=9)
+    assert expected_data_fractions(exact, STANDARD) == (1.0,) * 3 + (0.0,) * 6
+    assert expected_data_fractions(exact, NO_INCLUSION) == (1.0,) * 9
+    paced = expected_data_fractions(exact, PACED)
+    slots = exact.R - PACE_SLACK
+    assert sum(paced) == pytest.approx(exact.Q) and paced[slots:] == (0.0,) * PACE_SLACK
+    assert max(paced) < 1.0
+
+    lossy = replace(exact, m=2)  # sets of 2 of 4: a member is taken with probability 1/2
+    rng = np.random.default_rng(0)
+    trials, carried, taken = 4000, np.zeros(lossy.R), np.zeros(lossy.R)
+    released = np.zeros((trials, lossy.n_c), dtype=int)
+    for r in range(lossy.R):
+        take = rng.random((trials, lossy.n_c)) < 0.5
+        data = take & (released < 3)  # the standard rule, i2_releases_data
+        assert all(i2_releases_data(j, 3, r, lossy.R, 0) == (j < 3) for j in range(lossy.R))
+        released += data
+        carried[r], taken[r] = data.sum(), take.sum()
+    np.testing.assert_allclose(expected_data_fractions(lossy, STANDARD), carried / taken, atol=0.02)
+
+
+def test_the_server_step_follows_the_schedule_and_clients_replay_it(small):
+    """The domain's step of round r is eta * steps[r] (the model says its round); a step of 0 leaves
+    the model as it was; a model that does not say its round is refused. A run with the matched
+    step is accepted by the clients (P4 replays it from the proof) and differs from the constant
+    step's run where the schedule is below 1, with the same sets certified."""
+    from asfl.reference.experiment import step_schedule
+
+    p = small.params
+    steps = [1.0, 0.0, 0.5] + [1.0] * (p.R - 3)
+    dom = TrainingDomain(p, 1, small.model, small.data, small.parts, LocalTraining(0.1, 1, 16), steps)
+    w0 = dom.genesis_model()
+    total = dom.data(3, 0, w0)
+    u = decode(total.a, p.scale, p.q)
+    w1 = dom.apply_update(w0, total, 2)
+    w2 = dom.apply_update(w1, total, 2)
+    w3 = dom.apply_update(w2, total, 2)
+    assert (w1.round, w2.round, w3.round) == (1, 2, 3)
+    np.testing.assert_allclose(w1.a - w0.a, p.eta * u / 2)
+    np.testing.assert_array_equal(w2.a, w1.a)
+    np.testing.assert_allclose(w3.a - w2.a, 0.5 * p.eta * u / 2)
+    with pytest.raises(ValueError, match="round"):
+        dom.apply_update(Vec(w0.a), total, 2)
+    with pytest.raises(ValueError, match="steps"):
+        TrainingDomain(p, 1, small.model, small.data, small.parts, steps=[1.0, -1.0] + [1.0] * (p.R - 2))
+
+    assert min(step_schedule(p, STANDARD)) < 1.0
+    matched = run_asfl(small, STANDARD)
+    constant = run_asfl(setup(replace(SMALL, server_step="constant")), STANDARD)
+    assert matched.finished and constant.finished
+    assert matched.extra["des"].accepted != constant.extra["des"].accepted
+
+    # the step changes the models, never the timing: the same sets are certified (their sums differ)
+    def sets(res):
+        return [entry[:3] for entry in recording.certified_sets(res.extra["des"].world)]
+
+    assert sets(matched) == sets(constant)
