@@ -65,6 +65,9 @@ class Facts:
     accepted: Sequence[Accepted]
     max_released: Mapping[int, int]  # client -> the highest release count it reached
     revealed: Callable[[], list[dict]]
+    #: (client, round) -> result -> correct aggregators whose CERTIFY of it reached the client while
+    #: its contribution was outstanding (a history keeps it; empty for a state)
+    certifies_to: Mapping[tuple[int, int], Mapping[ResultKey, set[int]]] = field(default_factory=dict)
     #: the view's rank, when a history kept it (the search aims at it)
     view_rank: int = 0
     #: the values are symbolic forms and a history kept the view: P3 can be judged exactly
@@ -137,6 +140,7 @@ def run_facts(world: World, monitor: Monitor) -> Facts:
         accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted],
         max_released=monitor.max_released,
         revealed=monitor.revealed,
+        certifies_to=monitor.certifies_to,
         view_rank=len(monitor.view.rows),
         symbolic=isinstance(world.domain.zero(), Form),
     )

@@ -281,6 +281,9 @@ def p6_budget(run: Run) -> Violation | None:
     targets are exempt: the public shuffle may send a target to its censor in most rounds, which no
     bounded run can absorb; every other client must still reach Q."""
     params, facts = run.params, run.facts
+    v = _p6_unresolved(run)
+    if v is not None:
+        return v
     for c, most in sorted(facts.max_released.items()):
         if most > params.Q:
             return Violation("P6", f"client {c} counted {most} releases > Q={params.Q}")
@@ -383,6 +386,29 @@ def p8_approximate_agreement(run: Run) -> Violation | None:
                     f"aggregators {a.j} and {b.j} averaged round {r} over clusters "
                     f"{sorted(res.i for res in pa)} and {sorted(res.i for res in pb)}: "
                     "no shared correct coordinator",
+                )
+    return None
+
+
+def _p6_unresolved(run: Run) -> Violation | None:
+    """P6's count is I2's, so it must follow the certificates: a correct client that received
+    CERTIFYs of one result of its (round, cluster) from t_a + 1 correct aggregators while its
+    contribution there was outstanding has resolved it (the release stands, or is taken back and
+    carried over, I3). Judged only on what reached the client while outstanding: a certificate
+    that came before a carry-over into its round cannot resolve it, and the protocol does not
+    promise that it will (docs/audit.md, 2026-12-06)."""
+    world, need = run.world, run.params.certificate_size
+    for (c, r), results in sorted(run.facts.certifies_to.items()):
+        st = world.clients[c]
+        pending = st.outstanding.get(r)
+        if c in world.crashed or pending is None:
+            continue
+        for (kr, i, members, _agg), signers in results.items():
+            if i == pending.cluster and len(signers) >= need:
+                return Violation(
+                    "P6",
+                    f"client {c} got the certificate of ({kr}, {i}) S={sorted(members)} from aggregators "
+                    f"{sorted(signers)} and never resolved its contribution to round {r} (I2)",
                 )
     return None
 
