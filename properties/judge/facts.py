@@ -137,7 +137,13 @@ def run_facts(world: World, monitor: Monitor) -> Facts:
         certified_by=monitor.certified_by,
         contributions=monitor.contributions,
         endorsed={},
-        accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted],
+        accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted]
+        # and the model each correct aggregator computed, with its proof (P4: a correct party's model)
+        + [
+            Accepted(-1, "aggregator", a.j, a.model_round, a.model, a.proof)
+            for a in world.aggregators
+            if a is not None and a.model_round > 0
+        ],
         max_released=monitor.max_released,
         revealed=monitor.revealed,
         certifies_to=monitor.certifies_to,

@@ -207,8 +207,9 @@ def _p3_structural(run: Run) -> Violation | None:
 
 
 def p4_integrity(run: Run) -> Violation | None:
-    """P4 integrity: every model a correct party accepted is the honest average of certified
-    cluster results. With its proof (a history keeps the MODEL): each round averages n_a - t_a
+    """P4 integrity: every model a correct party accepted (a client) or computed (an aggregator, its
+    last model with its proof) is the honest average of certified cluster results. With its
+    proof (a history keeps the MODEL): each round averages n_a - t_a
     distinct clusters, each result certified by t_a + 1 signatures of which the correct aggregators
     really recomputed that agg, and w is their average from genesis. Without it (a state keeps w
     only): w is one of the models an honest averager could build from the certified results' true
@@ -227,24 +228,24 @@ def p4_integrity(run: Run) -> Violation | None:
 def _p4_proof(facts: Facts, acc) -> Violation | None:
     params, domain = facts.params, facts.world.domain
     certified = facts.certified
-    c = acc.index
+    who = f"{acc.party} {acc.index} {'accepted' if acc.party == 'client' else 'computed'}"
     w = domain.genesis_model()
     for r, results in enumerate(acc.proof):
         ids = [res.i for res in results]
         if len(set(ids)) != len(ids) or len(ids) < params.progress_quorum:
-            return Violation("P4", f"client {c} accepted model {acc.r} averaging clusters {ids} in round {r}")
+            return Violation("P4", f"{who} model {acc.r} averaging clusters {ids} in round {r}")
         total = domain.zero()
         for res in results:
             if (r, res.i, res.members, res.agg) not in certified:
                 return Violation(
                     "P4",
-                    f"client {c} accepted model {acc.r} (step {acc.step}) with an uncertified result "
+                    f"{who} model {acc.r} (step {acc.step}) with an uncertified result "
                     f"of cluster {res.i} in round {r}",
                 )
             total = domain.add(total, res.agg)
         w = domain.apply_update(w, total, sum(len(res.members) for res in results))
     if acc.w != w:
-        return Violation("P4", f"client {c} accepted model {acc.r} that is not the average of its proof")
+        return Violation("P4", f"{who} model {acc.r} that is not the average of its proof")
     return None
 
 

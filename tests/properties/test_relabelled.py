@@ -246,3 +246,19 @@ def test_the_monitor_records_only_correct_certifies_to_an_outstanding_contributi
                 key = (env.msg.r, env.msg.i, env.msg.members, env.msg.agg_digest)
                 seen.setdefault((env.dst.index, env.msg.r), {}).setdefault(key, set()).add(env.src.index)
     assert seen == ex.run.monitor.certifies_to
+
+
+def test_p4_judges_the_model_each_correct_aggregator_computed():
+    """P4 reads a correct aggregator's own model and proof too (an aggregator a round behind that
+    averages results of a later round builds a model no client takes, as it is not newer)."""
+    from asfl.properties.judge.suite import p4_integrity
+
+    setup = SearchSetup(PARAMS, adversaries=(), swarm=False)
+    ex = execute(setup, Plan((3,), (), False, 0), random_chooser(__import__("random").Random(1)))
+    assert p4_integrity(ex.run) is None
+    world = ex.run.world
+    a = next(x for x in world.aggregators if x is not None and x.model_round > 0)
+    bumped = world.domain.apply_update(a.model, Form.symbol(("adv", "w")), 1)
+    aggs = tuple(replace(x, model=bumped) if x is a else x for x in world.aggregators)
+    v = p4_integrity(replace(ex.run, world=_evolve(world, aggregators=aggs)))
+    assert v is not None and f"aggregator {a.j} computed model {a.model_round}" in v.reason
