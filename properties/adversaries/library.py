@@ -1147,7 +1147,9 @@ def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[
     out: list[Inject] = []
     proof = certified_proof(world, _known_results(world))
     if proof:
-        altered = _average(world, proof, Form.symbol(("adv", "w", len(proof))))
+        # its own value ("adv", n) with n < 0, apart from the ("adv", step) ones (symbols of one
+        # kind must compare: a form sorts its terms)
+        altered = _average(world, proof, Form.symbol(("adv", -1 - len(proof))))
         _offer(world, b, dsts, ModelMsg(len(proof), altered, proof), out)
     other = signed_elsewhere(world, list(inbox(world)))
     if other:

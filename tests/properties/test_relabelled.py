@@ -126,7 +126,7 @@ def test_the_forged_models_are_real_proofs_with_another_model_and_signatures_of_
     assert found is not None
     world = found.run.world
     proof = certified_proof(world, _known_results(world))
-    altered = ModelMsg(len(proof), _average(world, proof, Form.symbol(("adv", "w", len(proof)))), proof)
+    altered = ModelMsg(len(proof), _average(world, proof, Form.symbol(("adv", -1 - len(proof)))), proof)
     other = _proof_of_other_content(world, signed_elsewhere(world, list(inbox(world))))
     # what is offered (to every client not crashed) is these two, less those already in flight
     assert {o.msg for o in malformed_models(world)} <= {altered, other}
@@ -258,7 +258,7 @@ def test_p4_judges_the_model_each_correct_aggregator_computed():
     assert p4_integrity(ex.run) is None
     world = ex.run.world
     a = next(x for x in world.aggregators if x is not None and x.model_round > 0)
-    bumped = world.domain.apply_update(a.model, Form.symbol(("adv", "w")), 1)
+    bumped = world.domain.apply_update(a.model, Form.symbol(("adv", -1)), 1)
     aggs = tuple(replace(x, model=bumped) if x is a else x for x in world.aggregators)
     v = p4_integrity(replace(ex.run, world=_evolve(world, aggregators=aggs)))
     assert v is not None and f"aggregator {a.j} computed model {a.model_round}" in v.reason
