@@ -42,6 +42,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from asfl.properties.adversaries.memo import IdentityMemo
 from asfl.properties.adversaries.offers import Offer, Payload, coalition_in_flight, in_flight, offers
@@ -69,6 +70,7 @@ from asfl.spec.messages import (
 from asfl.spec.world import Inject, World
 
 Adversary = Callable[[World], list[Inject]]
+T = TypeVar("T")
 
 #: offers per adversary per step, at most
 MAX_OFFERS = 64
@@ -102,6 +104,11 @@ class InboxView:
         self.sigs: dict[tuple, dict[int, Sig]] = {}
         self.answers: dict[int, list[Inject]] = {b: [] for b in world.byzantine}
         self._endorsed: dict[int, dict[tuple, UnmaskReq]] = {b: {} for b in world.byzantine}
+        #: the CERTIFYs and CLUSTERs received, in inbox order (`_known_results`, `malformed_models`)
+        self.certifies: list[Certify] = []
+        self.clusters: list[Cluster] = []
+        #: (CERTIFYs read, CLUSTERs read) -> what was derived from them, the last one only
+        self.derived: dict[str, tuple[tuple[int, int], object]] = {}
 
     def follows(self, world: World) -> bool:
         """Whether `world`'s inbox begins with the one read: along a run it only grows, but the
@@ -110,6 +117,17 @@ class InboxView:
         return world.ctx is self.ctx and (
             inbox is self.inbox or (len(inbox) >= self.size and inbox[: self.size] == self.inbox)
         )
+
+    def derive(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` of what the CERTIFYs and CLUSTERs read so far give, once per new one of them
+        (the fair phase asks at every step the inbox grows, mostly by other messages)."""
+        mark = (len(self.certifies), len(self.clusters))
+        hit = self.derived.get(name)
+        if hit is not None and hit[0] == mark:
+            return hit[1]  # type: ignore[return-value]
+        value = compute()
+        self.derived[name] = (mark, value)
+        return value
 
     def catch_up(self, world: World) -> None:
         inbox = world.coalition_inbox
@@ -124,6 +142,10 @@ class InboxView:
         if dst.role != "a" or dst.index not in world.byzantine:
             return
         b = dst.index
+        if isinstance(msg, Certify):
+            self.certifies.append(msg)
+        elif isinstance(msg, Cluster):
+            self.clusters.append(msg)
         if isinstance(msg, Contrib) and env.src == client(msg.c):
             if 0 <= msg.r < params.R and msg.c in world.ctx.clusters(msg.r)[b]:
                 self.held[b].setdefault(msg.r, {}).setdefault(msg.c, msg)
@@ -529,14 +551,18 @@ def _recompute(world: World, msg: Cluster):
 
 def _known_results(world: World) -> dict[tuple[int, int], CertifiedResult]:
     """Cluster results the coalition can put in a proof: agg from a CLUSTER it received, with the
-    CERTIFY signatures it saw plus its own."""
+    CERTIFY signatures it saw plus its own (read only: derived once per CERTIFY or CLUSTER)."""
+    view = inbox_view(world)
+    return view.derive("known-results", lambda: _derive_known_results(world, view))
+
+
+def _derive_known_results(world: World, view: InboxView) -> dict[tuple[int, int], CertifiedResult]:
     sigs: dict[tuple, dict[int, Sig]] = {}
-    for msg in inbox(world):
-        if isinstance(msg, Certify):
-            sigs.setdefault((msg.r, msg.i, msg.members, msg.agg_digest), {})[msg.sig.signer] = msg.sig
+    for msg in view.certifies:
+        sigs.setdefault((msg.r, msg.i, msg.members, msg.agg_digest), {})[msg.sig.signer] = msg.sig
     out: dict[tuple[int, int], CertifiedResult] = {}
-    for msg in inbox(world):
-        if isinstance(msg, Cluster) and (agg := _agg_of(world, msg)) is not None:
+    for msg in view.clusters:
+        if (agg := _agg_of(world, msg)) is not None:
             digest = world.domain.digest(agg)
             key = (msg.r, msg.i, msg.members, digest)
             found = dict(sigs.get(key, {}))
@@ -1145,16 +1171,26 @@ def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[
     if dsts is None:
         dsts = [client(c) for c in range(world.params.n_c) if c not in world.crashed]
     out: list[Inject] = []
+    view = inbox_view(world)
+    altered, other = view.derive("malformed-models", lambda: _forged_models(world, view))
+    if altered is not None:
+        _offer(world, b, dsts, altered, out)
+    if other is not None:
+        _offer(world, b, dsts[:2], other, out)
+    return out
+
+
+def _forged_models(world: World, view: InboxView) -> tuple[ModelMsg | None, ModelMsg | None]:
+    """`malformed_models`'s two MODELs (None when the coalition cannot build one yet)."""
     proof = certified_proof(world, _known_results(world))
+    altered = None
     if proof:
         # its own value ("adv", n) with n < 0, apart from the ("adv", step) ones (symbols of one
         # kind must compare: a form sorts its terms)
-        altered = _average(world, proof, Form.symbol(("adv", -1 - len(proof))))
-        _offer(world, b, dsts, ModelMsg(len(proof), altered, proof), out)
-    other = signed_elsewhere(world, list(inbox(world)))
-    if other:
-        _offer(world, b, dsts[:2], _proof_of_other_content(world, other), out)
-    return out
+        w = _average(world, proof, Form.symbol(("adv", -1 - len(proof))))
+        altered = ModelMsg(len(proof), w, proof)
+    sigs = signed_elsewhere(world, view.certifies)
+    return altered, (_proof_of_other_content(world, sigs) if sigs else None)
 
 
 def relabelled(world: World, b: int, req: UnmaskReq) -> list[Message]:
