@@ -125,6 +125,16 @@ class Facts:
         return members <= self.world.ctx.clusters(r)[i] and len(members) >= self.params.m
 
 
+def _aggregator_models(world: World) -> list[Accepted]:
+    """The model each correct aggregator computed, with its proof (P4 judges a correct party's
+    model, whoever computed it): the same in a path's facts and in a state's (one judgement)."""
+    return [
+        Accepted(-1, "aggregator", a.j, a.model_round, a.model, a.proof)
+        for a in world.aggregators
+        if a is not None and a.model_round > 0
+    ]
+
+
 # -- facts of a path (the search) ----------------------------------------------------------------
 def run_facts(world: World, monitor: Monitor) -> Facts:
     """The facts of a run the monitor followed to `world`: the history's, with what the world adds."""
@@ -138,12 +148,7 @@ def run_facts(world: World, monitor: Monitor) -> Facts:
         contributions=monitor.contributions,
         endorsed={},
         accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted]
-        # and the model each correct aggregator computed, with its proof (P4: a correct party's model)
-        + [
-            Accepted(-1, "aggregator", a.j, a.model_round, a.model, a.proof)
-            for a in world.aggregators
-            if a is not None and a.model_round > 0
-        ],
+        + _aggregator_models(world),
         max_released=monitor.max_released,
         revealed=monitor.revealed,
         certifies_to=monitor.certifies_to,
@@ -173,7 +178,7 @@ def state_facts(world: World) -> Facts:
         Accepted(-1, "client", st.c, st.model_round, st.model, None)
         for st in world.clients
         if st.c not in world.crashed and st.model_round > 0
-    ]
+    ] + _aggregator_models(world)
     facts = Facts(
         world=world,
         certified_by=certified_by(world),
