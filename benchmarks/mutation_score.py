@@ -146,7 +146,7 @@ def _names(path: str) -> list[str]:
 def _key(mutation) -> tuple:
     return (
         Path(mutation.module_path).stem,
-        mutation.definition_name or "",
+        str(mutation.definition_name),  # "None" at module level, as name_of prints it
         mutation.operator_name,
         int(mutation.occurrence),
     )
