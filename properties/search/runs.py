@@ -173,9 +173,12 @@ def draw_plan(rng: random.Random, setup: SearchSetup) -> Plan:
     for persistent in ("late_censor", "split_equivocation", "malformed"):
         if byz and not censor and persistent in advs:
             censor = persistent
-    # one run in four: a correct aggregator a round behind the others' certificates (issue 13)
+    # one run in four: a correct aggregator a round behind the others' certificates (issue 13),
+    # drawn from a generator of its own, seeded by the plan, so the run's schedule (`rng`) is the
+    # one the plan drew before the lag existed
     correct = [j for j in range(p.n_a) if j not in byz]
-    lagging = rng.choice(correct) if setup.swarm and correct and rng.random() < 0.25 else None
+    lag_rng = random.Random(repr((byz, advs, crashes, steps, slow)))
+    lagging = lag_rng.choice(correct) if setup.swarm and correct and lag_rng.random() < 0.25 else None
     return Plan(byz, advs, crashes, steps, slow, censor, lagging=lagging)
 
 
