@@ -78,8 +78,10 @@ class Equivalents:
     and occurrence ("*" matches any operator or occurrence: a function the checked protocol never
     calls), each with its reason."""
 
-    def __init__(self, path: Path = EQUIVALENTS) -> None:
-        doc = tomllib.loads(path.read_text()) if path.is_file() else {}
+    def __init__(self, path: Path = EQUIVALENTS, text: str | None = None) -> None:
+        if text is None:
+            text = path.read_text() if path.is_file() else ""
+        doc = tomllib.loads(text)
         self.entries = [
             ((e["module"], e["function"], e["operator"], str(e["occurrence"])), e["reason"])
             for e in doc.get("equivalent", [])
@@ -124,10 +126,27 @@ def _in_annotation(mutation) -> bool:
     return any(a <= start < b for a, b in _ANNOTATIONS[path])
 
 
+def name_of(mutation) -> str:
+    """A mutant's name, as the report and --list print it: module.function operator#occurrence."""
+    where = f"{Path(mutation.module_path).stem}.{mutation.definition_name}"
+    return f"{where} {mutation.operator_name}#{mutation.occurrence}"
+
+
+def _names(path: str) -> list[str]:
+    """The mutant names of a file, one a line, without '#' comments (a name's own '#' is kept)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise SystemExit(f"mutation_score: cannot read {path}: {exc.strerror}") from None
+    return [
+        line.split(" # ")[0].strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
 def _key(mutation) -> tuple:
     return (
         Path(mutation.module_path).stem,
-        mutation.definition_name or "",
+        str(mutation.definition_name),  # "None" at module level, as name_of prints it
         mutation.operator_name,
         int(mutation.occurrence),
     )
@@ -223,6 +242,20 @@ def main() -> int:
         "--sample", type=int, default=None, help="judge this many pending mutants, drawn with --seed"
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--draw-at",
+        default=None,
+        metavar="REV",
+        help="draw the sample from the pool as the equivalents file of git revision REV left it "
+        "(a past measurement's sample, drawn again); the report uses the current file",
+    )
+    ap.add_argument("--list", action="store_true", help="print the mutants drawn and stop")
+    ap.add_argument(
+        "--only",
+        default=None,
+        metavar="FILE",
+        help="judge only the mutants named in FILE, one a line as --list prints them ('#' comments)",
+    )
     ap.add_argument("--max-examples", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--workers", type=int, default=None, help="processes, or Ray tasks at once (default all)")
@@ -246,12 +279,24 @@ def main() -> int:
         modules = [m for m in args.modules.split(",") if m]
         init_session(session, modules, pristine)
     equivalents = Equivalents()
+    drawn_with = equivalents if args.draw_at is None else _equivalents_at(args.draw_at)
     started = time.perf_counter()
     with use_db(str(session), WorkDB.Mode.open) as db:
-        pending = [i for i in db.pending_work_items]
-        pending = [i for i in pending if equivalents.reason(i.mutations[0]) is None]
+        # cosmic-ray hands pending items out in random order (ORDER BY random()): sorted first, so
+        # that --seed draws the same sample on every run of the same session's spec
+        pending = sorted(db.pending_work_items, key=lambda i: name_of(i.mutations[0]))
+        pending = [i for i in pending if drawn_with.reason(i.mutations[0]) is None]
+        if args.only is not None:
+            wanted = set(_names(args.only))
+            pending = [i for i in pending if name_of(i.mutations[0]) in wanted]
         if args.sample is not None:
             pending = random.Random(args.seed).sample(pending, min(args.sample, len(pending)))
+        if args.list:
+            for item in pending:
+                print(name_of(item.mutations[0]))
+            return 0
+        # listed equivalent since the draw: not judged, counted apart by the report
+        pending = [i for i in pending if equivalents.reason(i.mutations[0]) is None]
         if not args.report_only and pending:
             from asfl.properties.search.workers import run_ordered
 
@@ -267,7 +312,7 @@ def main() -> int:
                 m = item.mutations[0]
                 print(
                     f"{verdict['verdict']:10s} {verdict['seconds']:6.1f}s "
-                    f"{Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence} "
+                    f"{name_of(m)} "
                     f"{' '.join(verdict.get('by', []))}",
                     flush=True,
                 )
@@ -277,6 +322,15 @@ def main() -> int:
         if args.diffs:
             survivor_diffs(db, pristine, equivalents)
     return 0
+
+
+def _equivalents_at(rev: str) -> Equivalents:
+    """The equivalents file as it was at git revision `rev` (the pool a past sample was drawn from)."""
+    path = EQUIVALENTS.relative_to(ROOT).as_posix()
+    done = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"mutation_score: no {path} at revision {rev!r}")
+    return Equivalents(text=done.stdout)
 
 
 def survivor_diffs(db, pristine: Path, equivalents: Equivalents) -> None:
@@ -322,9 +376,7 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
             killed += 1
             quick += verdict["seconds"] <= QUICK
         if verdict["verdict"] == "survived":
-            survivors.append(
-                f"{Path(m.module_path).stem}.{m.definition_name} {m.operator_name}#{m.occurrence}"
-            )
+            survivors.append(name_of(m))
     judged = sum(counts.values())
     print(f"\nmutants in the session: {len(items)}; judged: {judged}; equivalent: {sum(equivalent.values())}")
     for name in ("killed", "error", "timed out", "survived", "no mutation"):

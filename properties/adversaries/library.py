@@ -31,7 +31,9 @@ Named adversaries (usable alone or mixed, see `ADVERSARIES`):
   self_certified  MODELs whose every cluster result only the coalition certified (Q6)
   malformed     messages the rules must refuse: CERTIFYs of another set, forwarded, duplicated or
                 carrying a signature of other content; UNMASK_REQs with a stale or a duplicate
-                contribution or under a later round's slot; a proof with a result twice
+                contribution or under a later round's slot; its own share-sums and ENDORSEs
+                relabelled; a CLUSTER short of T share-sums; a proof with a result twice, a model
+                that is not its proof's average, a proof with signatures of other content
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from asfl.properties.adversaries.memo import IdentityMemo
 from asfl.properties.adversaries.offers import Offer, Payload, coalition_in_flight, in_flight, offers
@@ -67,6 +70,7 @@ from asfl.spec.messages import (
 from asfl.spec.world import Inject, World
 
 Adversary = Callable[[World], list[Inject]]
+T = TypeVar("T")
 
 #: offers per adversary per step, at most
 MAX_OFFERS = 64
@@ -100,6 +104,11 @@ class InboxView:
         self.sigs: dict[tuple, dict[int, Sig]] = {}
         self.answers: dict[int, list[Inject]] = {b: [] for b in world.byzantine}
         self._endorsed: dict[int, dict[tuple, UnmaskReq]] = {b: {} for b in world.byzantine}
+        #: the CERTIFYs and CLUSTERs received, in inbox order (`_known_results`, `malformed_models`)
+        self.certifies: list[Certify] = []
+        self.clusters: list[Cluster] = []
+        #: (CERTIFYs read, CLUSTERs read) -> what was derived from them, the last one only
+        self.derived: dict[str, tuple[tuple[int, int], object]] = {}
 
     def follows(self, world: World) -> bool:
         """Whether `world`'s inbox begins with the one read: along a run it only grows, but the
@@ -108,6 +117,17 @@ class InboxView:
         return world.ctx is self.ctx and (
             inbox is self.inbox or (len(inbox) >= self.size and inbox[: self.size] == self.inbox)
         )
+
+    def derive(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` of what the CERTIFYs and CLUSTERs read so far give, once per new one of them
+        (the fair phase asks at every step the inbox grows, mostly by other messages)."""
+        mark = (len(self.certifies), len(self.clusters))
+        hit = self.derived.get(name)
+        if hit is not None and hit[0] == mark:
+            return hit[1]  # type: ignore[return-value]
+        value = compute()
+        self.derived[name] = (mark, value)
+        return value
 
     def catch_up(self, world: World) -> None:
         inbox = world.coalition_inbox
@@ -122,6 +142,10 @@ class InboxView:
         if dst.role != "a" or dst.index not in world.byzantine:
             return
         b = dst.index
+        if isinstance(msg, Certify):
+            self.certifies.append(msg)
+        elif isinstance(msg, Cluster):
+            self.clusters.append(msg)
         if isinstance(msg, Contrib) and env.src == client(msg.c):
             if 0 <= msg.r < params.R and msg.c in world.ctx.clusters(msg.r)[b]:
                 self.held[b].setdefault(msg.r, {}).setdefault(msg.c, msg)
@@ -138,6 +162,10 @@ class InboxView:
         if isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
             endorsed[(msg.r, msg.i, msg.members)] = msg
             out += offers(b, [aggregator(msg.i)], _head(Endorsement, msg), lambda: _endorsement(b, msg))
+            # and its ENDORSE relabelled (another set, another cluster), which the coordinator must
+            # refuse: one counted among its T spoils the REVEAL (issue 13, `relabelled`)
+            relabels = [m for m in relabelled(world, b, msg) if isinstance(m, Endorsement)]
+            out += [Inject(b, aggregator(msg.i), m) for m in relabels]
             if world.rules.reveal_quorum(world.params) == 0:
                 out += _share_sum_offers(world, b, msg)
         elif isinstance(msg, Reveal) and (msg.r, msg.i, msg.members) in endorsed:
@@ -523,14 +551,18 @@ def _recompute(world: World, msg: Cluster):
 
 def _known_results(world: World) -> dict[tuple[int, int], CertifiedResult]:
     """Cluster results the coalition can put in a proof: agg from a CLUSTER it received, with the
-    CERTIFY signatures it saw plus its own."""
+    CERTIFY signatures it saw plus its own (read only: derived once per CERTIFY or CLUSTER)."""
+    view = inbox_view(world)
+    return view.derive("known-results", lambda: _derive_known_results(world, view))
+
+
+def _derive_known_results(world: World, view: InboxView) -> dict[tuple[int, int], CertifiedResult]:
     sigs: dict[tuple, dict[int, Sig]] = {}
-    for msg in inbox(world):
-        if isinstance(msg, Certify):
-            sigs.setdefault((msg.r, msg.i, msg.members, msg.agg_digest), {})[msg.sig.signer] = msg.sig
+    for msg in view.certifies:
+        sigs.setdefault((msg.r, msg.i, msg.members, msg.agg_digest), {})[msg.sig.signer] = msg.sig
     out: dict[tuple[int, int], CertifiedResult] = {}
-    for msg in inbox(world):
-        if isinstance(msg, Cluster) and (agg := _agg_of(world, msg)) is not None:
+    for msg in view.clusters:
+        if (agg := _agg_of(world, msg)) is not None:
             digest = world.domain.digest(agg)
             key = (msg.r, msg.i, msg.members, digest)
             found = dict(sigs.get(key, {}))
@@ -1016,12 +1048,21 @@ def malformed(world: World) -> list[Inject]:
         t_a + 1 distinct signers of one set and result, Q6, I2); the correct CERTIFY forwarded
         to every client, of other clusters too, with its own copy, again once delivered; and that
         correct signature attached to other content, to every correct aggregator;
-      - UNMASK_REQs of its own cluster that the endorse rule must refuse: a contribution of
-        another round (stale), a contribution twice (duplicate), and a set asked again under a
-        later round's slot (out of order across rounds), each asked of the correct endorsers and
-        revealed once T endorse it (P3, P6); a REVEAL with fewer than T endorsements, to each
-        correct endorser of its clusters (F1);
-      - a MODEL whose proof averages one certified result twice (P4)."""
+      - UNMASK_REQs of its own cluster that the endorse rule must refuse: a contribution of an
+        earlier and one of a later round (stale), a contribution twice (duplicate), and a set
+        asked again under a later round's slot (out of order across rounds), each asked of the
+        correct endorsers and revealed once T endorse it (P3, P6); a correct coordinator's set
+        without a member, under that coordinator's slot, asked by the coalition; a REVEAL with
+        fewer than T endorsements, to each correct endorser of its clusters (F1);
+      - relabelled honest messages (issue 13): its own share-sum of a correct coordinator's set,
+        which verifies (A1), with one field changed (another cluster index, the set without a
+        member: `relabelled`), to that coordinator; its relabelled ENDORSEs go with its answers as
+        endorser (`InboxView`), where they arrive in time to be counted among the first T;
+      - a CLUSTER of its own cluster with T - 1 share-sums, each of which verifies (P1);
+      - a MODEL whose proof averages one certified result twice (P4), and `malformed_models`: the
+        newest proof of certified results with a model that is not its average, and a proof of
+        the coalition's results carrying correct CERTIFY signatures of other content (P4); the
+        plan keeps those going in the fair phase (`persistent.PERSISTENT`)."""
     if not world.byzantine:
         return []
     params = world.params
@@ -1030,7 +1071,20 @@ def malformed(world: World) -> list[Inject]:
     everyone = [client(c) for c in range(params.n_c) if c not in world.crashed]
     correct = correct_aggregators(world)
     msgs = list(inbox(world))
-    for req in [m for m in msgs if isinstance(m, UnmaskReq) and m.i not in world.byzantine][-4:]:
+    requests = [m for m in msgs if isinstance(m, UnmaskReq) and m.i not in world.byzantine]
+    for req in requests[-2:]:
+        # its own share-sum of a correct coordinator's set, relabelled (one field changed); its
+        # relabelled ENDORSEs are offered with its answers as endorser (`InboxView._answer`)
+        for msg in relabelled(world, b, req):
+            if isinstance(msg, ShareSum):
+                _offer(world, b, [aggregator(req.i)], msg, out)
+        # that coordinator's UNMASK_REQ for a smaller set, under its slot, asked by the coalition: an
+        # endorser must take an UNMASK_REQ from the cluster's coordinator only (endorse rule)
+        smaller = req.members - {max(req.members)} if req.members else req.members
+        if len(smaller) >= params.m and smaller:
+            usurped = UnmaskReq(req.r, req.i, smaller, tuple(c for c in req.contribs if c.c in smaller))
+            _offer(world, b, [aggregator(j) for j in correct if j != req.i], usurped, out)
+    for req in requests[-4:]:
         # as soon as a set is fixed: its own CERTIFY of the set without c, to c (again once delivered)
         for c in sorted(req.members)[:2]:
             alt, v = req.members - {c}, Form.symbol(("adv", req.r, req.i))
@@ -1041,36 +1095,22 @@ def malformed(world: World) -> list[Inject]:
                 Certify(req.r, req.i, alt, v, Sig(b, certify_payload(req.r, req.i, alt, v))),
                 out,
             )
-    certs = [m for m in msgs if isinstance(m, Certify) and m.sig.signer not in world.byzantine]
-    for msg in certs[-4:]:  # the newest: those whose clients may still wait on them
-        key = (msg.r, msg.i, msg.members, msg.agg_digest)
-        _offer(world, b, everyone, msg, out)  # forwarded to every client, of other clusters too
-        _offer(world, b, everyone, Certify(*key, Sig(b, certify_payload(*key))), out)  # and its own copy
-        for dropped in sorted(msg.members)[:2]:
-            alt = msg.members - {dropped}
-            own = Certify(
-                msg.r, msg.i, alt, msg.agg_digest, Sig(b, certify_payload(msg.r, msg.i, alt, msg.agg_digest))
-            )
-            _offer(world, b, [client(dropped)], own, out)
-            _offer(world, b, [aggregator(j) for j in correct], replace(own, sig=msg.sig), out)
     if correct:
         for r, held in sorted(held_contribs(world, b).items()):
             members = sorted(held)
             cluster = world.ctx.clusters(r)[b]
-            stale = [m for m in inbox(world) if isinstance(m, Contrib) and m.r != r and m.c in cluster][:1]
-            if stale:  # a member's contribution of another round, under this round's set
+            others = [m for m in inbox(world) if isinstance(m, Contrib) and m.r != r and m.c in cluster]
+            earlier = next((m for m in others if m.r < r), None)
+            later = next((m for m in others if m.r > r), None)
+            for stale, target in ((earlier, correct[0]), (later, correct[-1])):
+                if stale is None:
+                    continue
+                # a member's contribution of an earlier or a later round, under this round's set
                 req_contribs = tuple(
-                    sorted([held[c] for c in members if c != stale[0].c] + stale, key=lambda c: c.c)
+                    sorted([held[c] for c in members if c != stale.c] + [stale], key=lambda c: c.c)
                 )
                 _get_revealed(
-                    world,
-                    b,
-                    (r, b),
-                    frozenset(c.c for c in req_contribs),
-                    req_contribs,
-                    correct[0],
-                    out,
-                    True,
+                    world, b, (r, b), frozenset(c.c for c in req_contribs), req_contribs, target, out, True
                 )
             if members:  # one contribution twice
                 dup = (held[members[0]],) + tuple(held[c] for c in members)
@@ -1083,6 +1123,12 @@ def malformed(world: World) -> list[Inject]:
             sigs = (Sig(msg.i, intent_payload(msg.r, msg.i, msg.members)), msg.sig)
             reveal = Reveal(msg.r, msg.i, msg.members, tuple(sorted(sigs, key=lambda s: s.signer)))
             _offer(world, msg.i, [aggregator(msg.sender)], reveal, out)
+    if correct:
+        for r, held in sorted(held_contribs(world, b).items()):
+            short = _short_cluster(world, b, r, held)
+            if short is not None:  # a CLUSTER with fewer than T share-sums
+                _offer(world, b, [aggregator(j) for j in correct], short, out)
+    out += malformed_models(world, everyone[:3])
     results = _known_results(world)
     round0 = [res for (r, _i), res in sorted(results.items()) if r == 0]
     quorum = params.n_a - params.t_a
@@ -1095,7 +1141,163 @@ def malformed(world: World) -> list[Inject]:
             world.domain.genesis_model(), total, sum(len(r.members) for r in chosen)
         )
         _offer(world, b, everyone[:2], ModelMsg(1, w, (chosen,)), out)
+    certs = [m for m in msgs if isinstance(m, Certify) and m.sig.signer not in world.byzantine]
+    # last, as the most numerous (MAX_OFFERS keeps the first): correct CERTIFYs, the newest (those
+    # whose clients may still wait on them)
+    for msg in certs[-4:]:
+        key = (msg.r, msg.i, msg.members, msg.agg_digest)
+        _offer(world, b, everyone, msg, out)  # forwarded to every client, of other clusters too
+        _offer(world, b, everyone, Certify(*key, Sig(b, certify_payload(*key))), out)  # and its own copy
+        for dropped in sorted(msg.members)[:2]:
+            alt = msg.members - {dropped}
+            own = Certify(
+                msg.r, msg.i, alt, msg.agg_digest, Sig(b, certify_payload(msg.r, msg.i, alt, msg.agg_digest))
+            )
+            _offer(world, b, [client(dropped)], own, out)
+            _offer(world, b, [aggregator(j) for j in correct], replace(own, sig=msg.sig), out)
     return _bounded(out)
+
+
+def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[Inject]:
+    """MODELs a client must refuse (client step 1, P4), to `dsts` (default every client not
+    crashed): the newest proof the coalition can build of certified results (`certified_proof`)
+    with a model that is not its average, and a proof of the coalition's own results carrying
+    correct CERTIFY signatures of other content (`signed_elsewhere`). Both need certified results,
+    which a chaos phase at n_c = 12 seldom reaches: the plan keeps them going in the fair phase
+    (`persistent.PERSISTENT`, each offer once)."""
+    if not world.byzantine:
+        return []
+    b = min(world.byzantine)
+    if dsts is None:
+        dsts = [client(c) for c in range(world.params.n_c) if c not in world.crashed]
+    out: list[Inject] = []
+    view = inbox_view(world)
+    altered, other = view.derive("malformed-models", lambda: _forged_models(world, view))
+    if altered is not None:
+        _offer(world, b, dsts, altered, out)
+    if other is not None:
+        _offer(world, b, dsts[:2], other, out)
+    return out
+
+
+def _forged_models(world: World, view: InboxView) -> tuple[ModelMsg | None, ModelMsg | None]:
+    """`malformed_models`'s two MODELs (None when the coalition cannot build one yet)."""
+    proof = certified_proof(world, _known_results(world))
+    altered = None
+    if proof:
+        # its own value ("adv", n) with n < 0, apart from the ("adv", step) ones (symbols of one
+        # kind must compare: a form sorts its terms)
+        w = _average(world, proof, Form.symbol(("adv", -1 - len(proof))))
+        altered = ModelMsg(len(proof), w, proof)
+    sigs = signed_elsewhere(world, view.certifies)
+    return altered, (_proof_of_other_content(world, sigs) if sigs else None)
+
+
+def relabelled(world: World, b: int, req: UnmaskReq) -> list[Message]:
+    """Byzantine b's own share-sum and ENDORSE of a correct coordinator's set (r, i, S), each with
+    one field changed and signed again by b, so each verifies (A1, signatures) on its own: the
+    cluster index i + 1 and i - 1, and the set S without its last member (the share-sum then over
+    the contributions of that set). The coordinator must refuse each (it did not fix that set for
+    that cluster); one counted among its T share-sums or endorsements spoils its CLUSTER or its
+    REVEAL, which correct aggregators then refuse (P5)."""
+    params = world.params
+    r, i, members = req.r, req.i, req.members
+    labels = [(x, members, req.contribs) for x in sorted({(i + 1) % params.n_a, (i - 1) % params.n_a} - {i})]
+    if len(members) > 1:
+        smaller = members - {max(members)}
+        labels.append((i, smaller, tuple(c for c in req.contribs if c.c in smaller)))
+    out: list[Message] = []
+    for x, s, contribs in labels:
+        total = own_share_sum(world, b, r, i, contribs).total
+        out.append(ShareSum(r, x, s, b, total, Sig(b, endorsement_payload(r, x, s))))
+        out.append(Endorsement(r, x, s, b, Sig(b, intent_payload(r, x, s))))
+    return out
+
+
+def _short_cluster(world: World, b: int, r: int, held: dict[int, Contrib]) -> Cluster | None:
+    """Byzantine coordinator b's CLUSTER of every member it holds for round r with T - 1 share-sums
+    (those it received and the coalition's own, each of which verifies): short of T, so the pads
+    do not cancel and agg is not the sum of the members' values (P1)."""
+    params = world.params
+    if len(held) < params.m or params.T is None:
+        return None
+    members = frozenset(held)
+    contribs = tuple(held[c] for c in sorted(members))
+    sums = received_sums(world, b, r, members)
+    sums.update(coalition_share_sums(world, r, b, contribs))
+    chosen = tuple(sums[k] for k in sorted(sums)[: params.T - 1])
+    return Cluster(r, b, members, contribs, chosen) if chosen else None
+
+
+Proof = tuple[tuple[CertifiedResult, ...], ...]
+
+
+def certified_proof(world: World, results: dict[tuple[int, int], CertifiedResult]) -> Proof:
+    """The longest proof the coalition can build of the results it knows (`_known_results`), each
+    with t_a + 1 distinct signers of its own content and n_a - t_a clusters a round: a proof a
+    correct client accepts (PROTOCOL.md client step 1)."""
+    params, dom = world.params, world.domain
+    quorum = params.n_a - params.t_a
+    need = params.certificate_size
+    proof: list[tuple[CertifiedResult, ...]] = []
+    for r in range(params.R):
+        found = []
+        for (kr, _i), res in sorted(results.items()):
+            payload = certify_payload(kr, res.i, res.members, dom.digest(res.agg))
+            if kr == r and len({s.signer for s in res.sigs if s.payload == payload}) >= need:
+                found.append(res)
+        if len(found) < quorum:
+            break
+        proof.append(tuple(found[:quorum]))
+    return tuple(proof)
+
+
+def _average(world: World, proof: Proof, bump: Form | None = None) -> object:
+    """The model `proof` describes, from the genesis model; with `bump`, the last round's total
+    plus `bump` (a model that is not the average of its proof)."""
+    dom = world.domain
+    w = dom.genesis_model()
+    for k, results in enumerate(proof):
+        total = dom.zero()
+        for res in results:
+            total = dom.add(total, res.agg)
+        if bump is not None and k == len(proof) - 1:
+            total = dom.add(total, bump)
+        w = dom.apply_update(w, total, sum(len(res.members) for res in results))
+    return w
+
+
+def signed_elsewhere(world: World, msgs: Sequence[Message]) -> list[Sig]:
+    """Correct aggregators' CERTIFY signatures the coalition received: per signer, its first one and
+    its first one of the latest round it certified (payloads of a low and of a high round, so that a
+    count of signatures that compares payloads in either order meets one of them)."""
+    by_signer: dict[int, list[Sig]] = {}
+    for m in msgs:
+        if isinstance(m, Certify) and m.sig.signer not in world.byzantine:
+            by_signer.setdefault(m.sig.signer, []).append(m.sig)
+    out: list[Sig] = []
+    for _signer, sigs in sorted(by_signer.items()):
+        latest = max(s.payload[1] for s in sigs)
+        last = next(s for s in sigs if s.payload[1] == latest)
+        out += [sigs[0]] + ([last] if last != sigs[0] else [])
+    return out
+
+
+def _proof_of_other_content(world: World, other: list[Sig]) -> ModelMsg:
+    """A MODEL of round R whose every result is the coalition's own (`self_certified`), signed by
+    the coalition and carrying correct CERTIFY signatures of other content (`other`): a client must
+    count only signatures of the result's own content (Q6), else it accepts a forged model (P4)."""
+    params = world.params
+    proof: list[tuple[CertifiedResult, ...]] = []
+    for r in range(params.R):
+        results = []
+        for i in range(params.n_a - params.t_a):
+            members = world.ctx.clusters(r)[i]
+            agg = Form.symbol(("adv", r * params.n_a + i))
+            own = [Sig(x, certify_payload(r, i, members, agg)) for x in sorted(world.byzantine)]
+            results.append(CertifiedResult(i, members, agg, tuple(own + other)))
+        proof.append(tuple(results))
+    return ModelMsg(params.R, _average(world, tuple(proof)), tuple(proof))
 
 
 ADVERSARIES: dict[str, Adversary] = {

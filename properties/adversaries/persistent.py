@@ -28,7 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from asfl.properties.adversaries.library import _coordinate, late_censor, late_victims, split_equivocation
+from asfl.properties.adversaries.library import (
+    _coordinate,
+    late_censor,
+    late_victims,
+    malformed_models,
+    split_equivocation,
+)
 from asfl.spec.messages import Contrib
 from asfl.spec.world import Inject, World
 
@@ -66,6 +72,9 @@ PERSISTENT: dict[str, Callable[[World], list[Inject]]] = {
     "late_censor": late_censor,
     # an equivocating coordinator keeps equivocating: the groups it split finish what the chaos began
     "split_equivocation": split_equivocation,
+    # a coalition that sends malformed messages keeps sending its forged MODELs: they need
+    # certified results, which the chaos phase at the default size seldom reaches (issue 13)
+    "malformed": malformed_models,
 }
 
 

@@ -65,6 +65,9 @@ class Facts:
     accepted: Sequence[Accepted]
     max_released: Mapping[int, int]  # client -> the highest release count it reached
     revealed: Callable[[], list[dict]]
+    #: (client, round) -> result -> correct aggregators whose CERTIFY of it reached the client while
+    #: its contribution was outstanding (a history keeps it; empty for a state)
+    certifies_to: Mapping[tuple[int, int], Mapping[ResultKey, set[int]]] = field(default_factory=dict)
     #: the view's rank, when a history kept it (the search aims at it)
     view_rank: int = 0
     #: the values are symbolic forms and a history kept the view: P3 can be judged exactly
@@ -122,6 +125,16 @@ class Facts:
         return members <= self.world.ctx.clusters(r)[i] and len(members) >= self.params.m
 
 
+def _aggregator_models(world: World) -> list[Accepted]:
+    """The model each correct aggregator computed, with its proof (P4 judges a correct party's
+    model, whoever computed it): the same in a path's facts and in a state's (one judgement)."""
+    return [
+        Accepted(-1, "aggregator", a.j, a.model_round, a.model, a.proof)
+        for a in world.aggregators
+        if a is not None and a.model_round > 0
+    ]
+
+
 # -- facts of a path (the search) ----------------------------------------------------------------
 def run_facts(world: World, monitor: Monitor) -> Facts:
     """The facts of a run the monitor followed to `world`: the history's, with what the world adds."""
@@ -134,9 +147,11 @@ def run_facts(world: World, monitor: Monitor) -> Facts:
         certified_by=monitor.certified_by,
         contributions=monitor.contributions,
         endorsed={},
-        accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted],
+        accepted=[Accepted(step, "client", c, msg.r, msg.w, msg.proof) for step, c, msg in monitor.accepted]
+        + _aggregator_models(world),
         max_released=monitor.max_released,
         revealed=monitor.revealed,
+        certifies_to=monitor.certifies_to,
         view_rank=len(monitor.view.rows),
         symbolic=isinstance(world.domain.zero(), Form),
     )
@@ -163,7 +178,7 @@ def state_facts(world: World) -> Facts:
         Accepted(-1, "client", st.c, st.model_round, st.model, None)
         for st in world.clients
         if st.c not in world.crashed and st.model_round > 0
-    ]
+    ] + _aggregator_models(world)
     facts = Facts(
         world=world,
         certified_by=certified_by(world),

@@ -56,6 +56,9 @@ class Monitor:
     accepted: list[tuple[int, int, ModelMsg]] = field(default_factory=list)  # (step, client, MODEL)
     max_released: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     refusals: list[tuple[int, str]] = field(default_factory=list)  # (step, rule) of refused inputs
+    #: (client, round) -> result -> the correct aggregators whose CERTIFY of it reached the client
+    #: while its contribution to that (round, cluster) was outstanding (I2: it then resolves it)
+    certifies_to: dict[tuple[int, int], dict[ResultKey, set[int]]] = field(default_factory=dict)
     steps: int = 0
 
     def __post_init__(self) -> None:
@@ -76,14 +79,28 @@ class Monitor:
         for env in after.coalition_inbox[self.inbox_seen :]:
             self._to_coalition(byz, env.msg)
         self.inbox_seen = len(after.coalition_inbox)
-        if isinstance(last.event, Deliver) and last.refused is None:
+        if isinstance(last.event, Deliver):
             env = next((e for e in before.in_flight if e.id == last.event.msg_id), None)
-            if env is not None and env.dst.role == "c" and isinstance(env.msg, ModelMsg):
-                if env.dst.index not in after.crashed:
+            if env is not None and env.dst.role == "c" and env.dst.index not in after.crashed:
+                if isinstance(env.msg, ModelMsg) and last.refused is None:
                     self.accepted.append((after.steps, env.dst.index, env.msg))
+                elif isinstance(env.msg, Certify):
+                    self._certify_to_client(before, env)
         for st in after.clients:
             if st.released > self.max_released[st.c]:
                 self.max_released[st.c] = st.released
+
+    def _certify_to_client(self, before: World, env: Envelope) -> None:
+        """Record a correct aggregator's own CERTIFY that reached a client while the client's
+        contribution to that (round, cluster) was outstanding (whatever the client then did)."""
+        msg, src, c = env.msg, env.src, env.dst.index
+        assert isinstance(msg, Certify)
+        if src.role != "a" or src.index in before.byzantine or msg.sig.signer != src.index:
+            return
+        pending = before.clients[c].outstanding.get(msg.r)
+        if pending is not None and pending.cluster == msg.i:
+            key = (msg.r, msg.i, msg.members, msg.agg_digest)
+            self.certifies_to.setdefault((c, msg.r), {}).setdefault(key, set()).add(src.index)
 
     def refused_step(self, step: int, rule: str) -> None:
         self.refusals.append((step, rule))

@@ -207,8 +207,9 @@ def _p3_structural(run: Run) -> Violation | None:
 
 
 def p4_integrity(run: Run) -> Violation | None:
-    """P4 integrity: every model a correct party accepted is the honest average of certified
-    cluster results. With its proof (a history keeps the MODEL): each round averages n_a - t_a
+    """P4 integrity: every model a correct party accepted (a client) or computed (an aggregator, its
+    last model with its proof) is the honest average of certified cluster results. With its
+    proof (a history keeps the MODEL): each round averages n_a - t_a
     distinct clusters, each result certified by t_a + 1 signatures of which the correct aggregators
     really recomputed that agg, and w is their average from genesis. Without it (a state keeps w
     only): w is one of the models an honest averager could build from the certified results' true
@@ -227,24 +228,24 @@ def p4_integrity(run: Run) -> Violation | None:
 def _p4_proof(facts: Facts, acc) -> Violation | None:
     params, domain = facts.params, facts.world.domain
     certified = facts.certified
-    c = acc.index
+    who = f"{acc.party} {acc.index} {'accepted' if acc.party == 'client' else 'computed'}"
     w = domain.genesis_model()
     for r, results in enumerate(acc.proof):
         ids = [res.i for res in results]
         if len(set(ids)) != len(ids) or len(ids) < params.progress_quorum:
-            return Violation("P4", f"client {c} accepted model {acc.r} averaging clusters {ids} in round {r}")
+            return Violation("P4", f"{who} model {acc.r} averaging clusters {ids} in round {r}")
         total = domain.zero()
         for res in results:
             if (r, res.i, res.members, res.agg) not in certified:
                 return Violation(
                     "P4",
-                    f"client {c} accepted model {acc.r} (step {acc.step}) with an uncertified result "
+                    f"{who} model {acc.r} (step {acc.step}) with an uncertified result "
                     f"of cluster {res.i} in round {r}",
                 )
             total = domain.add(total, res.agg)
         w = domain.apply_update(w, total, sum(len(res.members) for res in results))
     if acc.w != w:
-        return Violation("P4", f"client {c} accepted model {acc.r} that is not the average of its proof")
+        return Violation("P4", f"{who} model {acc.r} that is not the average of its proof")
     return None
 
 
@@ -281,6 +282,9 @@ def p6_budget(run: Run) -> Violation | None:
     targets are exempt: the public shuffle may send a target to its censor in most rounds, which no
     bounded run can absorb; every other client must still reach Q."""
     params, facts = run.params, run.facts
+    v = _p6_unresolved(run)
+    if v is not None:
+        return v
     for c, most in sorted(facts.max_released.items()):
         if most > params.Q:
             return Violation("P6", f"client {c} counted {most} releases > Q={params.Q}")
@@ -383,6 +387,29 @@ def p8_approximate_agreement(run: Run) -> Violation | None:
                     f"aggregators {a.j} and {b.j} averaged round {r} over clusters "
                     f"{sorted(res.i for res in pa)} and {sorted(res.i for res in pb)}: "
                     "no shared correct coordinator",
+                )
+    return None
+
+
+def _p6_unresolved(run: Run) -> Violation | None:
+    """P6's count is I2's, so it must follow the certificates: a correct client that received
+    CERTIFYs of one result of its (round, cluster) from t_a + 1 correct aggregators while its
+    contribution there was outstanding has resolved it (the release stands, or is taken back and
+    carried over, I3). Judged only on what reached the client while outstanding: a certificate
+    that came before a carry-over into its round cannot resolve it, and the protocol does not
+    promise that it will (docs/audit.md, 2026-12-06)."""
+    world, need = run.world, run.params.certificate_size
+    for (c, r), results in sorted(run.facts.certifies_to.items()):
+        st = world.clients[c]
+        pending = st.outstanding.get(r)
+        if c in world.crashed or pending is None:
+            continue
+        for (kr, i, members, _agg), signers in results.items():
+            if i == pending.cluster and len(signers) >= need:
+                return Violation(
+                    "P6",
+                    f"client {c} got the certificate of ({kr}, {i}) S={sorted(members)} from aggregators "
+                    f"{sorted(signers)} and never resolved its contribution to round {r} (I2)",
                 )
     return None
 

@@ -31,7 +31,7 @@ RULE_FOCUS: dict[str, tuple[str, ...]] = {
     "share_sum_verifies": ("wrong_sums",),
     # Q6 / P4: results and models the coalition certified or altered alone
     "certificate_size": ("self_certified", "forged"),
-    "model_problem": ("forged", "self_certified"),
+    "model_problem": ("forged", "self_certified", "malformed"),
     # selective CLUSTER sends leave correct aggregators with different certified results
     "relay_cluster": ("coordinator",),
     "averaging_quorum": ("coordinator",),
@@ -61,18 +61,18 @@ FUNCTION_FOCUS: dict[str, tuple[str, ...]] = {
     # the coordinator's set and the endorser's checks (I4, Q2, F1)
     "aggregator.on_contrib": ("censoring", "arbitrary"),
     "aggregator.on_unmask_req": ("equivocating", "serial_equivocation", "outside_set", "malformed"),
-    "aggregator.on_endorsement": ("serial_equivocation", "equivocating"),
+    "aggregator.on_endorsement": ("serial_equivocation", "equivocating", "malformed"),
     "aggregator.on_reveal": ("hasty_equivocation", "malformed"),
-    "aggregator.on_share_sum": ("wrong_sums",),
+    "aggregator.on_share_sum": ("wrong_sums", "malformed"),
     "aggregator.recompute_agg": ("wrong_sums", "forged"),
-    "aggregator.on_cluster": ("forged", "wrong_sums", "coordinator"),
+    "aggregator.on_cluster": ("forged", "wrong_sums", "coordinator", "malformed"),
     "aggregator.on_certify": ("malformed", "self_certified", "coordinator"),
     "aggregator._certified_results": ("self_certified", "coordinator"),
     "aggregator._advance": ("coordinator", "self_certified"),
     # malformed sets and contributions (checks.py) and the signatures of the world
     "checks.members_problem": ("outside_set", "forged", "arbitrary"),
     "checks.contribs_problem": ("malformed", "forged", "arbitrary"),
-    "certificates.result_problem": ("forged", "self_certified"),
+    "certificates.result_problem": ("forged", "self_certified", "malformed"),
     "certificates.replay_model": ("malformed", "forged", "self_certified"),
     "world.forgery": ("forged", "arbitrary", "replay"),
 }

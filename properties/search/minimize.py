@@ -63,6 +63,7 @@ def replay_steps(
     fair: bool,
     censor: Censor = False,
     silent: bool = False,
+    lagging: int | None = None,
 ) -> tuple[list[Event], Run]:
     """Apply the steps that are still possible; then, if `fair`, the FIFO fair phase (with the
     persistent strategy the run's plan drew, if any)."""
@@ -92,7 +93,7 @@ def replay_steps(
         return events, Run(world, mon, silent=silent)
     fair_from = len(events)
     fair_start_round = completed_round(world)
-    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), censor)
+    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), censor, lagging)
     censored = targets(world, censor)
     return events, Run(world, mon, fair_from, stuck, bound_hit, fair_start_round, censored, silent)
 
@@ -107,12 +108,13 @@ def minimize(
     work: int = 20_000,
     censor: Censor = False,
     silent: bool = False,
+    lagging: int | None = None,
 ) -> tuple[list[Event], Run, Violation] | None:
     """Delete chunks of steps while `judge` still finds a violation, replaying at most `work` steps
     in all (the fair phase of a liveness run is re-derived on each replay and counts too); None if
     the run does not fail when replayed by content (then the caller keeps its trace)."""
     steps = by_content(worlds, events)
-    best_events, run = replay_steps(setup, byzantine, steps, fair, censor, silent)
+    best_events, run = replay_steps(setup, byzantine, steps, fair, censor, silent, lagging)
     spent = run.monitor.steps
     violation = judge(run)
     if violation is None:
@@ -122,7 +124,7 @@ def minimize(
         i = 0
         while i < len(steps) and spent < work:
             candidate = steps[:i] + steps[i + chunk :]
-            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair, censor, silent)
+            cand_events, cand_run = replay_steps(setup, byzantine, candidate, fair, censor, silent, lagging)
             spent += cand_run.monitor.steps
             v = judge(cand_run)
             if v is not None:

@@ -306,6 +306,7 @@ def counterexample(
             work=work,
             censor=ex.plan.censor,
             silent=silent,
+            lagging=ex.plan.lagging,
         )
         if smaller is not None:
             events, run, violation = smaller
@@ -343,6 +344,7 @@ def plan_meta(plan: Plan) -> dict:
         "slow_clients": {"#tup": list(plan.slow)},
         "persistent_censor": plan.censor,
         "coalition_silent": plan.silent,
+        "lagging_aggregator": plan.lagging if plan.lagging is not None else -1,
     }
 
 
@@ -437,8 +439,15 @@ def judge_schedule(trace: traces.Trace, setup: SearchSetup) -> Violation | None:
     events = trace.events if fair_from is None else trace.events[:fair_from]
     steps = by_content(trace.worlds()[: len(events) + 1], events)
     censor = trace.extra.get("persistent_censor", False)
+    lagging = trace.extra.get("lagging_aggregator", -1)
     _events, run = replay_steps(
-        setup, trace.byzantine, steps, fair_from is not None, censor, trace_is_silent(trace)
+        setup,
+        trace.byzantine,
+        steps,
+        fair_from is not None,
+        censor,
+        trace_is_silent(trace),
+        lagging if isinstance(lagging, int) and lagging >= 0 else None,
     )
     return PROPERTIES[trace.property](run)
 

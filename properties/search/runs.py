@@ -31,7 +31,7 @@ from asfl.properties.judge.coverage import Probe
 from asfl.properties.judge.monitor import Monitor
 from asfl.properties.judge.suite import Run, completed_round
 from asfl.spec import STANDARD, Params, Rules
-from asfl.spec.messages import Contrib, Endorsement, Party, ShareSum
+from asfl.spec.messages import Certify, Cluster, Contrib, Endorsement, Party, ShareSum
 from asfl.spec.world import (
     Crash,
     Deliver,
@@ -96,6 +96,9 @@ class Plan:
     censor: Censor = False
     #: the coalition sends nothing in the whole run: t_a silent aggregators (P9)
     silent: bool = False
+    #: a correct aggregator on a slow link: the fair phase defers the CERTIFYs and CLUSTERs to it
+    #: until nothing else can happen (`fifo_choice`), so it falls rounds behind the others (P5)
+    lagging: int | None = None
 
 
 #: the pseudo-property of a run in which the spec under audit raised (issue 13): not a property of
@@ -167,10 +170,16 @@ def draw_plan(rng: random.Random, setup: SearchSetup) -> Plan:
     # a Byzantine aggregator stays Byzantine: the censoring strategy keeps censoring in the fair
     # phase, and so does the late censor
     censor: Censor = bool(byz) and "censoring" in advs
-    for persistent in ("late_censor", "split_equivocation"):
+    for persistent in ("late_censor", "split_equivocation", "malformed"):
         if byz and not censor and persistent in advs:
             censor = persistent
-    return Plan(byz, advs, crashes, steps, slow, censor)
+    # one run in four: a correct aggregator a round behind the others' certificates (issue 13),
+    # drawn from a generator of its own, seeded by the plan, so the run's schedule (`rng`) is the
+    # one the plan drew before the lag existed
+    correct = [j for j in range(p.n_a) if j not in byz]
+    lag_rng = random.Random(repr((byz, advs, crashes, steps, slow)))
+    lagging = lag_rng.choice(correct) if setup.swarm and correct and lag_rng.random() < 0.25 else None
+    return Plan(byz, advs, crashes, steps, slow, censor, lagging=lagging)
 
 
 def _chaos_length(rng: random.Random, setup: SearchSetup) -> int:
@@ -194,7 +203,17 @@ def _draw_slow(rng: random.Random, setup: SearchSetup) -> tuple[int, ...]:
     return ()
 
 
-def fifo_choice(world: World, turn: int | None = None) -> Event | None:
+def _deferred(env, lagging: int | None) -> bool:
+    """Whether the fair phase defers `env`: a CERTIFY or a CLUSTER to the lagging aggregator."""
+    return (
+        lagging is not None
+        and env.dst.role == "a"
+        and env.dst.index == lagging
+        and isinstance(env.msg, Certify | Cluster)
+    )
+
+
+def fifo_choice(world: World, turn: int | None = None, lagging: int | None = None) -> Event | None:
     """Fair delivery: the oldest message in flight; when none, a training ends, round robin.
 
     Trainings take turns (weak fairness): the rotation starts at client `turn`, the one after the
@@ -204,20 +223,32 @@ def fifo_choice(world: World, turn: int | None = None) -> Event | None:
     Counting the turn by the contributions made so far, as first written, let every carry-over
     move the rotation one client further, past a client whose turn it was: at n_c=8, R=6 a client
     finished one training in six rounds (finding F5). Without `turn` (a fair phase's first
-    training), the rotation starts where the contributions so far put it."""
-    if world.in_flight:
-        return Deliver(world.in_flight[0].id)  # in_flight is kept in id order
+    training), the rotation starts where the contributions so far put it.
+
+    With a `lagging` aggregator (a slow link), the CERTIFYs and CLUSTERs to it wait until no other
+    message is in flight and no training can end; then they are delivered, newest first (the
+    certificates of later rounds reach it before those of the round it is on). Every message is
+    still delivered (the protocol's rounds are finite), so the schedule is fair."""
+    deferred = None
+    for env in world.in_flight:  # in_flight is kept in id order
+        if not _deferred(env, lagging):
+            return Deliver(env.id)
+        deferred = env  # the newest: a slow link's backlog arrives in any order, here newest first
     n = len(world.clients)
     start = sum(len(c.contributed) for c in world.clients) % n if turn is None else turn
     for k in range(n):
         c = world.clients[(start + k) % n]
         if c.training is not None and c.c not in world.crashed:
             return TrainDone(c.c)
-    return None
+    return Deliver(deferred.id) if deferred is not None else None
 
 
 def run_fair_phase(
-    apply: Callable[[Event], object], current: Callable[[], World], budget: int, censor: Censor = False
+    apply: Callable[[Event], object],
+    current: Callable[[], World],
+    budget: int,
+    censor: Censor = False,
+    lagging: int | None = None,
 ) -> tuple[bool, bool]:
     """The fair phase (P5, P6, P9): `fifo_choice` until every correct party finished; returns
     (stuck: nothing was left to do, bound_hit: `budget` steps ran out). With `censor`, the offers of
@@ -239,7 +270,7 @@ def run_fair_phase(
             else:
                 exhausted = current().coalition_inbox
         if event is None:
-            event = fifo_choice(current(), turn)
+            event = fifo_choice(current(), turn, lagging)
         if event is None:
             return True, False
         if budget == 0:
@@ -347,7 +378,7 @@ def execute(
         apply(event)
     fair_from = len(events)
     fair_start_round = completed_round(world)
-    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), plan.censor)
+    stuck, bound_hit = run_fair_phase(apply, lambda: world, setup.bound(), plan.censor, plan.lagging)
     censored = targets(world, plan.censor)
     if probe is not None:
         probe.finish(world, stuck, bound_hit, plan.adversaries)

@@ -46,6 +46,7 @@ _EXTRA_TYPES: dict[str, tuple[type, ...]] = {
     "bound_hit": (bool,),
     "persistent_censor": (bool, str),
     "crashes": (bool,),
+    "lagging_aggregator": (int,),
 }
 
 

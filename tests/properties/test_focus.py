@@ -40,7 +40,7 @@ def test_a_table_replacing_two_rules_gets_both_focuses_once():
         certificate_size=lambda params: 1,
     )
     assert table.replaced() == ["certificate_size", "model_problem"]
-    assert focus_of(table) == ("self_certified", "forged")
+    assert focus_of(table) == ("self_certified", "forged", "malformed")
 
 
 def test_a_verdict_names_the_directed_search_that_found_it():

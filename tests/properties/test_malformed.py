@@ -47,7 +47,8 @@ def test_a_stale_contribution_and_a_short_reveal_are_sent():
             "reveal" in refused_rules(ex)
         )
 
-    assert find_run(SETUP, stale, max_examples=60) is not None
+    # rare at this size: another round's contribution reaches a Byzantine coordinator late in the chaos
+    assert find_run(SETUP, stale, max_examples=200) is not None
     # a REVEAL short of T goes to the endorsers of the coalition's own requests (here a coordinator's)
     leading = SearchSetup(PARAMS, adversaries=("malformed", "coordinator"), swarm=False, max_chaos=250)
     assert find_run(leading, short_reveal, max_examples=60) is not None
