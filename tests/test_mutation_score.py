@@ -8,10 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("cosmic_ray")
-
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "mutation_score.py"
 
 
