@@ -174,12 +174,6 @@ def stragglers(durations: np.ndarray, horizon: float, quota: int) -> tuple[int, 
     return tuple(int(c) for c in np.flatnonzero(horizon / np.asarray(durations) < quota))
 
 
-def run_params(s: Setup, rules: Rules) -> Params:
-    """The parameters a run of `rules` uses: the setup's (the step schedule is the domain's,
-    `step_schedule`; eta is a step per data contribution in every method)."""
-    return s.params
-
-
 def expected_data_fractions(params: Params, rules: Rules) -> tuple[float, ...]:
     """f_r for r = 0..R-1: the expected share of round r's members whose contribution carries data,
     from public parameters only. Model: a coordinator fixes its set once m of its k members
@@ -239,9 +233,8 @@ def make_domain(s: Setup, rules: Rules) -> TrainingDomain:
     cls = MacTrainingDomain if rules.name == "mac-a1" else TrainingDomain
     cfg = s.cfg
     training = LocalTraining(cfg.lr, cfg.epochs, cfg.batch)
-    params = run_params(s, rules)
-    steps = step_schedule(params, rules, cfg.server_step)
-    return cls(params, cfg.seed, s.model, s.data, s.parts, training, steps)
+    steps = step_schedule(s.params, rules, cfg.server_step)
+    return cls(s.params, cfg.seed, s.model, s.data, s.parts, training, steps)
 
 
 def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_step=None) -> RunResult:
@@ -256,7 +249,7 @@ def run_asfl(s: Setup, rules: Rules = STANDARD, strategy: str | None = None, on_
         byz, strategy = (), "silent"
     crash_clients = rng.sample(range(cfg.n_c), min(cfg.crashes, cfg.t_c))
     domain = make_domain(s, rules)
-    world = initial_world(run_params(s, rules), domain, byz, rules)
+    world = initial_world(s.params, domain, byz, rules)
     timing = des.Timing(tuple(float(x) for x in s.durations), latency=cfg.latency, seed=cfg.seed)
     horizon = float(np.median(s.durations)) * cfg.rounds
     crash_at = {c: rng.uniform(0, horizon) for c in crash_clients}

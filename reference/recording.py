@@ -28,7 +28,7 @@ from asfl.spec.world import Crash, Deliver, Inject, TrainDone, World, initial_wo
 
 from .adversaries import make_strategy
 from .des import DesResult
-from .experiment import NO_INCLUSION, TrainConfig, make_domain, run_params, setup
+from .experiment import NO_INCLUSION, TrainConfig, make_domain, setup
 from .mac_rules import MAC_A1
 
 FORMAT = "asfl-reference-run/1"
@@ -92,7 +92,7 @@ def fresh_world(rec: dict[str, Any]) -> World:
         raise ValueError(f"not an {FORMAT} record")
     rules = RULES[rec["rules"]]
     s = setup(TrainConfig(**rec["config"]))
-    return initial_world(run_params(s, rules), make_domain(s, rules), rec["byzantine"], rules)
+    return initial_world(s.params, make_domain(s, rules), rec["byzantine"], rules)
 
 
 def replay(rec: dict[str, Any]) -> World:
