@@ -22,6 +22,11 @@ round-r release still counted (I2's count is pessimistic), so at Q it carried no
 take-back comes after it; the client releases again in a later round only if the run has one left
 and it wins that round's race, which no bounded run can promise (the exploration found, with R = 4,
 aggregator 1 censoring client 6 in round 1, and client 6 ending with count 0).
+
+`split_equivocation` (`adversaries.split_equivocation`): a coordinator that keeps equivocating
+gets some set of its (round, cluster) certified, not always one with every member it holds. Its
+victims are the members it left out (`left_out`): their releases are taken back (I2) as the
+censor's are, and P6's balance judges them as it judges the censor's targets (finding F7).
 """
 
 from __future__ import annotations
@@ -30,13 +35,14 @@ from collections.abc import Callable
 
 from asfl.properties.adversaries.library import (
     _coordinate,
+    held_contribs,
     late_censor,
     late_victims,
     malformed_models,
     split_equivocation,
 )
 from asfl.spec.messages import Contrib
-from asfl.spec.world import Inject, World
+from asfl.spec.world import Inject, World, certified_results
 
 #: a plan's or a trace's persistent strategy: its name, True for `censoring` (older traces), or off
 Censor = bool | str | None
@@ -45,14 +51,31 @@ Censor = bool | str | None
 def targets(world: World, censor: Censor = True) -> frozenset[int]:
     """The clients the persistent strategy `censor` censors, whom P6's balance exempts: for
     `censoring`, the lowest member of each Byzantine coordinator's round-0 cluster; for
-    `late_censor`, the prey it censored or holds back (`adversaries.late_victims`)."""
+    `late_censor`, the prey it censored or holds back (`adversaries.late_victims`); for
+    `split_equivocation`, the members its coordinators left out of a certified set (`left_out`)."""
     name = persistent_name(censor)
     if name == "late_censor":
         return late_victims(world)
+    if name == "split_equivocation":
+        return left_out(world)
     if name != "censoring":
         return frozenset()
     clusters = world.ctx.clusters(0)
     return frozenset(min(clusters[b]) for b in world.byzantine if clusters[b])
+
+
+def left_out(world: World) -> frozenset[int]:
+    """The correct clients a Byzantine coordinator left out of a certified set of its cluster: their
+    CONTRIB of round r reached coordinator b, and a result of (r, b) holds a certificate (Q6)
+    without them, so their release is taken back (I2) as a censored one is."""
+    certified = certified_results(world)
+    out: set[int] = set()
+    for b in world.byzantine:
+        for r, held in held_contribs(world, b).items():
+            for kr, i, members, _agg in certified:
+                if (kr, i) == (r, b):
+                    out |= set(held) - members
+    return frozenset(c for c in out if c not in world.crashed)
 
 
 def persistent_censor(world: World) -> list[Inject]:

@@ -280,7 +280,9 @@ def p6_budget(run: Run) -> Violation | None:
     round; and once faults stop and delivery is fair, a run that goes on to the end brings every
     correct client's count to exactly Q. Under a persistent censor (adversaries/persistent.py) its
     targets are exempt: the public shuffle may send a target to its censor in most rounds, which no
-    bounded run can absorb; every other client must still reach Q."""
+    bounded run can absorb; every other client must still reach Q. The victims of the other
+    persistent coordinators (the late censor's prey, the members an equivocating coordinator left
+    out) are judged the same way (`censor_exempt`, finding F7)."""
     params, facts = run.params, run.facts
     v = _p6_unresolved(run)
     if v is not None:
@@ -324,14 +326,33 @@ def p6_budget(run: Run) -> Violation | None:
     return None
 
 
+def correct_slots_cover(params) -> bool:
+    """Whether the correct coordinators alone offer every client its Q releases before the slack
+    rounds: Q * n_c <= (R - QUOTA_SLACK) * (n_a - t_a) * m. A round closes once n_a - t_a clusters
+    are certified (the averaging quorum), each releasing m members, and under a persistent
+    Byzantine coordinator the t_a other clusters may release nobody. Where this fails, a client the
+    coordinator left out may find every slot of the correct coordinators' rounds taken before the
+    fair round robin of trainings comes back to it (finding F7: n_c = 15, R = 6, 15 > 12). Like H1
+    it is measured against the checker's fair scheduler, not proved against every one."""
+    slots = max(params.R - QUOTA_SLACK, 0) * (params.n_a - params.t_a) * params.m
+    return params.Q * params.n_c <= slots
+
+
 def censor_exempt(run: Run) -> frozenset[int]:
-    """The censor's targets P6's balance cannot ask Q of: those whom the protocol's public shuffle
-    (section 3, `assignment.clusters`: the protocol's, never the run's rule table, so a change to
-    the clusters is judged by the shuffle it replaced) gives fewer than Q + QUOTA_SLACK rounds with
-    a correct coordinator. A target with that many correct rounds has room for its Q releases (H1)
-    and must reach Q. Exempting every target, as first written, hid a protocol without the
-    reshuffle: its censor keeps the target every round (finding F5)."""
+    """The persistent coordinator's victims P6's balance cannot ask Q of (`persistent.targets`: the
+    censor's targets, the late censor's prey, the clients an equivocating coordinator left out).
+
+    A victim must still reach Q when the protocol's public shuffle (section 3,
+    `assignment.clusters`: the protocol's, never the run's rule table, so a change to the clusters
+    is judged by the shuffle it replaced) gives it at least Q + QUOTA_SLACK rounds with a correct
+    coordinator, and the correct coordinators' slots cover every client's quota
+    (`correct_slots_cover`). Exempting every target, as first written, hid a protocol without the
+    reshuffle: its censor keeps the target every round (finding F5). A victim of the equivocating
+    coordinator at n_c = 15, R = 6 had four correct rounds and still ended at 0, the correct slots
+    being too few for the fair rotation to reach it in time (finding F7)."""
     params, byzantine = run.params, set(run.world.byzantine)
+    if not correct_slots_cover(params):
+        return run.censored
 
     def correct_rounds(c: int) -> int:
         return sum(

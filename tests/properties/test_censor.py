@@ -101,20 +101,65 @@ def test_the_late_censors_victims_are_exempt_from_balance():
 
 def test_a_target_the_shuffle_gives_enough_correct_rounds_is_judged_for_balance():
     """A censor's target is exempt from P6's balance only when the protocol's public shuffle gives it
-    fewer than Q + 2 rounds with a correct coordinator (H1's slack). R=6, Q=2: aggregator 3's target,
-    client 1, has a correct coordinator in rounds 1, 2, 3 and 5, so P6 asks Q of it (and it has Q);
-    aggregator 0's target, client 4, has three such rounds and stays exempt."""
+    fewer than Q + 2 rounds with a correct coordinator (H1's slack), or the correct coordinators'
+    slots do not cover every client's quota (finding F7). n_c=12, R=6, Q=2, m=2 (slots cover, 24 <=
+    (6-2)*3*2): aggregator 1's target, client 0, has enough correct rounds, so P6 asks Q of it (and
+    it has Q); aggregator 0's target, client 9, has fewer and stays exempt."""
     from dataclasses import replace
 
-    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=6)
-    judged = fair_run(STANDARD, 3, params=params)
-    assert judged.censored == {1} and censor_exempt(judged) == frozenset()
-    assert judged.world.clients[1].released == params.Q and p6_budget(judged) is None
+    from asfl.properties.judge.suite import correct_slots_cover
+
+    params = Params(n_c=12, t_c=1, n_a=4, t_a=1, R=6)
+    assert params.Q == 2 and correct_slots_cover(params)
+    judged = fair_run(STANDARD, 1, params=params)
+    assert judged.censored == {0} and censor_exempt(judged) == frozenset()
+    assert judged.world.clients[0].released == params.Q and p6_budget(judged) is None
     exempt = fair_run(STANDARD, 0, params=params)
-    assert exempt.censored == {4} == censor_exempt(exempt)
+    assert exempt.censored == {9} == censor_exempt(exempt)
     # the judged target one release short is a violation; the exempt one is not
-    for run, target, verdict in ((judged, 1, "violated"), (exempt, 4, "held")):
+    for run, target, verdict in ((judged, 0, "violated"), (exempt, 9, "held")):
         clients = list(run.world.clients)
         clients[target] = replace(clients[target], released=params.Q - 1)
         short = replace(run, world=replace(run.world, clients=tuple(clients)))
         assert ("held" if p6_budget(short) is None else "violated") == verdict
+
+
+def test_where_the_correct_slots_do_not_cover_every_quota_every_victim_is_exempt():
+    """n_c=8, R=6, Q=2, m=1: the three correct coordinators offer (6-2)*3*1 = 12 release slots
+    before the slack rounds for 8*2 = 16 releases, so a client the Byzantine coordinator left out
+    may find them all taken (finding F7): its target is exempt although it has four correct
+    rounds; a client it did not touch is still judged."""
+    from dataclasses import replace
+
+    from asfl.properties.judge.suite import correct_slots_cover
+
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=6)
+    assert params.Q == 2 and not correct_slots_cover(params)
+    run = fair_run(STANDARD, 3, params=params)
+    assert run.censored == {1} == censor_exempt(run)
+    for target, verdict in ((1, "held"), (2, "violated")):
+        clients = list(run.world.clients)
+        clients[target] = replace(clients[target], released=params.Q - 1)
+        short = replace(run, world=replace(run.world, clients=tuple(clients)))
+        assert ("held" if p6_budget(short) is None else "violated") == verdict
+
+
+def test_the_equivocating_coordinators_victims_are_the_members_it_left_out_of_a_certified_set():
+    """A coordinator kept equivocating (`split_equivocation`, persistent) gets sets of its clusters
+    certified without some members it holds: those members are its victims (`left_out`), judged
+    for P6's balance as the censor's targets are (finding F7). n_c=12, R=4: aggregator 2 leaves
+    out clients 5 and 8; client 8 has Q + 2 correct rounds and slots cover, so it is still judged,
+    client 5 is exempt."""
+    from asfl.properties.adversaries.library import held_contribs
+    from asfl.properties.adversaries.persistent import left_out
+
+    params = Params(n_c=12, t_c=1, n_a=4, t_a=1, R=4)
+    plan = Plan((2,), ("split_equivocation",), False, 0, (), "split_equivocation")
+    run = execute(SearchSetup(params, STANDARD), plan, lambda world, kinds: None).run
+    assert left_out(run.world) == run.censored == {5, 8} and censor_exempt(run) == {5}
+    for c in run.censored:  # held by the coordinator, and certified out of that (round, cluster)
+        assert any(
+            c in held and any((kr, i) == (r, 2) and c not in s for kr, i, s, _ in certified_results(run))
+            for r, held in held_contribs(run.world, 2).items()
+        )
+    assert p6_budget(run) is None

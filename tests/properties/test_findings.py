@@ -263,19 +263,34 @@ def test_f5_the_rotation_counted_by_contributions_skipped_a_clients_turn() -> No
     1. The fair phase's round robin of trainings was counted by the contributions made so far, so
     each carry-over moved it one client on: client 1's carry-over into round 3 passed the turn over
     client 2, whose only training was in round 1. With the rotation kept by trainings, the same
-    3-step prefix and fair phase balance every count, even at Q=2."""
+    3-step prefix and fair phase balance every count, even at Q=2.
+
+    Client 2 is a victim of the equivocating coordinator (left out of a certified set), and at
+    Q=2 the correct coordinators' slots do not cover every quota (24 > (4-2)*3*2; H1 fails too), so
+    since F7 the judge exempts it: the trace holds as recorded, and judged with no victims (its
+    persistent strategy's name dropped) it shows the starved client."""
+    from dataclasses import replace
+
+    from asfl.properties.judge.suite import correct_slots_cover
+    from asfl.properties.search.minimize import by_content, replay_steps
     from asfl.properties.search.runner import judge_schedule
 
     trace = traces.read_itf(PINNED / "F5-rotation-skips-a-turn.itf.json")
     params = trace.params
     assert trace.property == "P6" and (params.n_c, params.m, params.R, params.Q) == (12, 2, 4, 2)
-    assert trace.extra["chaos_steps"] == 3
+    assert trace.extra["chaos_steps"] == 3 and not correct_slots_cover(params)
     rep = traces.replay(trace)
     assert rep.first_mismatch is None
-    violation = judge_trace(trace, rep.worlds)
+    assert judge_trace(trace, rep.worlds) is None
+    unexempt = replace(trace, extra={**trace.extra, "persistent_censor": False})
+    violation = judge_trace(unexempt, rep.worlds)
     assert violation is not None and "(2, 1)" in violation.reason
     assert trainings(trace, 2) == [1]
     assert judge_schedule(trace, SearchSetup(params)) is None
+    # the fixed rotation balances every count, the victim's included (no exemption needed)
+    prefix = by_content(trace.worlds()[:4], trace.events[:3])
+    _events, fixed = replay_steps(SearchSetup(params), trace.byzantine, prefix, True, "split_equivocation")
+    assert [st.released for st in fixed.world.clients] == [params.Q] * params.n_c
 
 
 def test_f5_a_quota_with_one_round_of_slack_leaves_a_client_short_at_n_c_12() -> None:
@@ -355,32 +370,39 @@ def test_f6_a_late_take_back_cost_two_rounds_under_i3_as_written_and_the_noise_n
     assert after[:6] == [*prefix, (1, ((2, True),)), (1, ())]  # carried with data, and certified
 
 
-#: F7 (open): a swarm run of the sweep at n_c=15, t_c=2, n_a=4, t_a=1, R=6 (m=1, Q=1, H1 holds with
-#: no room to spare: 1*4 <= (6-2)*1), met after F6's fix (docs/findings.md F7)
+#: F7: a swarm run of the sweep at n_c=15, t_c=2, n_a=4, t_a=1, R=6 (m=1, Q=1, H1 holds with
+#: no room to spare: 1*4 <= (6-2)*1), met after F6's fix (docs/findings.md F7, resolved in the judge)
 F7_PARAMS = dict(n_c=15, t_c=2, n_a=4, t_a=1, R=6)
 F7_RUN_SEED = 7635707311800361215
 
 
-def test_f7_an_equivocating_coordinator_and_the_fair_rotation_leave_a_client_at_0() -> None:
-    """F7, open: client 7 releases in round 0, is left out of round 0's set, and its carry-over meets
-    the Byzantine coordinator of round 1 (the persistent `split_equivocation`), whose set leaves it
-    out too; too stale to carry again. Its round-2 cluster is the same coordinator's, and in rounds
-    3-5 the fair phase's round robin of trainings (15 clients, a round every 2-5 trainings) ends
-    the run before its turn: count 0 < Q = 1. I3 as written (before F6's fix) fails the same run:
-    F6's fix did not cause it. The test pins the violation; when F7 is resolved it must say how."""
+def test_f7_an_equivocating_coordinators_victim_is_judged_like_the_censors_target() -> None:
+    """F7, resolved in the judge: client 7 releases in round 0, is left out of round 0's set, and its
+    carry-over meets the Byzantine coordinator of round 1 (the persistent `split_equivocation`),
+    whose set leaves it out too; too stale to carry again. Its round-2 cluster is the same
+    coordinator's, and in rounds 3-5 the fair phase's round robin of trainings (15 clients, a
+    round every 2-5 trainings) ends the run before its turn: count 0 < Q = 1, under I3 as written
+    before F6's fix too. The equivocator's victims are now judged as the censor's targets are
+    (`censor_exempt`): here the correct coordinators offer (6-2)*3*1 = 12 release slots for 15
+    releases, so client 7 is exempt and P6 holds; judged as before (no victims), the run violates."""
+    from dataclasses import replace
+
     from asfl.properties.audit.broken_variants import SUPERSEDED
-    from asfl.properties.judge.suite import p6_budget
+    from asfl.properties.judge.suite import censor_exempt, correct_slots_cover, p6_budget
     from asfl.properties.search.runner import search_passes
     from asfl.properties.search.runs import run_with_seed
     from asfl.spec.world import TrainDone
 
     params = Params(**F7_PARAMS)
     assert (params.m, params.Q, max(params.k), params.quota_room.holds) == (1, 1, 4, True)
+    assert not correct_slots_cover(params)
     for rules in (STANDARD, SUPERSEDED["noise-carried-as-sent"]):
         swarm = search_passes(SearchSetup(params, rules=rules), ["P6"])[0]
         ex = run_with_seed(swarm, F7_RUN_SEED)
         assert ex.plan.byzantine == (1,) and ex.plan.censor == "split_equivocation" and not ex.plan.crashes
-        violation = p6_budget(ex.run)
-        assert violation is not None and "(7, 0)" in violation.reason, rules.name
+        assert ex.run.world.clients[7].released == 0 and 7 in censor_exempt(ex.run), rules.name
+        assert p6_budget(ex.run) is None, rules.name
+        unexempt = p6_budget(replace(ex.run, censored=frozenset()))
+        assert unexempt is not None and "(7, 0)" in unexempt.reason, rules.name
     fair = [e.client for e in ex.events[ex.run.fair_from :] if isinstance(e, TrainDone)]
     assert 7 not in fair and len(fair) < params.n_c  # the rotation did not come round to client 7

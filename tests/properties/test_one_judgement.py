@@ -6,6 +6,7 @@ explorer manifest's cases (test_explorer_manifest.py) and the broken variants' t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from asfl.properties.search.runner import judge_trace
 from asfl.properties.traces import itf as traces
 
 PINNED = sorted((Path(__file__).parent / "traces").glob("*.itf.json"))
+#: the pinned traces whose violation P6's balance exempts since finding F7
+VICTIM_EXEMPT = ("F5-rotation-skips-a-turn",)
 
 
 def test_the_pinned_traces_are_there() -> None:
@@ -34,6 +37,10 @@ def test_a_pinned_trace_gets_one_verdict_from_both_drivers(path: Path) -> None:
     worlds = traces.replay(trace).worlds
     on_path = path_verdicts(worlds)
     assert on_path == state_verdicts(worlds)
+    if path.name.startswith(VICTIM_EXEMPT):
+        # its starved client is the equivocating coordinator's victim at a size whose correct slots
+        # do not cover every quota, exempt since F7 (test_findings.py pins why): judged without
+        trace = replace(trace, extra={**trace.extra, "persistent_censor": False})
     assert judge_trace(trace, worlds) is not None
     fair_from = trace.extra.get("fair_from", -1)
     if not isinstance(fair_from, int) or fair_from < 0:
