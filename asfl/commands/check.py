@@ -187,6 +187,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
     from rich.table import Table
 
     from asfl.properties.judge.coverage import coverage_rows, vacuous
+    from asfl.properties.judge.suite import correct_slots, correct_slots_cover
 
     console = Console()
     console.print(
@@ -220,6 +221,13 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
         + (f", {report.replayed} runs replayed from --db" if report.replayed else ""),
         highlight=False,
     )
+    if any(o.prop == "P6" for o in outcomes) and not correct_slots_cover(params):
+        console.print(
+            f"P6: the victims of a persistent Byzantine coordinator are exempt from the balance clause here: "
+            f"Q*n_c = {params.Q * params.n_c} > (R-2)*(n_a-t_a)*m = "
+            f"{correct_slots(params)} (finding F7)",
+            highlight=False,
+        )
     cov = Table(title="coverage (counts are runs)", title_justify="left")
     cov.add_column("covered")
     cov.add_column("reached (never)")

@@ -334,8 +334,13 @@ def correct_slots_cover(params) -> bool:
     coordinator left out may find every slot of the correct coordinators' rounds taken before the
     fair round robin of trainings comes back to it (finding F7: n_c = 15, R = 6, 15 > 12). Like H1
     it is measured against the checker's fair scheduler, not proved against every one."""
-    slots = max(params.R - QUOTA_SLACK, 0) * (params.n_a - params.t_a) * params.m
-    return params.Q * params.n_c <= slots
+    return params.Q * params.n_c <= correct_slots(params)
+
+
+def correct_slots(params) -> int:
+    """The release slots the correct coordinators offer before the slack rounds, at the fewest
+    certified clusters a round closes with: (R - QUOTA_SLACK) * (n_a - t_a) * m."""
+    return max(params.R - QUOTA_SLACK, 0) * (params.n_a - params.t_a) * params.m
 
 
 def censor_exempt(run: Run) -> frozenset[int]:

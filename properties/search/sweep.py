@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
-from asfl.properties.judge.suite import PROPERTIES
+from asfl.properties.judge.suite import PROPERTIES, correct_slots_cover
 from asfl.properties.search.runner import PROPERTY_ORDER, search
 from asfl.properties.search.runs import SearchSetup
 from asfl.spec.errors import ParamsError
@@ -82,7 +82,11 @@ class Row:
         else:
             out["derived"] = self.derived
             out["properties"] = {
-                p: {k: v for k, v in r.items() if k in ("held", "examples", "exercised", "refused", "reason")}
+                p: {
+                    k: v
+                    for k, v in r.items()
+                    if k in ("held", "examples", "exercised", "refused", "reason", "victims_exempt")
+                }
                 for p, r in sorted(self.properties.items())
             }
         return out
@@ -153,6 +157,8 @@ def sweep_one(
             entry["trace_length"] = len(r.trace.events) if r.trace is not None else None
             if on_trace is not None and r.trace is not None:
                 entry["trace"] = on_trace(row, r)
+        if prop == "P6":  # whether a persistent coordinator's victims were exempt (finding F7)
+            entry["victims_exempt"] = not correct_slots_cover(params)
         row.properties[prop] = entry
     row.seconds = time.perf_counter() - started
     return row

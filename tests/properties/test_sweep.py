@@ -32,6 +32,10 @@ def test_the_pinned_part_of_the_grid_gives_the_pinned_verdicts():
     p6 = {r.label(): r.properties.get("P6", {}) for r in rows if r.status != "refused"}
     assert p6["n_c=12 t_c=2 n_a=4 t_a=1 R=4"]["refused"] == "H1 quota room"
     assert p6["n_c=12 t_c=1 n_a=4 t_a=1 R=4"]["held"] and p6["n_c=12 t_c=1 n_a=4 t_a=1 R=4"]["exercised"] > 0
+    # F7: where the correct coordinators' slots do not cover every quota (8 > (4-2)*3*1), the
+    # manifest says that a persistent coordinator's victims were exempt; at n_c=12 (12 <= 12) not
+    assert p6["n_c=8 t_c=1 n_a=4 t_a=1 R=4"]["victims_exempt"] is True
+    assert p6["n_c=12 t_c=1 n_a=4 t_a=1 R=4"]["victims_exempt"] is False
 
 
 def test_the_grid_takes_the_resilience_bound_for_t_a():
