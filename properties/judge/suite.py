@@ -56,7 +56,8 @@ class Run:
     bound_hit: bool = False
     #: the lowest round a correct aggregator had completed when the fair phase began
     fair_start_round: int = 0
-    #: the targets of a persistent censor (adversaries/persistent.py), whom nothing bounded can balance
+    #: the victims of a persistent coordinator (adversaries/persistent.py `targets`: the censor's
+    #: targets, the late censor's prey, the members an equivocator left out), judged by `censor_exempt`
     censored: frozenset[int] = frozenset()
     #: the coalition sent nothing in the whole run (t_a silent aggregators): P9 is judged on it
     silent: bool = False
