@@ -385,7 +385,7 @@ def baseline_holds(spec: Path, max_examples: int, configs: tuple[tuple[str, ...]
     business: `asfl check` holds there, tests/properties)."""
     for config in configs:
         with tempfile.TemporaryDirectory(prefix="asfl-baseline-") as tmp:
-            done = _check(spec, Path(tmp) / "out", max_examples, config, 600.0)
+            done = _check(spec.resolve(), Path(tmp) / "out", max_examples, config, 600.0)
         if done is None or done.returncode != 0:
             why = "timed out" if done is None else f"exit {done.returncode}"
             raise SystemExit(
