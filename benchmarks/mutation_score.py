@@ -18,6 +18,16 @@ DIR`, asfl/spec_overlay.py). The tasks run through the search's worker pool
 all), or as Ray tasks on a cluster (`--ray ADDRESS`, every node with asfl and cosmic-ray installed);
 the verdicts come back in the tasks' order.
 
+Three configurations (issue 13, item 5: changes are judged at sizes that exercise the rules). Each
+mutant is judged first at the default configuration (n_c = 12, t_c = 1, R = 4: m = 2, Q = 1); one
+that survives there is judged again at each of the `--also` ones in turn, by default
+`--rounds 6` (R = 6, so Q = 2: the count of releases passes 1, and a mistake in it shows, where at
+Q = 1 `0 ^ 1 == 0 + 1`) and `--rounds 6 --t-c 0` (no crash, so m = k = 3 and every correct set is
+its whole cluster, Q = 4: a mistake in the subset check that refuses a whole cluster stalls the
+round). It dies if any configuration kills it; the timeout is the whole mutant's. Only survivors
+pay for the later checks, so a killed mutant costs what it did before. Before judging, the
+pristine spec is checked at every `--also` configuration: a kill counts only where it holds.
+
 Verdicts, written back into the cosmic-ray session (`cr-report SESSION` reads them too):
   killed      `asfl check` found a property violated (exit 1); the properties are recorded
   error       the mutant made the spec raise or not import (exit 2 or 3): killed, but not by a
@@ -36,6 +46,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -49,6 +60,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
 #: seconds a mutant counts as killed quickly within (the issue's figure)
 QUICK = 60.0
+#: the configurations a mutant that survives the default is judged at, in turn (`asfl check`
+#: options; issue 13, item 5): n_c = 12, R = 6 gives Q = 2; with t_c = 0 also m = k = 3
+ALSO = ("--rounds 6", "--rounds 6 --t-c 0")
 
 
 def _spec() -> Path:
@@ -164,9 +178,17 @@ class MutantTask:
     occurrence: int
     max_examples: int
     timeout: float
+    #: `asfl check` options of each later configuration, judged in turn while the mutant survives
+    also: tuple[tuple[str, ...], ...] = ()
 
 
-def task_of(item, files: tuple[tuple[str, str], ...], max_examples: int, timeout: float) -> MutantTask:
+def task_of(
+    item,
+    files: tuple[tuple[str, str], ...],
+    max_examples: int,
+    timeout: float,
+    also: tuple[tuple[str, ...], ...] = (),
+) -> MutantTask:
     m = item.mutations[0]
     return MutantTask(
         files,
@@ -176,6 +198,7 @@ def task_of(item, files: tuple[tuple[str, str], ...], max_examples: int, timeout
         int(m.occurrence),
         max_examples,
         timeout,
+        also,
     )
 
 
@@ -195,20 +218,39 @@ def judge_task(task: MutantTask) -> dict:
             if mutated is None:
                 return {"verdict": "no mutation", "seconds": 0.0}
             start = time.perf_counter()
-            cmd = ["asfl", "--spec", str(spec), "check", "--max-examples", str(task.max_examples), "--json"]
-            cmd += ["--no-progress", "--workers", "1", "--out", str(Path(tmp) / "out")]
-            try:
-                done = subprocess.run(
-                    cmd,
-                    capture_output=True,
-                    text=True,
-                    timeout=task.timeout,
-                    cwd=tmp,
-                    env={**os.environ, "PYTHONSAFEPATH": "1"},
-                )
-            except subprocess.TimeoutExpired:
-                return {"verdict": "timed out", "seconds": time.perf_counter() - start}
+            for config in ((), *task.also):
+                left = task.timeout - (time.perf_counter() - start)
+                done = _check(spec, Path(tmp) / "out", task.max_examples, config, left)
+                if done is None:
+                    return {"verdict": "timed out", "seconds": time.perf_counter() - start}
+                if done.returncode != 0:
+                    break
             seconds = time.perf_counter() - start
+    verdict = _verdict(done, seconds)
+    if config and verdict["verdict"] != "survived":
+        verdict["at"] = " ".join(config)
+    return verdict
+
+
+def _check(spec: Path, out: Path, max_examples: int, config: tuple[str, ...], timeout: float):
+    """`asfl --spec SPEC check` at one configuration, or None when it did not end within `timeout`."""
+    cmd = ["asfl", "--spec", str(spec), "check", *config, "--max-examples", str(max_examples), "--json"]
+    cmd += ["--no-progress", "--workers", "1", "--out", str(out)]
+    try:
+        return subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=max(timeout, 0.001),
+            cwd=spec.parent,
+            env={**os.environ, "PYTHONSAFEPATH": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _verdict(done: subprocess.CompletedProcess, seconds: float) -> dict:
+    """Survived (exit 0), killed by the properties violated (exit 1), or an error (the spec raised)."""
     if done.returncode == 0:
         return {"verdict": "survived", "seconds": seconds}
     if done.returncode == 1:
@@ -258,6 +300,14 @@ def main() -> int:
     )
     ap.add_argument("--max-examples", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument(
+        "--also",
+        action="append",
+        default=None,
+        metavar="OPTIONS",
+        help="asfl check options of a configuration judging each mutant that survives the default one "
+        f"(repeatable; default {' and '.join(repr(a) for a in ALSO)}); '' for none",
+    )
     ap.add_argument("--workers", type=int, default=None, help="processes, or Ray tasks at once (default all)")
     ap.add_argument(
         "--ray", default=None, metavar="ADDRESS", help="judge on Ray: 'local', or a cluster's address"
@@ -301,7 +351,11 @@ def main() -> int:
             from asfl.properties.search.workers import run_ordered
 
             files = tuple(sorted((f.name, f.read_text()) for f in pristine.glob("*.py")))
-            tasks = [task_of(item, files, args.max_examples, args.timeout) for item in pending]
+            also = tuple(
+                tuple(shlex.split(a)) for a in (ALSO if args.also is None else args.also) if a.strip()
+            )
+            baseline_holds(pristine, args.max_examples, also)
+            tasks = [task_of(item, files, args.max_examples, args.timeout, also) for item in pending]
             where = f"Ray ({args.ray})" if args.ray else f"{args.workers or 'all the'} processes"
             print(f"judging {len(pending)} mutants on {where} ...", flush=True)
             judged = iter(pending)
@@ -313,7 +367,8 @@ def main() -> int:
                 print(
                     f"{verdict['verdict']:10s} {verdict['seconds']:6.1f}s "
                     f"{name_of(m)} "
-                    f"{' '.join(verdict.get('by', []))}",
+                    f"{' '.join(verdict.get('by', []))}"
+                    f"{' (at ' + verdict['at'] + ')' if 'at' in verdict else ''}",
                     flush=True,
                 )
 
@@ -322,6 +377,21 @@ def main() -> int:
         if args.diffs:
             survivor_diffs(db, pristine, equivalents)
     return 0
+
+
+def baseline_holds(spec: Path, max_examples: int, configs: tuple[tuple[str, ...], ...]) -> None:
+    """Stop unless the pristine spec holds every property at each later configuration: a mutant's
+    kill there counts only where the protocol itself holds (the default's is the suite's own
+    business: `asfl check` holds there, tests/properties)."""
+    for config in configs:
+        with tempfile.TemporaryDirectory(prefix="asfl-baseline-") as tmp:
+            done = _check(spec.resolve(), Path(tmp) / "out", max_examples, config, 600.0)
+        if done is None or done.returncode != 0:
+            why = "timed out" if done is None else f"exit {done.returncode}"
+            raise SystemExit(
+                f"mutation_score: the pristine spec fails `asfl check {' '.join(config)}` ({why})"
+            )
+        print(f"the pristine spec holds at {' '.join(config)}", flush=True)
 
 
 def _equivalents_at(rev: str) -> Equivalents:
@@ -360,7 +430,7 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
         done[job_id] = json.loads(result.output) if result.output else {"verdict": "unknown"}
     items = list(db.work_items)
     counts: dict[str, int] = {}
-    survivors, quick, killed = [], 0, 0
+    survivors, quick, killed, second = [], 0, 0, 0
     equivalent: dict[str, int] = {}
     for item in items:
         m = item.mutations[0]
@@ -375,6 +445,7 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
         if verdict["verdict"] in ("killed", "error"):
             killed += 1
             quick += verdict["seconds"] <= QUICK
+            second += "at" in verdict
         if verdict["verdict"] == "survived":
             survivors.append(name_of(m))
     judged = sum(counts.values())
@@ -385,6 +456,10 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
         print(f"score: {killed}/{judged} = {100 * killed / judged:.1f}% of the non-equivalent mutants judged")
     if killed:
         print(f"killed within {QUICK:g} s: {quick}/{killed} = {100 * quick / killed:.1f}%")
+        print(f"killed only at a later configuration (--also): {second}")
+    times = [v["seconds"] for v in done.values() if v.get("verdict") not in (None, "no mutation", "unknown")]
+    if times:
+        print(f"mean wall time per judged mutant: {sum(times) / len(times):.1f} s")
     print(f"this run: {seconds:.0f} s")
     for s in survivors:
         print(f"  survived: {s}")

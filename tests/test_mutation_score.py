@@ -34,3 +34,40 @@ def test_only_judges_the_mutants_named(tmp_path):
     named = tmp_path / "names.txt"
     named.write_text(f"# two of them\n{every[3]} # a comment\n\n{every[0]}\n")
     assert sorted(_list(tmp_path / "s.sqlite", "--only", str(named))) == sorted([every[0], every[3]])
+
+
+def _script(monkeypatch):
+    """benchmarks/mutation_score.py as a module (registered while the test runs: its dataclasses
+    look their module up)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mutation_score", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "mutation_score", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_mutant_that_survives_q_1_is_judged_again_where_q_is_2_and_dies_by_p6(monkeypatch):
+    """Issue 13, item 5: `_send_contribution` counting a release with `^` instead of `+` is
+    invisible at the default Q = 1 (0 ^ 1 == 0 + 1); the later configuration `--rounds 6` (Q = 2)
+    judges the survivor again, and P6 kills it there (the count falls back to 0 after two releases)."""
+    import asfl.spec
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    monkeypatch.setenv("PYTHONSAFEPATH", "1")
+    ms = _script(monkeypatch)
+    spec = Path(asfl.spec.__path__[0])
+    files = tuple(sorted((f.name, f.read_text()) for f in spec.glob("*.py")))
+    operator = "core/ReplaceBinaryOperator_Add_BitXor"
+    source = dict(files)["client.py"]
+    mutated = mutate_code(source, get_operator(operator)(), 0)
+    assert "released=st.released ^ (1 if with_data else 0)" in mutated  # occurrence 0 is the count
+
+    def task(also):
+        return ms.MutantTask(files, "client.py", operator, (), 0, 3, 300.0, also)
+
+    assert ms.judge_task(task(()))["verdict"] == "survived"
+    verdict = ms.judge_task(task((("--rounds", "6"),)))
+    assert verdict["verdict"] == "killed" and "P6" in verdict["by"] and verdict["at"] == "--rounds 6"

@@ -1049,7 +1049,8 @@ def malformed(world: World) -> list[Inject]:
         to every client, of other clusters too, with its own copy, again once delivered; and that
         correct signature attached to other content, to every correct aggregator;
       - UNMASK_REQs of its own cluster that the endorse rule must refuse: a contribution of an
-        earlier and one of a later round (stale), a contribution twice (duplicate), and a set
+        earlier and one of a later round (stale), a contribution twice (duplicate: one more
+        contribution than members, and as many, one member's left out), and a set
         asked again under a later round's slot (out of order across rounds), each asked of the
         correct endorsers and revealed once T endorse it (P3, P6); a correct coordinator's set
         without a member, under that coordinator's slot, asked by the coalition; a REVEAL with
@@ -1115,6 +1116,13 @@ def malformed(world: World) -> list[Inject]:
             if members:  # one contribution twice
                 dup = (held[members[0]],) + tuple(held[c] for c in members)
                 _get_revealed(world, b, (r, b), frozenset(members), dup, correct[-1], out, True)
+            if len(members) > 1:  # as many contributions as members, the first twice and the second not
+                twice = (held[members[0]],) + tuple(held[c] for c in members if c != members[1])
+                # to every correct endorser, also one that endorsed S already (write-once lets the
+                # same S through), and revealed once T endorse S
+                req = UnmaskReq(r, b, frozenset(members), twice)
+                _offer(world, b, [aggregator(j) for j in correct], req, out)
+                _get_revealed(world, b, (r, b), frozenset(members), twice, correct[0], out, True)
             if r + 1 < params.R and set(members) <= world.ctx.clusters(r + 1)[b]:  # a later round's slot
                 contribs = tuple(held[c] for c in members)
                 _get_revealed(world, b, (r + 1, b), frozenset(members), contribs, correct[0], out, True)
@@ -1164,7 +1172,11 @@ def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[
     with a model that is not its average, and a proof of the coalition's own results carrying
     correct CERTIFY signatures of other content (`signed_elsewhere`). Both need certified results,
     which a chaos phase at n_c = 12 seldom reaches: the plan keeps them going in the fair phase
-    (`persistent.PERSISTENT`, each offer once)."""
+    (`persistent.PERSISTENT`, each offer once). Last, an honest model one round older than the
+    newest proof (that proof less its last round, down to the genesis model of round 0): its proof
+    verifies, and a client that already holds the newer round must refuse it as not newer (step 1;
+    P4's rollback clause); and the newest proof with a model scaled off its average the other way
+    from the altered one (`_forged_models`)."""
     if not world.byzantine:
         return []
     b = min(world.byzantine)
@@ -1172,25 +1184,37 @@ def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[
         dsts = [client(c) for c in range(world.params.n_c) if c not in world.crashed]
     out: list[Inject] = []
     view = inbox_view(world)
-    altered, other = view.derive("malformed-models", lambda: _forged_models(world, view))
+    altered, other, older, scaled = view.derive("malformed-models", lambda: _forged_models(world, view))
     if altered is not None:
         _offer(world, b, dsts, altered, out)
     if other is not None:
         _offer(world, b, dsts[:2], other, out)
+    if older is not None:
+        _offer(world, b, dsts, older, out)
+    if scaled is not None:
+        _offer(world, b, dsts[:2], scaled, out)
     return out
 
 
-def _forged_models(world: World, view: InboxView) -> tuple[ModelMsg | None, ModelMsg | None]:
-    """`malformed_models`'s two MODELs (None when the coalition cannot build one yet)."""
+def _forged_models(
+    world: World, view: InboxView
+) -> tuple[ModelMsg | None, ModelMsg | None, ModelMsg | None, ModelMsg | None]:
+    """`malformed_models`'s MODELs (None when the coalition cannot build one yet): the altered, the
+    one with signatures of other content, the older honest one, and the scaled one (the newest
+    proof with its last round's step divided by one more contribution than it averaged: a model
+    off the average the other way from the altered one, so that a check comparing the two models
+    in either order meets one of them)."""
     proof = certified_proof(world, _known_results(world))
-    altered = None
+    altered = older = scaled = None
     if proof:
         # its own value ("adv", n) with n < 0, apart from the ("adv", step) ones (symbols of one
         # kind must compare: a form sorts its terms)
         w = _average(world, proof, Form.symbol(("adv", -1 - len(proof))))
         altered = ModelMsg(len(proof), w, proof)
+        older = ModelMsg(len(proof) - 1, _average(world, proof[:-1]), proof[:-1])
+        scaled = ModelMsg(len(proof), _average(world, proof, extra=1), proof)
     sigs = signed_elsewhere(world, view.certifies)
-    return altered, (_proof_of_other_content(world, sigs) if sigs else None)
+    return altered, (_proof_of_other_content(world, sigs) if sigs else None), older, scaled
 
 
 def relabelled(world: World, b: int, req: UnmaskReq) -> list[Message]:
@@ -1252,18 +1276,22 @@ def certified_proof(world: World, results: dict[tuple[int, int], CertifiedResult
     return tuple(proof)
 
 
-def _average(world: World, proof: Proof, bump: Form | None = None) -> object:
+def _average(world: World, proof: Proof, bump: Form | None = None, extra: int = 0) -> object:
     """The model `proof` describes, from the genesis model; with `bump`, the last round's total
-    plus `bump` (a model that is not the average of its proof)."""
+    plus `bump`, with `extra`, its count plus `extra` (either: a model that is not the average of
+    its proof)."""
     dom = world.domain
     w = dom.genesis_model()
     for k, results in enumerate(proof):
         total = dom.zero()
         for res in results:
             total = dom.add(total, res.agg)
-        if bump is not None and k == len(proof) - 1:
-            total = dom.add(total, bump)
-        w = dom.apply_update(w, total, sum(len(res.members) for res in results))
+        count = sum(len(res.members) for res in results)
+        if k == len(proof) - 1:
+            if bump is not None:
+                total = dom.add(total, bump)
+            count += extra
+        w = dom.apply_update(w, total, count)
     return w
 
 

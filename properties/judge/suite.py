@@ -223,6 +223,28 @@ def p4_integrity(run: Run) -> Violation | None:
             v = _p4_proof(facts, acc)
         if v is not None:
             return v
+    return _p4_rollback(facts)
+
+
+def _p4_rollback(facts: Facts) -> Violation | None:
+    """P4 also judges which honest model a correct client holds: step 1 accepts a MODEL only when
+    its round "is newer than its own", so a correct client's accepted models have strictly rising
+    rounds. A model of the client's round or older, honest as it may be, replayed or late from a
+    lagging aggregator, must not replace the newer one it holds (a rollback; the client would then
+    train on, and contribute to, a round it has left). Judged along a path (the monitor's accepted
+    MODELs in step order); a state keeps one model per client, so there it holds trivially."""
+    last: dict[int, tuple[int, int]] = {}
+    for acc in facts.accepted:
+        if acc.party != "client" or acc.step < 0:
+            continue
+        before = last.get(acc.index)
+        if before is not None and acc.r <= before[0]:
+            return Violation(
+                "P4",
+                f"client {acc.index} accepted a model of round {acc.r} (step {acc.step}) after "
+                f"one of round {before[0]} (step {before[1]}): not newer (step 1)",
+            )
+        last[acc.index] = (acc.r, acc.step)
     return None
 
 

@@ -1,10 +1,11 @@
 """Issue 13, the mutation score's gaps of 2026-12-02: the coalition's own honest messages relabelled,
 a CLUSTER short of T, MODELs whose proof is real but whose model is not its average or whose
-signatures are of other content, a correct aggregator on a slow link (a round behind), and P6's
-clause that a client resolves a contribution whose certificate reached it. Each offer is built as
-its docstring says and the correct protocol refuses it; the pinned kill matrix
-(`kill_matrix.json`, test_spec_audit.py, test_audit.py) shows the catalogue mistake each one
-kills."""
+signatures are of other content (and, 2026-12-07, an honest MODEL a round older than the newest,
+with P4's clause that a client never goes back to one), a correct aggregator on a slow link (a
+round behind), and P6's clause that a client resolves a contribution whose certificate reached
+it. Each offer is built as its docstring says and the correct protocol refuses it; the pinned
+kill matrix (`kill_matrix.json`, test_spec_audit.py, test_audit.py) shows the catalogue mistake
+each one kills."""
 
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ from asfl.properties.adversaries.library import (
     signed_elsewhere,
 )
 from asfl.properties.domains.symbolic import Form
-from asfl.properties.judge.suite import p5_liveness, p6_budget
+from asfl.properties.judge.suite import Run, p3_confidentiality, p4_integrity, p5_liveness, p6_budget
 from asfl.properties.search.runner import find_run
 from asfl.properties.search.runs import Plan, SearchSetup, execute, fifo_choice, random_chooser, replay_events
 from asfl.spec import Params
-from asfl.spec.aggregator import on_cluster, on_endorsement, on_share_sum
+from asfl.spec.aggregator import on_cluster, on_endorsement, on_share_sum, on_unmask_req
 from asfl.spec.certificates import result_problem, standard_model_problem
-from asfl.spec.checks import standard_share_sum_verifies
+from asfl.spec.checks import standard_endorse_problem, standard_share_sum_verifies
+from asfl.spec.client import on_model
 from asfl.spec.errors import ProtocolError
 from asfl.spec.messages import Certify, Cluster, Endorsement, ModelMsg, ShareSum, UnmaskReq, aggregator
 from asfl.spec.world import Inject, _evolve
@@ -128,11 +130,19 @@ def test_the_forged_models_are_real_proofs_with_another_model_and_signatures_of_
     proof = certified_proof(world, _known_results(world))
     altered = ModelMsg(len(proof), _average(world, proof, Form.symbol(("adv", -1 - len(proof)))), proof)
     other = _proof_of_other_content(world, signed_elsewhere(world, list(inbox(world))))
-    # what is offered (to every client not crashed) is these two, less those already in flight
-    assert {o.msg for o in malformed_models(world)} <= {altered, other}
+    older = ModelMsg(len(proof) - 1, _average(world, proof[:-1]), proof[:-1])
+    scaled = ModelMsg(len(proof), _average(world, proof, extra=1), proof)
+    # what is offered (to every client not crashed) is these four, less those already in flight
+    forged = {altered, other, older, scaled}
+    assert {o.msg for o in malformed_models(world)} <= forged
     assert {o.msg for o in malformed_models(world)} | {
         e.msg for e in world.in_flight if e.src.role == "a" and e.src.index in world.byzantine
-    } >= {altered, other}
+    } >= forged
+    # the altered and the scaled model lie on either side of the average, whatever the order
+    honest = world.domain.model_digest(_average(world, proof))
+    digest = world.domain.model_digest
+    assert digest(altered.w) < honest < digest(scaled.w) or digest(scaled.w) < honest < digest(altered.w)
+    assert standard_model_problem(world.ctx, scaled) == "the model is not the average its proof certifies"
     for r, results in enumerate(altered.proof):
         assert all(result_problem(world.ctx, r, res) is None for res in results)
     assert standard_model_problem(world.ctx, altered) == "the model is not the average its proof certifies"
@@ -143,6 +153,55 @@ def test_the_forged_models_are_real_proofs_with_another_model_and_signatures_of_
             own = {s.signer for s in res.sigs if s.payload == ("certify", r, res.i, res.members, res.agg)}
             assert own == set(world.byzantine)
     assert "valid CERTIFY signatures" in standard_model_problem(world.ctx, other)
+
+
+def test_an_older_honest_model_verifies_and_a_client_that_holds_its_round_refuses_it():
+    """`malformed_models`' third MODEL: the newest proof less its last round, with its honest
+    average. Its proof verifies (nothing forged), so only step 1's "newer" refuses it, at a client
+    that already holds its round or a later one."""
+
+    def newer_held(ex) -> bool:
+        world = ex.run.world
+        proof = certified_proof(world, _known_results(world))
+        return len(proof) >= 2 and any(st.model_round >= len(proof) - 1 for st in world.clients)
+
+    found = find_run(SETUP, newer_held, max_examples=20)
+    assert found is not None
+    world = found.run.world
+    proof = certified_proof(world, _known_results(world))
+    older = ModelMsg(len(proof) - 1, _average(world, proof[:-1]), proof[:-1])
+    assert older.r >= 1 and standard_model_problem(world.ctx, older) is None
+    offered = {o.msg for o in malformed_models(world)} | {
+        e.msg for e in world.in_flight if e.src.role == "a" and e.src.index in world.byzantine
+    }
+    assert older in offered
+    b = min(world.byzantine)
+    holder = next(st for st in world.clients if st.model_round >= older.r)
+    assert _refusal(on_model, world.ctx, holder, aggregator(b), older) == "step 1"
+
+
+def test_p4_judges_a_client_that_goes_back_to_an_older_model():
+    """P4's rollback clause: a correct client whose accepted rounds do not rise strictly (a MODEL of
+    its own round or older accepted after a newer one) violates P4, although every model it
+    accepted is an honest average; the same run without that acceptance holds P4."""
+
+    def accepted_twice(ex) -> bool:
+        return sum(1 for a in ex.run.facts.accepted if a.party == "client" and a.index == 0) >= 2
+
+    found = find_run(SETUP, accepted_twice, max_examples=20)
+    assert found is not None
+    run = found.run
+    assert p4_integrity(run) is None
+    facts = run.facts
+    first, second = [a for a in facts.accepted if a.party == "client" and a.index == 0][:2]
+    assert first.r < second.r
+    for replayed in (first, second):  # an older model, then a second model of the same round
+        back = replace(replayed, step=facts.accepted[-1].step + 1)
+        rolled = Run(run.world, run.monitor, run.fair_from)
+        rolled._facts = replace(facts, accepted=[*facts.accepted, back])
+        v = p4_integrity(rolled)
+        assert v is not None and v.prop == "P4" and "not newer" in v.reason, v
+        assert f"round {replayed.r}" in v.reason
 
 
 def test_the_plan_keeps_the_forged_models_going_in_the_fair_phase():
@@ -262,3 +321,53 @@ def test_p4_judges_the_model_each_correct_aggregator_computed():
     aggs = tuple(replace(x, model=bumped) if x is a else x for x in world.aggregators)
     v = p4_integrity(replace(ex.run, world=_evolve(world, aggregators=aggs)))
     assert v is not None and f"aggregator {a.j} computed model {a.model_round}" in v.reason
+
+
+# -- as many contributions as members, one of them twice ----------------------------------------
+def _twice(msg) -> bool:
+    if not isinstance(msg, UnmaskReq):
+        return False
+    ids = [c.c for c in msg.contribs]
+    return len(ids) == len(msg.members) and len(set(ids)) < len(ids)
+
+
+def test_a_set_with_one_contribution_twice_and_one_member_left_out_is_refused():
+    """`malformed` asks for its set S with as many contributions as members, the first member's
+    twice and the second's left out (the length check alone passes it): every correct endorser
+    refuses it by the one-to-one match (endorse rule)."""
+    at_m2 = SearchSetup(Params(n_c=12, t_c=1, n_a=4, t_a=1, R=3), adversaries=SETUP.adversaries, swarm=False)
+    found = find_run(
+        at_m2, lambda ex: any(isinstance(e, Inject) and _twice(e.msg) for e in ex.events), max_examples=20
+    )
+    assert found is not None
+    world = found.run.world
+    asked = [e for e in found.events if isinstance(e, Inject) and _twice(e.msg)]
+    for event in asked:
+        assert event.dst.role == "a" and event.dst.index not in world.byzantine
+        endorser = world.aggregators[event.dst.index]
+        why = standard_endorse_problem(
+            world.ctx, endorser.j, endorser.endorsed, aggregator(event.sender), event.msg
+        )
+        assert why == "contributions do not match S one to one"
+        assert _refusal(on_unmask_req, world.ctx, endorser, aggregator(event.sender), event.msg) == "endorse"
+
+
+def test_an_endorser_that_checks_only_the_count_of_contributions_leaks_a_member_p3(monkeypatch):
+    """Without the one-to-one match (the mutation score's `sorted(...) != sorted(S)` made `is`), an
+    endorser endorses the set with one contribution twice, and its share-sum reveals a combination
+    of the members' values that is no allowed set's sum (P3)."""
+    import asfl.spec.checks as checks
+
+    real = checks.contribs_problem
+
+    def count_only(ctx, r, members, contribs):
+        if len(contribs) != len(members):
+            return "contributions do not match S one to one"
+        fake = frozenset(c.c for c in contribs)
+        return real(ctx, r, fake, contribs) if len(fake) == len(contribs) else None
+
+    at_m2 = SearchSetup(Params(n_c=12, t_c=1, n_a=4, t_a=1, R=3), adversaries=SETUP.adversaries, swarm=False)
+    assert find_run(at_m2, lambda ex: p3_confidentiality(ex.run) is not None, max_examples=15) is None
+    monkeypatch.setattr(checks, "contribs_problem", count_only)
+    found = find_run(at_m2, lambda ex: p3_confidentiality(ex.run) is not None, max_examples=15)
+    assert found is not None
