@@ -32,7 +32,9 @@ Verdicts, written back into the cosmic-ray session (`cr-report SESSION` reads th
   killed      `asfl check` found a property violated (exit 1); the properties are recorded
   error       the mutant made the spec raise or not import (exit 2 or 3): killed, but not by a
               property, so counted apart
-  timed out   the check did not finish within --timeout
+  timed out   the check did not finish within --timeout, or ran out of the memory it may use
+              (--memory, per check; a runaway mutant reached 12 GB and the kernel killed it,
+              which must not count as a kill): no verdict, so not killed
   survived    every property held
   equivalent  listed in benchmarks/mutation_equivalents.toml with the reason (matched by module,
               function, operator and occurrence), not judged
@@ -58,6 +60,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
+#: the address space one check may use, in GiB (--memory): two runaway mutants at once had filled
+#: the machine's 24 GiB, and the kernel's OOM killer may pick any process
+MEMORY_GIB = 4.0
 #: seconds a mutant counts as killed quickly within (the issue's figure)
 QUICK = 60.0
 #: the configurations a mutant that survives the default is judged at, in turn (`asfl check`
@@ -180,6 +185,8 @@ class MutantTask:
     timeout: float
     #: `asfl check` options of each later configuration, judged in turn while the mutant survives
     also: tuple[tuple[str, ...], ...] = ()
+    #: the address space each check may use, in GiB (0: no cap)
+    memory_gib: float = MEMORY_GIB
 
 
 def task_of(
@@ -188,6 +195,7 @@ def task_of(
     max_examples: int,
     timeout: float,
     also: tuple[tuple[str, ...], ...] = (),
+    memory_gib: float = MEMORY_GIB,
 ) -> MutantTask:
     m = item.mutations[0]
     return MutantTask(
@@ -199,6 +207,7 @@ def task_of(
         max_examples,
         timeout,
         also,
+        memory_gib,
     )
 
 
@@ -220,7 +229,7 @@ def judge_task(task: MutantTask) -> dict:
             start = time.perf_counter()
             for config in ((), *task.also):
                 left = task.timeout - (time.perf_counter() - start)
-                done = _check(spec, Path(tmp) / "out", task.max_examples, config, left)
+                done = _check(spec, Path(tmp) / "out", task.max_examples, config, left, task.memory_gib)
                 if done is None:
                     return {"verdict": "timed out", "seconds": time.perf_counter() - start}
                 if done.returncode != 0:
@@ -232,7 +241,28 @@ def judge_task(task: MutantTask) -> dict:
     return verdict
 
 
-def _check(spec: Path, out: Path, max_examples: int, config: tuple[str, ...], timeout: float):
+def _memory_cap(gib: float):
+    """A preexec function that caps the check's address space (RLIMIT_AS) at `gib` GiB: a mutant
+    that allocates without end then fails inside its own process (MemoryError) instead of
+    exhausting the machine."""
+
+    def cap() -> None:
+        import resource
+
+        limit = int(gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
+
+
+def _check(
+    spec: Path,
+    out: Path,
+    max_examples: int,
+    config: tuple[str, ...],
+    timeout: float,
+    memory_gib: float = MEMORY_GIB,
+):
     """`asfl --spec SPEC check` at one configuration, or None when it did not end within `timeout`."""
     cmd = ["asfl", "--spec", str(spec), "check", *config, "--max-examples", str(max_examples), "--json"]
     cmd += ["--no-progress", "--workers", "1", "--out", str(out)]
@@ -244,6 +274,7 @@ def _check(spec: Path, out: Path, max_examples: int, config: tuple[str, ...], ti
             timeout=max(timeout, 0.001),
             cwd=spec.parent,
             env={**os.environ, "PYTHONSAFEPATH": "1"},
+            preexec_fn=_memory_cap(memory_gib) if memory_gib > 0 else None,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -261,6 +292,10 @@ def _verdict(done: subprocess.CompletedProcess, seconds: float) -> dict:
             violated = []
         return {"verdict": "killed", "seconds": seconds, "by": violated}
     why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
+    if done.returncode < 0 or "MemoryError" in done.stderr:
+        # killed by a signal (the OOM killer) or out of its memory cap: the judge gave no verdict,
+        # as with a timeout; the spec did not raise on a run, so it is no kill
+        return {"verdict": "timed out", "seconds": seconds, "by": [f"out of memory or killed ({why})"]}
     return {"verdict": "error", "seconds": seconds, "by": [why]}
 
 
@@ -300,6 +335,12 @@ def main() -> int:
     )
     ap.add_argument("--max-examples", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument(
+        "--memory",
+        type=float,
+        default=MEMORY_GIB,
+        help=f"GiB of address space each check may use (default {MEMORY_GIB:g}; 0: no cap)",
+    )
     ap.add_argument(
         "--also",
         action="append",
@@ -355,7 +396,9 @@ def main() -> int:
                 tuple(shlex.split(a)) for a in (ALSO if args.also is None else args.also) if a.strip()
             )
             baseline_holds(pristine, args.max_examples, also)
-            tasks = [task_of(item, files, args.max_examples, args.timeout, also) for item in pending]
+            tasks = [
+                task_of(item, files, args.max_examples, args.timeout, also, args.memory) for item in pending
+            ]
             where = f"Ray ({args.ray})" if args.ray else f"{args.workers or 'all the'} processes"
             print(f"judging {len(pending)} mutants on {where} ...", flush=True)
             judged = iter(pending)

@@ -71,3 +71,36 @@ def test_a_mutant_that_survives_q_1_is_judged_again_where_q_is_2_and_dies_by_p6(
     assert ms.judge_task(task(()))["verdict"] == "survived"
     verdict = ms.judge_task(task((("--rounds", "6"),)))
     assert verdict["verdict"] == "killed" and "P6" in verdict["by"] and verdict["at"] == "--rounds 6"
+
+
+def test_a_check_the_kernel_killed_or_out_of_memory_is_no_kill(monkeypatch):
+    """A runaway mutant once filled 12 GB and the OOM killer ended its check (exit -9), which the
+    score had counted as a kill ("the spec raised"). A signal's death, or a MemoryError under the
+    per-check cap, is no verdict: timed out, as a check past --timeout is; a real raise stays an
+    error."""
+    ms = _script(monkeypatch)
+
+    def done(code: int, stderr: str) -> subprocess.CompletedProcess:
+        return subprocess.CompletedProcess([], code, "", stderr)
+
+    assert ms._verdict(done(-9, ""), 257.0)["verdict"] == "timed out"
+    oom = done(3, "asfl: internal error: MemoryError (traceback in /tmp/x.log; please report it)")
+    assert ms._verdict(oom, 40.0)["verdict"] == "timed out"
+    raised = done(2, "asfl: error: the spec raised TypeError in aggregator.py:153 (on_share_sum)")
+    assert ms._verdict(raised, 0.5)["verdict"] == "error"
+    assert ms._verdict(done(1, ""), 3.0)["verdict"] == "killed"
+
+
+def test_the_memory_cap_ends_a_process_that_allocates_without_end(monkeypatch):
+    """The cap (RLIMIT_AS, `--memory`) makes an allocation past it fail inside the check's own
+    process, so two runaway mutants cannot exhaust the machine."""
+    ms = _script(monkeypatch)
+    grow = "x = []\nwhile True:\n    x.append(bytearray(2**26))\n"
+    capped = subprocess.run(
+        [sys.executable, "-c", grow],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=ms._memory_cap(0.5),
+    )
+    assert capped.returncode == 1 and "MemoryError" in capped.stderr
