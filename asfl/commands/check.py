@@ -188,6 +188,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
 
     from asfl.properties.judge.coverage import coverage_rows, vacuous
     from asfl.properties.judge.suite import correct_slots, correct_slots_cover
+    from asfl.spec.params import QUOTA_SLACK
 
     console = Console()
     console.print(
@@ -224,7 +225,7 @@ def _table(params, rules_name, profile, seed, outcomes, titles, report) -> None:
     if any(o.prop == "P6" for o in outcomes) and not correct_slots_cover(params):
         console.print(
             f"P6: the victims of a persistent Byzantine coordinator are exempt from the balance clause here: "
-            f"Q*n_c = {params.Q * params.n_c} > (R-2)*(n_a-t_a)*m = "
+            f"Q*n_c = {params.Q * params.n_c} > (R-{QUOTA_SLACK})*(n_a-t_a)*m = "
             f"{correct_slots(params)} (finding F7)",
             highlight=False,
         )
