@@ -18,13 +18,16 @@ DIR`, asfl/spec_overlay.py). The tasks run through the search's worker pool
 all), or as Ray tasks on a cluster (`--ray ADDRESS`, every node with asfl and cosmic-ray installed);
 the verdicts come back in the tasks' order.
 
-Three configurations (issue 13, item 5: changes are judged at sizes that exercise the rules). Each
+Four configurations (issue 13, item 5: changes are judged at sizes that exercise the rules). Each
 mutant is judged first at the default configuration (n_c = 12, t_c = 1, R = 4: m = 2, Q = 1); one
 that survives there is judged again at each of the `--also` ones in turn, by default
 `--rounds 6` (R = 6, so Q = 2: the count of releases passes 1, and a mistake in it shows, where at
-Q = 1 `0 ^ 1 == 0 + 1`) and `--rounds 6 --t-c 0` (no crash, so m = k = 3 and every correct set is
+Q = 1 `0 ^ 1 == 0 + 1`), `--rounds 6 --t-c 0` (no crash, so m = k = 3 and every correct set is
 its whole cluster, Q = 4: a mistake in the subset check that refuses a whole cluster stalls the
-round). It dies if any configuration kills it; the timeout is the whole mutant's. Only survivors
+round) and `--n-c 8` (clusters of 2, m = 1: F1's size, where the share-sums of three one-member
+or two-member sets of one slot, one per correct endorser, combine into a member's value, so a
+weakened write-once or reveal rule shows; at m = 2, three pairs of three members do not).
+It dies if any configuration kills it; the timeout is the whole mutant's. Only survivors
 pay for the later checks, so a killed mutant costs what it did before. Before judging, the
 pristine spec is checked at every `--also` configuration: a kill counts only where it holds.
 
@@ -66,8 +69,9 @@ MEMORY_GIB = 4.0
 #: seconds a mutant counts as killed quickly within (the issue's figure)
 QUICK = 60.0
 #: the configurations a mutant that survives the default is judged at, in turn (`asfl check`
-#: options; issue 13, item 5): n_c = 12, R = 6 gives Q = 2; with t_c = 0 also m = k = 3
-ALSO = ("--rounds 6", "--rounds 6 --t-c 0")
+#: options; issue 13, item 5): n_c = 12, R = 6 gives Q = 2; with t_c = 0 also m = k = 3; n_c = 8
+#: gives m = 1, F1's size
+ALSO = ("--rounds 6", "--rounds 6 --t-c 0", "--n-c 8")
 
 
 def _spec() -> Path:

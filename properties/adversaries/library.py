@@ -107,6 +107,8 @@ class InboxView:
         #: the CERTIFYs and CLUSTERs received, in inbox order (`_known_results`, `malformed_models`)
         self.certifies: list[Certify] = []
         self.clusters: list[Cluster] = []
+        #: the UNMASK_REQs of correct coordinators received, in inbox order (`signed_otherwise`)
+        self.requests: list[UnmaskReq] = []
         #: (CERTIFYs read, CLUSTERs read) -> what was derived from them, the last one only
         self.derived: dict[str, tuple[tuple[int, int], object]] = {}
 
@@ -146,6 +148,8 @@ class InboxView:
             self.certifies.append(msg)
         elif isinstance(msg, Cluster):
             self.clusters.append(msg)
+        elif isinstance(msg, UnmaskReq) and msg.i not in world.byzantine:
+            self.requests.append(msg)
         if isinstance(msg, Contrib) and env.src == client(msg.c):
             if 0 <= msg.r < params.R and msg.c in world.ctx.clusters(msg.r)[b]:
                 self.held[b].setdefault(msg.r, {}).setdefault(msg.c, msg)
@@ -930,12 +934,19 @@ def hasty_equivocation(world: World) -> list[Inject]:
             if len(sets) < 2:
                 continue
             revealed = _revealers(world, b, r)
+            # every ENDORSE it received for the other sets of (r, b): padding, which a REVEAL
+            # check that reads each signature's payload does not count
+            padding = tuple(
+                sig for other in sets for _k, sig in sorted(received_endorsements(world, b, r, other).items())
+            )
             for j, members in zip(correct, sets, strict=False):
                 if j in revealed:
                     continue
                 sigs = coalition_endorsements(world, b, r, members)
                 if j in sigs:
-                    _offer(world, b, [aggregator(j)], reveal(r, b, members, sigs), out)
+                    own = reveal(r, b, members, sigs)
+                    extra = tuple(s for s in padding if s not in own.sigs)
+                    _offer(world, b, [aggregator(j)], replace(own, sigs=own.sigs + extra), out)
                 elif j not in _endorsers_of(world, b, r, members):
                     contribs = tuple(held[c] for c in sorted(members))
                     _offer(world, b, [aggregator(j)], UnmaskReq(r, b, members, contribs), out)
@@ -1096,36 +1107,7 @@ def malformed(world: World) -> list[Inject]:
                 Certify(req.r, req.i, alt, v, Sig(b, certify_payload(req.r, req.i, alt, v))),
                 out,
             )
-    if correct:
-        for r, held in sorted(held_contribs(world, b).items()):
-            members = sorted(held)
-            cluster = world.ctx.clusters(r)[b]
-            others = [m for m in inbox(world) if isinstance(m, Contrib) and m.r != r and m.c in cluster]
-            earlier = next((m for m in others if m.r < r), None)
-            later = next((m for m in others if m.r > r), None)
-            for stale, target in ((earlier, correct[0]), (later, correct[-1])):
-                if stale is None:
-                    continue
-                # a member's contribution of an earlier or a later round, under this round's set
-                req_contribs = tuple(
-                    sorted([held[c] for c in members if c != stale.c] + [stale], key=lambda c: c.c)
-                )
-                _get_revealed(
-                    world, b, (r, b), frozenset(c.c for c in req_contribs), req_contribs, target, out, True
-                )
-            if members:  # one contribution twice
-                dup = (held[members[0]],) + tuple(held[c] for c in members)
-                _get_revealed(world, b, (r, b), frozenset(members), dup, correct[-1], out, True)
-            if len(members) > 1:  # as many contributions as members, the first twice and the second not
-                twice = (held[members[0]],) + tuple(held[c] for c in members if c != members[1])
-                # to every correct endorser, also one that endorsed S already (write-once lets the
-                # same S through), and revealed once T endorse S
-                req = UnmaskReq(r, b, frozenset(members), twice)
-                _offer(world, b, [aggregator(j) for j in correct], req, out)
-                _get_revealed(world, b, (r, b), frozenset(members), twice, correct[0], out, True)
-            if r + 1 < params.R and set(members) <= world.ctx.clusters(r + 1)[b]:  # a later round's slot
-                contribs = tuple(held[c] for c in members)
-                _get_revealed(world, b, (r + 1, b), frozenset(members), contribs, correct[0], out, True)
+    out += malformed_requests(world)
     for msg in inbox(world):  # a REVEAL short of T endorsements, to each endorser of its own clusters
         if isinstance(msg, Endorsement) and msg.i in world.byzantine and msg.sender not in world.byzantine:
             sigs = (Sig(msg.i, intent_payload(msg.r, msg.i, msg.members)), msg.sig)
@@ -1169,6 +1151,114 @@ def malformed(world: World) -> list[Inject]:
     return _bounded(out)
 
 
+def malformed_requests(world: World) -> list[Inject]:
+    """UNMASK_REQs of the coalition's own clusters that the endorse rule must refuse (`malformed`;
+    in the fair phase too, `persistent.PERSISTENT["malformed"]`), each asked of the correct
+    endorsers and revealed once T endorse it (P3, P6):
+      - a member's contribution of an earlier and one of a later round (stale), from the
+        contributions the coalition received or saw in a correct coordinator's UNMASK_REQ;
+      - a contribution twice: one more contribution than members; and as many as members, the first
+        member's twice and the second's left out, or the last member's twice and the first's left
+        out (the sorted client ids then fall below S's, or above);
+      - the set asked again under a later round's slot (out of order across rounds)."""
+    correct = correct_aggregators(world)
+    if not world.byzantine or not correct:
+        return []
+    params = world.params
+    b = min(world.byzantine)
+    out: list[Inject] = []
+    seen = [m for m in inbox(world) if isinstance(m, Contrib)]
+    seen += [c for m in inbox(world) if isinstance(m, UnmaskReq) for c in m.contribs]
+    for r, held in sorted(held_contribs(world, b).items()):
+        members = sorted(held)
+        cluster = world.ctx.clusters(r)[b]
+        others = [m for m in seen if m.r != r and m.c in cluster]
+        earlier = next((m for m in others if m.r < r), None)
+        later = next((m for m in others if m.r > r), None)
+        for stale, target in ((earlier, correct[0]), (later, correct[-1])):
+            if stale is None:
+                continue
+            # a member's contribution of an earlier or a later round, under this round's set
+            kept = [held[c] for c in members if c != stale.c] + [stale]
+            req_contribs = tuple(sorted(kept, key=lambda c: c.c))
+            slot_set = frozenset(c.c for c in req_contribs)
+            _get_revealed(world, b, (r, b), slot_set, req_contribs, target, out, True)
+        if members:  # one contribution twice
+            dup = (held[members[0]],) + tuple(held[c] for c in members)
+            _get_revealed(world, b, (r, b), frozenset(members), dup, correct[-1], out, True)
+        if len(members) > 1:  # as many contributions as members, one member's twice, another's not
+            for twice in (
+                (held[members[0]],) + tuple(held[c] for c in members if c != members[1]),
+                tuple(held[c] for c in members if c != members[0]) + (held[members[-1]],),
+            ):
+                # to every correct endorser, also one that endorsed S already (write-once lets the
+                # same S through), and revealed once T endorse S
+                req = UnmaskReq(r, b, frozenset(members), twice)
+                _offer(world, b, [aggregator(j) for j in correct], req, out)
+                _get_revealed(world, b, (r, b), frozenset(members), twice, correct[0], out, True)
+        if r + 1 < params.R and set(members) <= world.ctx.clusters(r + 1)[b]:  # a later round's slot
+            contribs = tuple(held[c] for c in members)
+            _get_revealed(world, b, (r + 1, b), frozenset(members), contribs, correct[0], out, True)
+    return _bounded(out)
+
+
+def signed_otherwise(world: World) -> list[Inject]:
+    """Messages that carry the coalition's own signature over other content, or one part twice
+    (issue 13, the mutation score's gaps): the checks that compare a signature's payload with its
+    message, or count distinct senders, must refuse them. Correct aggregators refuse every one;
+    a check that lets one through shows (P5, or the spec raises):
+      - for each set a correct coordinator fixed (its UNMASK_REQ): an ENDORSE of it whose signature
+        signs the share-sum's payload, not the intent, to that coordinator. Counted among its first
+        T, it makes the REVEAL fall short of T valid endorsements at the correct endorsers, which
+        refuse it and get no other: the set never gets T share-sums (P5);
+      - for each well-formed CLUSTER received: a CERTIFY of its result whose signature signs other
+        content, one payload ordered above the right one (an ENDORSE's) and one below (the round
+        before's), to every correct aggregator. Counted, it completes a certificate with t_a + 1
+        signers of which only t_a are valid; a model averaged over it is refused by every client
+        (proof check, P4's step 1), so the round stalls (P5);
+      - and that CLUSTER with its first share-sum twice, to every correct aggregator: T + 1
+        share-sums of T distinct senders, whose interpolation meets one point twice; and relabelled
+        to a cluster index that does not exist (n_a, n_a + 1);
+      - for each such set, its own share-sum off by its own value, signed over the intent, not the
+        share-sum's payload, to that coordinator (A1 must refuse it: counted, the CLUSTER's pads
+        do not cancel, P1).
+    In the fair phase too (`persistent.PERSISTENT["malformed"]`): sent as soon as the coalition
+    holds what they answer, they arrive before the correct ENDORSEs and CERTIFYs they race."""
+    if not world.byzantine:
+        return []
+    b = min(world.byzantine)
+    correct = [aggregator(j) for j in correct_aggregators(world)]
+    out: list[Inject] = []
+    view = inbox_view(world)
+    # the newest only: each is offered from the step it arrives, when its race is run
+    for msg in view.requests[-4:]:
+        sig = Sig(b, endorsement_payload(msg.r, msg.i, msg.members))
+        _offer(world, b, [aggregator(msg.i)], Endorsement(msg.r, msg.i, msg.members, b, sig), out)
+        # its share-sum of that set, off by its own value and signed over the intent, not the
+        # share-sum's payload: A1 refuses it on the signature before it adds anything up
+        honest = own_share_sum(world, b, msg.r, msg.i, msg.contribs)
+        bump = Form.symbol(("adv", -100 - msg.r))
+        wrong = replace(
+            honest,
+            total=world.domain.add(honest.total, bump),
+            endorsement=Sig(b, intent_payload(msg.r, msg.i, msg.members)),
+        )
+        _offer(world, b, [aggregator(msg.i)], wrong, out)
+    for msg in [m for m in view.clusters[-4:] if _well_formed(m)]:
+        cert = _certify(world, b, msg)
+        key = (cert.r, cert.i, cert.members, cert.agg_digest)
+        above = Sig(b, endorsement_payload(msg.r, msg.i, msg.members))
+        below = Sig(b, certify_payload(msg.r - 1, msg.i, msg.members, cert.agg_digest))
+        for sig in (above, below):
+            _offer(world, b, correct, Certify(*key, sig), out)
+        _offer(world, b, correct, replace(msg, sums=msg.sums + msg.sums[:1]), out)
+        # and relabelled to a cluster that does not exist (n_a, n_a + 1): the set check must say so
+        # before it looks the cluster up
+        for i in (world.params.n_a, world.params.n_a + 1):
+            _offer(world, b, correct, replace(msg, i=i), out)
+    return out
+
+
 def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[Inject]:
     """MODELs a client must refuse (client step 1, P4), to `dsts` (default every client not
     crashed): the newest proof the coalition can build of certified results (`certified_proof`)
@@ -1187,7 +1277,9 @@ def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[
         dsts = [client(c) for c in range(world.params.n_c) if c not in world.crashed]
     out: list[Inject] = []
     view = inbox_view(world)
-    altered, other, older, scaled = view.derive("malformed-models", lambda: _forged_models(world, view))
+    altered, other, older, scaled, *mislabelled = view.derive(
+        "malformed-models", lambda: _forged_models(world, view)
+    )
     if altered is not None:
         _offer(world, b, dsts, altered, out)
     if other is not None:
@@ -1196,19 +1288,24 @@ def malformed_models(world: World, dsts: Sequence[Party] | None = None) -> list[
         _offer(world, b, dsts, older, out)
     if scaled is not None:
         _offer(world, b, dsts[:2], scaled, out)
+    for msg in mislabelled:
+        if msg is not None:
+            _offer(world, b, dsts, msg, out)
     return out
 
 
-def _forged_models(
-    world: World, view: InboxView
-) -> tuple[ModelMsg | None, ModelMsg | None, ModelMsg | None, ModelMsg | None]:
+def _forged_models(world: World, view: InboxView) -> tuple[ModelMsg | None, ...]:
     """`malformed_models`'s MODELs (None when the coalition cannot build one yet): the altered, the
     one with signatures of other content, the older honest one, and the scaled one (the newest
     proof with its last round's step divided by one more contribution than it averaged: a model
     off the average the other way from the altered one, so that a check comparing the two models
-    in either order meets one of them)."""
+    in either order meets one of them). Then three whose proof verifies round by round but does
+    not fit the MODEL (issue 13): the newest honest model and proof under the round after and the
+    round before (a proof one round short, one round long: step 1 asks a proof of exactly r
+    rounds), and a model of round 1 averaging fewer than n_a - t_a certified results of round 0."""
     proof = certified_proof(world, _known_results(world))
-    altered = older = scaled = None
+    altered = older = scaled = ahead = behind = short = None
+    params = world.params
     if proof:
         # its own value ("adv", n) with n < 0, apart from the ("adv", step) ones (symbols of one
         # kind must compare: a form sorts its terms)
@@ -1216,8 +1313,14 @@ def _forged_models(
         altered = ModelMsg(len(proof), w, proof)
         older = ModelMsg(len(proof) - 1, _average(world, proof[:-1]), proof[:-1])
         scaled = ModelMsg(len(proof), _average(world, proof, extra=1), proof)
+        honest = _average(world, proof)
+        ahead = ModelMsg(len(proof) + 1, honest, proof) if len(proof) < params.R else None
+        behind = ModelMsg(len(proof) - 1, honest, proof) if len(proof) > 1 else None
+        few = proof[0][: params.n_a - params.t_a - 1]
+        short = ModelMsg(1, _average(world, (few,)), (few,)) if few else None
     sigs = signed_elsewhere(world, view.certifies)
-    return altered, (_proof_of_other_content(world, sigs) if sigs else None), older, scaled
+    other = _proof_of_other_content(world, sigs) if sigs else None
+    return altered, other, older, scaled, ahead, behind, short
 
 
 def relabelled(world: World, b: int, req: UnmaskReq) -> list[Message]:

@@ -39,6 +39,10 @@ from asfl.properties.adversaries.library import (
     late_censor,
     late_victims,
     malformed_models,
+    malformed_requests,
+    outside_set,
+    serial_equivocation,
+    signed_otherwise,
     split_equivocation,
 )
 from asfl.spec.messages import Contrib
@@ -56,7 +60,7 @@ def targets(world: World, censor: Censor = True) -> frozenset[int]:
     name = persistent_name(censor)
     if name == "late_censor":
         return late_victims(world)
-    if name == "split_equivocation":
+    if name in LEAVE_OUT:
         return left_out(world)
     if name != "censoring":
         return frozenset()
@@ -89,15 +93,33 @@ def persistent_censor(world: World) -> list[Inject]:
     return _coordinate(world, all_but_targets)
 
 
+def persistent_malformed(world: World) -> list[Inject]:
+    """`malformed` in the fair phase: its messages signed over other content, sent the step the
+    coalition holds what they answer, so that they race the correct ENDORSEs and CERTIFYs
+    (`signed_otherwise`); the UNMASK_REQs the endorse rule must refuse, asked of its own clusters'
+    members as they contribute round after round (`malformed_requests`: a contribution of another
+    round needs two rounds, which the chaos phase seldom reaches); then its forged MODELs
+    (`malformed_models`)."""
+    return signed_otherwise(world) + malformed_requests(world) + malformed_models(world)
+
+
+#: the persistent coordinators whose victims are the members they left out of a certified set
+LEAVE_OUT = frozenset({"split_equivocation", "serial_equivocation", "outside_set"})
+
+
 #: the coordinator strategies a plan keeps through the fair phase, by name
 PERSISTENT: dict[str, Callable[[World], list[Inject]]] = {
     "censoring": persistent_censor,
     "late_censor": late_censor,
     # an equivocating coordinator keeps equivocating: the groups it split finish what the chaos began
     "split_equivocation": split_equivocation,
+    # so does the serial equivocator (F1: an attack of 20-40 steps, which a short chaos phase cuts
+    # off), and the coordinator that asks for sets the endorse rule must refuse (issue 13)
+    "serial_equivocation": serial_equivocation,
+    "outside_set": outside_set,
     # a coalition that sends malformed messages keeps sending its forged MODELs: they need
     # certified results, which the chaos phase at the default size seldom reaches (issue 13)
-    "malformed": malformed_models,
+    "malformed": persistent_malformed,
 }
 
 

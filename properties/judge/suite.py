@@ -252,6 +252,12 @@ def _p4_proof(facts: Facts, acc) -> Violation | None:
     params, domain = facts.params, facts.world.domain
     certified = facts.certified
     who = f"{acc.party} {acc.index} {'accepted' if acc.party == 'client' else 'computed'}"
+    if acc.party == "client" and len(acc.proof) != acc.r:
+        # step 1: the model of round r is the average of rounds 0..r-1, so its proof has r rounds; a
+        # longer or shorter one would make the client train for round r on another round's model
+        return Violation(
+            "P4", f"{who} model {acc.r} (step {acc.step}) with a proof of {len(acc.proof)} rounds"
+        )
     w = domain.genesis_model()
     for r, results in enumerate(acc.proof):
         ids = [res.i for res in results]

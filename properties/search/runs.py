@@ -57,6 +57,11 @@ KINDS = ("deliver", "train", "crash", "inject", "collude", "lead", "heard")
 ATTACK_KINDS = ("lead", "collude", "heard")
 
 
+#: the strategies a plan keeps through the fair phase (adversaries/persistent.py), the first the
+#: plan drew: a coordinator strategy (a plan draws one at most) before `malformed`
+PERSISTENT_ORDER = ("late_censor", "split_equivocation", "serial_equivocation", "outside_set", "malformed")
+
+
 #: the default chaos bound per client (SearchSetup.max_chaos)
 CHAOS_PER_CLIENT = 25
 
@@ -170,7 +175,7 @@ def draw_plan(rng: random.Random, setup: SearchSetup) -> Plan:
     # a Byzantine aggregator stays Byzantine: the censoring strategy keeps censoring in the fair
     # phase, and so does the late censor
     censor: Censor = bool(byz) and "censoring" in advs
-    for persistent in ("late_censor", "split_equivocation", "malformed"):
+    for persistent in PERSISTENT_ORDER:
         if byz and not censor and persistent in advs:
             censor = persistent
     # one run in four: a correct aggregator a round behind the others' certificates (issue 13),

@@ -132,8 +132,23 @@ def test_the_forged_models_are_real_proofs_with_another_model_and_signatures_of_
     other = _proof_of_other_content(world, signed_elsewhere(world, list(inbox(world))))
     older = ModelMsg(len(proof) - 1, _average(world, proof[:-1]), proof[:-1])
     scaled = ModelMsg(len(proof), _average(world, proof, extra=1), proof)
-    # what is offered (to every client not crashed) is these four, less those already in flight
-    forged = {altered, other, older, scaled}
+    honest_w = _average(world, proof)
+    ahead = ModelMsg(len(proof) + 1, honest_w, proof) if len(proof) < PARAMS.R else None
+    behind = ModelMsg(len(proof) - 1, honest_w, proof) if len(proof) > 1 else None
+    few = proof[0][: PARAMS.n_a - PARAMS.t_a - 1]
+    short = ModelMsg(1, _average(world, (few,)), (few,))
+    # the honest model and proof under another round, and a round of fewer than n_a - t_a results:
+    # each result verifies, and step 1 refuses the MODEL on the proof's length or its round's size
+    for msg in (ahead, behind):
+        if msg is not None:
+            assert all(
+                result_problem(world.ctx, r, res) is None for r, rs in enumerate(msg.proof) for res in rs
+            )
+            assert standard_model_problem(world.ctx, msg).startswith("proof covers")
+    assert all(result_problem(world.ctx, 0, res) is None for res in few)
+    assert standard_model_problem(world.ctx, short) == f"round 0 averages {len(few)} clusters, needs 3"
+    # what is offered (to every client not crashed) is these seven, less those already in flight
+    forged = {altered, other, older, scaled, ahead, behind, short} - {None}
     assert {o.msg for o in malformed_models(world)} <= forged
     assert {o.msg for o in malformed_models(world)} | {
         e.msg for e in world.in_flight if e.src.role == "a" and e.src.index in world.byzantine
@@ -205,10 +220,14 @@ def test_p4_judges_a_client_that_goes_back_to_an_older_model():
 
 
 def test_the_plan_keeps_the_forged_models_going_in_the_fair_phase():
-    from asfl.properties.adversaries.persistent import PERSISTENT
-    from asfl.properties.search.runs import draw_plan
+    """A plan keeps its coordinator strategy through the fair phase when it persists (the serial
+    equivocator and `outside_set` too, since 2026-12-07), else `malformed`, whose fair phase sends
+    its messages signed over other content, its refused UNMASK_REQs and its forged MODELs."""
+    from asfl.properties.adversaries.library import malformed_requests, signed_otherwise
+    from asfl.properties.adversaries.persistent import PERSISTENT, persistent_malformed
+    from asfl.properties.search.runs import PERSISTENT_ORDER, draw_plan
 
-    assert PERSISTENT["malformed"] is malformed_models
+    assert PERSISTENT["malformed"] is persistent_malformed
     import random
 
     swarm = SearchSetup(PARAMS)
@@ -216,6 +235,17 @@ def test_the_plan_keeps_the_forged_models_going_in_the_fair_phase():
     kept = [p for p in plans if p.censor == "malformed"]
     assert kept and all("malformed" in p.adversaries for p in kept)
     assert not [p for p in plans if "censoring" in p.adversaries and p.censor == "malformed"]
+    for plan in plans:
+        if "censoring" not in plan.adversaries:
+            drawn = [n for n in PERSISTENT_ORDER if n in plan.adversaries]
+            assert plan.censor == (drawn[0] if drawn else None) or (not drawn and not plan.censor)
+    assert {p.censor for p in plans} >= {"serial_equivocation", "outside_set", "malformed"}
+    found = find_run(SETUP, lambda ex: bool(malformed_models(ex.run.world)), max_examples=20)
+    assert found is not None
+    world = found.run.world
+    offers = persistent_malformed(world)
+    assert offers == signed_otherwise(world) + malformed_requests(world) + malformed_models(world)
+    assert {o.msg for o in malformed_models(world)} <= {o.msg for o in offers}
 
 
 # -- a correct aggregator on a slow link --------------------------------------------------------------
