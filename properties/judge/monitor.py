@@ -35,6 +35,9 @@ class Sent:
     c: int
     r_model: int
     x: Form
+    #: whether x carries data, read from the value (x is not the client's noise alone), not from
+    #: the client's own flag: a client whose flag and value disagree (data added where I2 forbids
+    #: it) would otherwise be judged by its word (issue 13, the mutation pool)
     with_data: bool
 
 
@@ -111,9 +114,9 @@ class Monitor:
         if isinstance(msg, Contrib) and src.role == "c":
             pending = world.clients[msg.c].outstanding.get(msg.r)
             if pending is not None and (msg.r, msg.c) not in self.contributions:
-                self.contributions[(msg.r, msg.c)] = Sent(
-                    msg.r, msg.c, pending.r_model, pending.x, pending.with_data
-                )
+                noise = world.domain.noise(msg.c, pending.r_model, world.rules.noise_variance(world.params))
+                with_data = not world.domain.equal(pending.x, noise)
+                self.contributions[(msg.r, msg.c)] = Sent(msg.r, msg.c, pending.r_model, pending.x, with_data)
         elif isinstance(msg, ShareSum) and correct_src:
             self.share_sums[(msg.r, msg.i, msg.members)].add(msg.sender)
         elif isinstance(msg, Certify) and correct_src:
