@@ -66,6 +66,9 @@ EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
 #: the address space one check may use, in GiB (--memory): two runaway mutants at once had filled
 #: the machine's 24 GiB, and the kernel's OOM killer may pick any process
 MEMORY_GIB = 4.0
+#: what `asfl check` says when a transition of the spec under judgement ran out of memory
+#: (`runs.raised_reason`: the exception, then the spec's own file, line and function)
+SPEC_OUT_OF_MEMORY = "the spec raised MemoryError in "
 #: seconds a mutant counts as killed quickly within (the issue's figure)
 QUICK = 60.0
 #: the configurations a mutant that survives the default is judged at, in turn (`asfl check`
@@ -296,6 +299,11 @@ def _verdict(done: subprocess.CompletedProcess, seconds: float) -> dict:
             violated = []
         return {"verdict": "killed", "seconds": seconds, "by": violated}
     why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
+    if done.returncode > 0 and SPEC_OUT_OF_MEMORY in done.stderr:
+        # the mutant's own transition allocated past the cap (the check names the spec's frame:
+        # `runs.raised_reason`); the pristine check stays far below it, so the step never returns
+        # for a reason of the mutant's: an error, as any other exception the spec raises
+        return {"verdict": "error", "seconds": seconds, "by": [why]}
     if done.returncode < 0 or "MemoryError" in done.stderr:
         # killed by a signal (the OOM killer) or out of its memory cap: the judge gave no verdict,
         # as with a timeout; the spec did not raise on a run, so it is no kill

@@ -76,8 +76,9 @@ def test_a_mutant_that_survives_q_1_is_judged_again_where_q_is_2_and_dies_by_p6(
 def test_a_check_the_kernel_killed_or_out_of_memory_is_no_kill(monkeypatch):
     """A runaway mutant once filled 12 GB and the OOM killer ended its check (exit -9), which the
     score had counted as a kill ("the spec raised"). A signal's death, or a MemoryError under the
-    per-check cap, is no verdict: timed out, as a check past --timeout is; a real raise stays an
-    error."""
+    per-check cap outside the spec's own code, is no verdict: timed out, as a check past --timeout
+    is; a real raise stays an error, and so does a MemoryError the check names in a transition of
+    the spec (since 2026-12-07)."""
     ms = _script(monkeypatch)
 
     def done(code: int, stderr: str) -> subprocess.CompletedProcess:
@@ -88,6 +89,10 @@ def test_a_check_the_kernel_killed_or_out_of_memory_is_no_kill(monkeypatch):
     assert ms._verdict(oom, 40.0)["verdict"] == "timed out"
     raised = done(2, "asfl: error: the spec raised TypeError in aggregator.py:153 (on_share_sum)")
     assert ms._verdict(raised, 0.5)["verdict"] == "error"
+    # a transition of the mutant that allocates past the cap, named by the check: the spec's step
+    # never returns, which is the mutant's doing (the pristine check holds under the cap)
+    spec_oom = done(2, "asfl: error: the spec raised MemoryError in aggregator.py:330 (_advance): no memory")
+    assert ms._verdict(spec_oom, 61.0) == {"verdict": "error", "seconds": 61.0, "by": [spec_oom.stderr]}
     assert ms._verdict(done(1, ""), 3.0)["verdict"] == "killed"
 
 
