@@ -1167,9 +1167,12 @@ def malformed_requests(world: World) -> list[Inject]:
     params = world.params
     b = min(world.byzantine)
     out: list[Inject] = []
-    seen = [m for m in inbox(world) if isinstance(m, Contrib)]
-    seen += [c for m in inbox(world) if isinstance(m, UnmaskReq) for c in m.contribs]
-    for r, held in sorted(held_contribs(world, b).items()):
+    view = inbox_view(world)
+    seen = [c for rounds in view.held.values() for held in rounds.values() for c in held.values()]
+    seen += [c for m in view.requests for c in m.contribs]
+    # its two newest rounds: an older round's requests were asked and answered (or refused) when
+    # it was the newest, and the fair phase rebuilds these offers each time the inbox grows
+    for r, held in sorted(held_contribs(world, b).items())[-2:]:
         members = sorted(held)
         cluster = world.ctx.clusters(r)[b]
         others = [m for m in seen if m.r != r and m.c in cluster]
