@@ -238,7 +238,7 @@ def test_the_plan_keeps_the_forged_models_going_in_the_fair_phase():
     for plan in plans:
         if "censoring" not in plan.adversaries:
             drawn = [n for n in PERSISTENT_ORDER if n in plan.adversaries]
-            assert plan.censor == (drawn[0] if drawn else None) or (not drawn and not plan.censor)
+            assert plan.censor == drawn[0] if drawn else not plan.censor
     assert {p.censor for p in plans} >= {"serial_equivocation", "outside_set", "malformed"}
     found = find_run(SETUP, lambda ex: bool(malformed_models(ex.run.world)), max_examples=20)
     assert found is not None
