@@ -27,6 +27,10 @@ its whole cluster, Q = 4: a mistake in the subset check that refuses a whole clu
 round) and `--n-c 8` (clusters of 2, m = 1: F1's size, where the share-sums of three one-member
 or two-member sets of one slot, one per correct endorser, combine into a member's value, so a
 weakened write-once or reveal rule shows; at m = 2, three pairs of three members do not).
+Between the default check and the others, `asfl --spec COPY quorum` judges the spec's own
+parameters against the quorum theory (z3's formulas of Q1-Q6, evaluated on every size of a small
+scope, and the defaults of section 2: theory/spec_params.py): a change to `spec/params.py` changes
+which configurations the spec accepts, which no check of one accepted configuration can see.
 It dies if any configuration kills it; the timeout is the whole mutant's. Only survivors
 pay for the later checks, so a killed mutant costs what it did before. Before judging, the
 pristine spec is checked at every `--also` configuration: a kill counts only where it holds.
@@ -75,6 +79,10 @@ QUICK = 60.0
 #: options; issue 13, item 5): n_c = 12, R = 6 gives Q = 2; with t_c = 0 also m = k = 3; n_c = 8
 #: gives m = 1, F1's size
 ALSO = ("--rounds 6", "--rounds 6 --t-c 0", "--n-c 8")
+#: the stage after the default check: `asfl quorum`, which judges the spec's own parameters against
+#: the quorum theory on every size of a small scope (theory/spec_params.py); a few seconds, so it
+#: comes before the slower configurations
+QUORUM = ("quorum",)
 
 
 def _spec() -> Path:
@@ -194,6 +202,8 @@ class MutantTask:
     also: tuple[tuple[str, ...], ...] = ()
     #: the address space each check may use, in GiB (0: no cap)
     memory_gib: float = MEMORY_GIB
+    #: judge a survivor of the default check with `asfl quorum` too (the spec's parameters)
+    quorum: bool = True
 
 
 def task_of(
@@ -234,9 +244,12 @@ def judge_task(task: MutantTask) -> dict:
             if mutated is None:
                 return {"verdict": "no mutation", "seconds": 0.0}
             start = time.perf_counter()
-            for config in ((), *task.also):
+            for config in ((), QUORUM, *task.also) if task.quorum else ((), *task.also):
                 left = task.timeout - (time.perf_counter() - start)
-                done = _check(spec, Path(tmp) / "out", task.max_examples, config, left, task.memory_gib)
+                if config == QUORUM:
+                    done = _quorum(spec, left, task.memory_gib)
+                else:
+                    done = _check(spec, Path(tmp) / "out", task.max_examples, config, left, task.memory_gib)
                 if done is None:
                     return {"verdict": "timed out", "seconds": time.perf_counter() - start}
                 if done.returncode != 0:
@@ -273,6 +286,16 @@ def _check(
     """`asfl --spec SPEC check` at one configuration, or None when it did not end within `timeout`."""
     cmd = ["asfl", "--spec", str(spec), "check", *config, "--max-examples", str(max_examples), "--json"]
     cmd += ["--no-progress", "--workers", "1", "--out", str(out)]
+    return _run(cmd, spec, timeout, memory_gib)
+
+
+def _quorum(spec: Path, timeout: float, memory_gib: float = MEMORY_GIB):
+    """`asfl --spec SPEC quorum`: the spec's parameters judged by the quorum theory
+    (theory/spec_params.py), or None when it did not end within `timeout`."""
+    return _run(["asfl", "--spec", str(spec), "quorum", "--json"], spec, timeout, memory_gib)
+
+
+def _run(cmd: list[str], spec: Path, timeout: float, memory_gib: float):
     try:
         return subprocess.run(
             cmd,
@@ -295,7 +318,9 @@ def _verdict(done: subprocess.CompletedProcess, seconds: float) -> dict:
         try:
             doc = json.loads(done.stdout)
             violated = [p["property"] for p in doc.get("properties", []) if not p.get("held", True)]
-        except (json.JSONDecodeError, AttributeError, TypeError):
+            judged = doc.get("spec_params") or {}  # asfl quorum: the clauses the spec's params break
+            violated += sorted({f"params {d['clause']}" for d in judged.get("first", [])})
+        except (json.JSONDecodeError, AttributeError, TypeError, KeyError):
             violated = []
         return {"verdict": "killed", "seconds": seconds, "by": violated}
     why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
@@ -435,8 +460,9 @@ def main() -> int:
 
 
 def baseline_holds(spec: Path, max_examples: int, configs: tuple[tuple[str, ...], ...]) -> None:
-    """Stop unless the pristine spec holds every property at each later configuration: a mutant's
-    kill there counts only where the protocol itself holds (the default's is the suite's own
+    """Stop unless the pristine spec holds every property at each later configuration, and its
+    parameters agree with the quorum theory: a mutant's kill there counts only where the protocol
+    itself holds (the default's is the suite's own
     business: `asfl check` holds there, tests/properties)."""
     for config in configs:
         with tempfile.TemporaryDirectory(prefix="asfl-baseline-") as tmp:
@@ -447,6 +473,10 @@ def baseline_holds(spec: Path, max_examples: int, configs: tuple[tuple[str, ...]
                 f"mutation_score: the pristine spec fails `asfl check {' '.join(config)}` ({why})"
             )
         print(f"the pristine spec holds at {' '.join(config)}", flush=True)
+    done = _quorum(spec.resolve(), 600.0)
+    if done is None or done.returncode != 0:
+        raise SystemExit("mutation_score: the pristine spec's parameters fail `asfl quorum`")
+    print("the pristine spec's parameters agree with the quorum theory", flush=True)
 
 
 def _equivalents_at(rev: str) -> Equivalents:

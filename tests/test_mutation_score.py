@@ -48,18 +48,24 @@ def _script(monkeypatch):
     return module
 
 
+def _pristine_files() -> tuple[tuple[str, str], ...]:
+    """The installed spec's files, name -> source, as a MutantTask carries them."""
+    import asfl.spec
+
+    spec = Path(asfl.spec.__path__[0])
+    return tuple(sorted((f.name, f.read_text()) for f in spec.glob("*.py")))
+
+
 def test_a_mutant_that_survives_q_1_is_judged_again_where_q_is_2_and_dies_by_p6(monkeypatch):
     """Issue 13, item 5: `_send_contribution` counting a release with `^` instead of `+` is
     invisible at the default Q = 1 (0 ^ 1 == 0 + 1); the later configuration `--rounds 6` (Q = 2)
     judges the survivor again, and P6 kills it there (the count falls back to 0 after two releases)."""
-    import asfl.spec
     from cosmic_ray.mutating import mutate_code
     from cosmic_ray.plugins import get_operator
 
     monkeypatch.setenv("PYTHONSAFEPATH", "1")
     ms = _script(monkeypatch)
-    spec = Path(asfl.spec.__path__[0])
-    files = tuple(sorted((f.name, f.read_text()) for f in spec.glob("*.py")))
+    files = _pristine_files()
     operator = "core/ReplaceBinaryOperator_Add_BitXor"
     source = dict(files)["client.py"]
     mutated = mutate_code(source, get_operator(operator)(), 0)
@@ -71,6 +77,29 @@ def test_a_mutant_that_survives_q_1_is_judged_again_where_q_is_2_and_dies_by_p6(
     assert ms.judge_task(task(()))["verdict"] == "survived"
     verdict = ms.judge_task(task((("--rounds", "6"),)))
     assert verdict["verdict"] == "killed" and "P6" in verdict["by"] and verdict["at"] == "--rounds 6"
+
+
+def test_a_weakened_quorum_condition_survives_the_check_and_dies_by_the_quorum_theory(monkeypatch):
+    """Q1 weakened to `T >= t_a` in spec/params.py: the check's one accepted configuration cannot
+    see it, and `asfl quorum`, the stage after the default check, judges the spec's parameters."""
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    monkeypatch.setenv("PYTHONSAFEPATH", "1")
+    ms = _script(monkeypatch)
+    files = _pristine_files()
+    operator = "core/ReplaceComparisonOperator_Gt_GtE"
+    mutated = mutate_code(dict(files)["params.py"], get_operator(operator)(), 0)
+    assert '"T > t_a", T >= t_a,' in mutated  # occurrence 0 is Q1
+
+    def task(quorum):
+        return ms.MutantTask(files, "params.py", operator, (), 0, 3, 300.0, (), quorum=quorum)
+
+    assert ms.judge_task(task(False))["verdict"] == "survived"
+    verdict = ms.judge_task(task(True))
+    assert (
+        verdict["verdict"] == "killed" and verdict["by"] == ["params refusal"] and verdict["at"] == "quorum"
+    )
 
 
 def test_a_check_the_kernel_killed_or_out_of_memory_is_no_kill(monkeypatch):

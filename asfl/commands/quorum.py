@@ -5,6 +5,12 @@ of the others; with none, it also proves the general theorems (TH1-TH4). Quantif
 system model, including the clusters' size assumption `n_c >= n_a * (t_c + 1)` (printed; dropped by
 --no-size-assumption, which shows why it is needed: Q5 fails at n_c=2, t_c=1, n_a=2). Exit 0 when
 everything holds, 1 when something is refuted, 2 on bad input.
+
+With no sizes it also judges the spec's own parameters against the theory (theory/spec_params.py):
+`spec/params.py` must refuse exactly the sizes, thresholds and set sizes that break Q1-Q6, and derive
+the defaults of section 2, on every size of a small scope. `asfl --spec DIR quorum` judges DIR's spec
+(issue 13: a change to spec/params.py is judged here, since `asfl check` runs one accepted
+configuration and cannot see which others the change accepts).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from .common import print_json
 
 if TYPE_CHECKING:
     from asfl.properties.theory.quorum import Setting, Verdict
+    from asfl.properties.theory.spec_params import SpecVerdict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,6 +82,7 @@ def _expr(option: str, source: str) -> Expr:
 
 def run(args: argparse.Namespace) -> int:
     from asfl.properties.theory.quorum import SIZES, Setting, check_all, sizes_consistent, theorems
+    from asfl.properties.theory.spec_params import judge_spec_params
 
     fixed = {s: getattr(args, s) for s in SIZES if getattr(args, s) is not None}
     setting = Setting(
@@ -97,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     conditions = check_all(setting)
     proved = theorems(setting.threshold) if not fixed else []
     elapsed = time.perf_counter() - start
-    ok = all(v.holds for v in conditions + proved)
+    spec = judge_spec_params() if not fixed else None
+    ok = all(v.holds for v in conditions + proved) and (spec is None or spec.agrees)
     mode = "concrete" if setting.concrete else "general"
     if args.json:
         print_json(
@@ -112,13 +121,29 @@ def run(args: argparse.Namespace) -> int:
                 else None,
                 "conditions": [v.to_json() for v in conditions],
                 "theorems": [v.to_json() for v in proved],
+                "spec_params": spec.to_json() if spec is not None else None,
                 "all_hold": ok,
                 "seconds": round(elapsed, 4),
             }
         )
         return 0 if ok else 1
     _print_tables(setting, conditions, proved, elapsed)
+    if spec is not None:
+        _print_spec(spec)
     return 0 if ok else 1
+
+
+def _print_spec(spec: SpecVerdict) -> None:
+    """The spec's parameters against the theory: agreement, or the first disagreements."""
+    cases = ", ".join(f"{n} {clause}" for clause, n in spec.cases.items())
+    if spec.agrees:
+        print(f"spec/params.py agrees with the theory on every case of the scope ({cases})")
+        return
+    print(
+        f"spec/params.py disagrees with the theory in {spec.total_disagreements} cases ({cases}); the first:"
+    )
+    for d in spec.disagreements:
+        print(f"  {d}")
 
 
 def _status(v: Verdict, concrete: bool) -> str:

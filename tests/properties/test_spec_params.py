@@ -1,0 +1,72 @@
+"""The spec's parameters judged by the quorum theory (properties/theory/spec_params.py, issue 13):
+the installed spec agrees on every case of the scope, and each clause catches a change that
+`asfl check` at one accepted configuration cannot see."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asfl.spec
+import asfl.spec.params as spec_params
+from asfl.properties.theory import spec_params as judge
+from asfl.spec.params import Condition
+
+
+def test_the_installed_spec_agrees_with_the_theory() -> None:
+    verdict = judge.judge_spec_params()
+    assert verdict.agrees, [str(d) for d in verdict.disagreements]
+    # the scope is what the docstring says: every T and m at every size of n_a <= MAX_N_A
+    assert verdict.cases["refusal"] > 20_000 and verdict.cases["quota"] > 5_000
+    assert verdict.cases["domain"] == len(judge.DOMAIN)
+
+
+def test_a_weakened_q1_is_refused_where_the_theory_says(monkeypatch) -> None:
+    """`T > t_a` weakened to `T >= t_a` in the spec: at the default T it never shows (Q2 fails
+    first wherever Q1 does), so only an explicit T reaches it; the refusal clause does."""
+    original = spec_params.quorum_conditions
+
+    def weakened(n_c, t_c, n_a, t_a, T, m):
+        conds = original(n_c, t_c, n_a, t_a, T, m)
+        return [
+            Condition(c.name, c.statement, T >= t_a, c.numbers) if c.name.startswith("Q1") else c
+            for c in conds
+        ]
+
+    monkeypatch.setattr(spec_params, "quorum_conditions", weakened)
+    verdict = judge.judge_spec_params()
+    assert not verdict.agrees
+    first = verdict.disagreements[0]
+    assert first.clause == "refusal" and "Q1 mask privacy" in first.expected and "Q1" not in first.got
+    assert {d.clause for d in verdict.disagreements} == {"refusal"}
+
+
+def test_one_round_of_slack_breaks_the_default_quota(monkeypatch) -> None:
+    """H1's slack cut to one round (the quota before finding F5): the quota clause names Q."""
+    monkeypatch.setattr(spec_params, "QUOTA_SLACK", 1)
+    verdict = judge.judge_spec_params()
+    clauses = {d.clause for d in verdict.disagreements}
+    assert clauses == {"quota"}, [str(d) for d in verdict.disagreements]
+    assert any("Q = " in d.expected for d in verdict.disagreements)
+
+
+def test_asfl_quorum_judges_the_spec_given_with_spec(tmp_path) -> None:
+    """`asfl --spec DIR quorum` judges DIR's parameters: a range edge refused (R >= 2 for R >= 1)
+    is a domain disagreement, exit 1, with the case in the JSON."""
+    spec = tmp_path / "spec"
+    shutil.copytree(Path(asfl.spec.__path__[0]), spec, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (spec / "params.py").read_text()
+    assert source.count("self.R < 1") == 1
+    (spec / "params.py").write_text(source.replace("self.R < 1", "self.R < 2"))
+    cmd = [sys.executable, "-m", "asfl.cli", "--spec", str(spec), "quorum", "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONSAFEPATH": "1"})
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert all(c["status"] == "proved" for c in doc["conditions"])  # the theory itself holds
+    judged = doc["spec_params"]
+    assert judged["agrees"] is False
+    assert any(d["clause"] == "domain" and "R=1" in d["params"] for d in judged["first"])
