@@ -42,6 +42,10 @@ Verdicts, written back into the cosmic-ray session (`cr-report SESSION` reads th
   timed out   the check did not finish within --timeout, or ran out of the memory it may use
               (--memory, per check; a runaway mutant reached 12 GB and the kernel killed it,
               which must not count as a kill): no verdict, so not killed
+  vacuous     every property held, but one the pristine spec's check exercises at a configuration
+              was vacuous there in the mutant's (`asfl check` reports it: held on runs none of which
+              reached the state it speaks about), so the check could no longer judge it: a kill,
+              counted apart, and the score is printed without these too
   survived    every property held
   equivalent  listed in benchmarks/mutation_equivalents.toml with the reason (matched by module,
               function, operator and occurrence), not judged
@@ -204,6 +208,9 @@ class MutantTask:
     memory_gib: float = MEMORY_GIB
     #: judge a survivor of the default check with `asfl quorum` too (the spec's parameters)
     quorum: bool = True
+    #: per configuration (its options, joined), the properties the pristine spec's check exercised
+    #: there: one the mutant's check reports vacuous is a property the check can no longer judge
+    exercised: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def task_of(
@@ -213,6 +220,7 @@ def task_of(
     timeout: float,
     also: tuple[tuple[str, ...], ...] = (),
     memory_gib: float = MEMORY_GIB,
+    exercised: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> MutantTask:
     m = item.mutations[0]
     return MutantTask(
@@ -225,6 +233,7 @@ def task_of(
         timeout,
         also,
         memory_gib,
+        exercised=exercised,
     )
 
 
@@ -244,6 +253,7 @@ def judge_task(task: MutantTask) -> dict:
             if mutated is None:
                 return {"verdict": "no mutation", "seconds": 0.0}
             start = time.perf_counter()
+            vacuity: dict | None = None
             for config in ((), QUORUM, *task.also) if task.quorum else ((), *task.also):
                 left = task.timeout - (time.perf_counter() - start)
                 if config == QUORUM:
@@ -254,11 +264,35 @@ def judge_task(task: MutantTask) -> dict:
                     return {"verdict": "timed out", "seconds": time.perf_counter() - start}
                 if done.returncode != 0:
                     break
+                lost = _now_vacuous(done.stdout, dict(task.exercised).get(" ".join(config), ()))
+                if lost and vacuity is None:
+                    vacuity = {"by": [f"vacuous {p}" for p in lost], "at": " ".join(config)}
             seconds = time.perf_counter() - start
     verdict = _verdict(done, seconds)
     if config and verdict["verdict"] != "survived":
         verdict["at"] = " ".join(config)
+    if verdict["verdict"] == "survived" and vacuity is not None:
+        # no property failed anywhere, but one the pristine spec exercises went unjudged
+        verdict = {"verdict": "vacuous", "seconds": seconds, **vacuity}
+        if not verdict["at"]:
+            del verdict["at"]
     return verdict
+
+
+def _now_vacuous(stdout: str, exercised: tuple[str, ...]) -> list[str]:
+    """The properties the pristine spec exercised (`exercised`) that this check's JSON reports
+    vacuous: held on runs none of which reached the state the property speaks about."""
+    if not exercised:
+        return []
+    try:
+        doc = json.loads(stdout)
+        return [
+            p["property"]
+            for p in doc.get("properties", [])
+            if p.get("vacuous") and p["property"] in exercised
+        ]
+    except (json.JSONDecodeError, AttributeError, TypeError, KeyError):
+        return []
 
 
 def _memory_cap(gib: float):
@@ -432,9 +466,10 @@ def main() -> int:
             also = tuple(
                 tuple(shlex.split(a)) for a in (ALSO if args.also is None else args.also) if a.strip()
             )
-            baseline_holds(pristine, args.max_examples, also)
+            exercised = baseline_holds(pristine, args.max_examples, also)
             tasks = [
-                task_of(item, files, args.max_examples, args.timeout, also, args.memory) for item in pending
+                task_of(item, files, args.max_examples, args.timeout, also, args.memory, exercised)
+                for item in pending
             ]
             where = f"Ray ({args.ray})" if args.ray else f"{args.workers or 'all the'} processes"
             print(f"judging {len(pending)} mutants on {where} ...", flush=True)
@@ -459,12 +494,15 @@ def main() -> int:
     return 0
 
 
-def baseline_holds(spec: Path, max_examples: int, configs: tuple[tuple[str, ...], ...]) -> None:
-    """Stop unless the pristine spec holds every property at each later configuration, and its
-    parameters agree with the quorum theory: a mutant's kill there counts only where the protocol
-    itself holds (the default's is the suite's own
-    business: `asfl check` holds there, tests/properties)."""
-    for config in configs:
+def baseline_holds(
+    spec: Path, max_examples: int, configs: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Stop unless the pristine spec holds every property at the default and each later
+    configuration, and its parameters agree with the quorum theory: a mutant's kill there counts
+    only where the protocol itself holds. Returns, per configuration, the properties the pristine
+    check exercised (`MutantTask.exercised`)."""
+    exercised = []
+    for config in ((), *configs):
         with tempfile.TemporaryDirectory(prefix="asfl-baseline-") as tmp:
             done = _check(spec.resolve(), Path(tmp) / "out", max_examples, config, 600.0)
         if done is None or done.returncode != 0:
@@ -472,11 +510,14 @@ def baseline_holds(spec: Path, max_examples: int, configs: tuple[tuple[str, ...]
             raise SystemExit(
                 f"mutation_score: the pristine spec fails `asfl check {' '.join(config)}` ({why})"
             )
-        print(f"the pristine spec holds at {' '.join(config)}", flush=True)
+        props = json.loads(done.stdout)["properties"]
+        exercised.append((" ".join(config), tuple(p["property"] for p in props if not p["vacuous"])))
+        print(f"the pristine spec holds at {' '.join(config) or 'the default'}", flush=True)
     done = _quorum(spec.resolve(), 600.0)
     if done is None or done.returncode != 0:
         raise SystemExit("mutation_score: the pristine spec's parameters fail `asfl quorum`")
     print("the pristine spec's parameters agree with the quorum theory", flush=True)
+    return tuple(exercised)
 
 
 def _equivalents_at(rev: str) -> Equivalents:
@@ -527,7 +568,7 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
         if verdict is None:
             continue
         counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
-        if verdict["verdict"] in ("killed", "error"):
+        if verdict["verdict"] in ("killed", "error", "vacuous"):
             killed += 1
             quick += verdict["seconds"] <= QUICK
             second += "at" in verdict
@@ -535,10 +576,12 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
             survivors.append(name_of(m))
     judged = sum(counts.values())
     print(f"\nmutants in the session: {len(items)}; judged: {judged}; equivalent: {sum(equivalent.values())}")
-    for name in ("killed", "error", "timed out", "survived", "no mutation"):
+    for name in ("killed", "error", "vacuous", "timed out", "survived", "no mutation"):
         print(f"  {name:12s} {counts.get(name, 0)}")
     if judged:
         print(f"score: {killed}/{judged} = {100 * killed / judged:.1f}% of the non-equivalent mutants judged")
+        strict = killed - counts.get("vacuous", 0)
+        print(f"  without the vacuous: {strict}/{judged} = {100 * strict / judged:.1f}%")
     if killed:
         print(f"killed within {QUICK:g} s: {quick}/{killed} = {100 * quick / killed:.1f}%")
         print(f"killed only at a later configuration (--also): {second}")

@@ -3,6 +3,7 @@ before and after a change on one sample) and judges mutants by name (--only)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -138,3 +139,20 @@ def test_the_memory_cap_ends_a_process_that_allocates_without_end(monkeypatch):
         preexec_fn=ms._memory_cap(0.5),
     )
     assert capped.returncode == 1 and "MemoryError" in capped.stderr
+
+
+def test_a_property_the_pristine_check_exercised_and_the_mutants_left_vacuous_is_named(monkeypatch):
+    """The vacuous verdict: only a property the pristine spec's check exercised at that
+    configuration, and that the mutant's check reports vacuous, counts; a property vacuous in both
+    (or one that failed, which is a kill of its own) does not."""
+    ms = _script(monkeypatch)
+    doc = {
+        "properties": [
+            {"property": "P1", "held": True, "vacuous": True},
+            {"property": "P2", "held": True, "vacuous": False},
+            {"property": "P8", "held": True, "vacuous": True},
+        ]
+    }
+    assert ms._now_vacuous(json.dumps(doc), ("P1", "P2")) == ["P1"]
+    assert ms._now_vacuous(json.dumps(doc), ()) == []
+    assert ms._now_vacuous("not json", ("P1",)) == []
