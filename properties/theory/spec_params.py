@@ -17,6 +17,9 @@ every size of a small scope, exhaustively, as the explorer judges states:
   correct party waits for n_a - t_a (P9), and sigma = z*C (P7).
 * **quota** (H1 and the default quota, docs/protocol.md design choice 7): Q defaults to
   max(1, (R-2)*m // max_i k_i), and H1 holds exactly when Q * max_i k_i <= (R-2)*m.
+* **numbers** (the standard: parameters that break a condition are refused with its name and the
+  numbers): every condition's numbers, `term=value` ("2*T=6, n_a+t_a=5", H1's "max_i k_i=3"),
+  give each term's value, the term read with the theory's expression grammar.
 * **domain** (sections 1 and 2): values outside the system model or a parameter's range are
   refused with a `ParamsError`, and the range's own edges (R = 1, s_max = 0, z = 0 ...) accepted.
 
@@ -30,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import z3
-from asfl.properties.theory.expressions import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, parse
+from asfl.properties.theory.expressions import DEFAULT_MIN_SET, DEFAULT_THRESHOLD, Expr, ExprError, parse
 from asfl.properties.theory.quorum import CONDITIONS, QuorumCondition
 
 #: the scope: every n_a up to this (so t_a up to 2 within the resilience bound, and beyond it)
@@ -49,7 +52,7 @@ KEEP = 3
 class Disagreement:
     """One place where the spec's parameters differ from the theory."""
 
-    clause: str  # "refusal", "defaults", "quota" or "domain"
+    clause: str  # "refusal", "numbers", "defaults", "quota" or "domain"
     params: str  # the values given to Params
     expected: str  # what the theory says
     got: str  # what the spec did
@@ -99,6 +102,34 @@ def holds(cond: QuorumCondition, env: Mapping[str, int]) -> bool:
 def broken(env: Mapping[str, int]) -> list[str]:
     """The theory's conditions that fail at `env` (sizes, k, T, m), in the order Q1..Q6."""
     return [c.name for c in CONDITIONS if not holds(c, env)]
+
+
+#: the names a condition's numbers may use ("T=3, n_a-t_a=3", "min_i k_i=3", "max_i k_i=3")
+NUMBER_NAMES = ("n_c", "t_c", "n_a", "t_a", "k", "k_max", "T", "m", "Q", "R")
+_SPELLED = {"min_i k_i": "k", "max_i k_i": "k_max"}
+_NUMBER_TERMS: dict[str, Expr | None] = {}
+
+
+def numbers_problem(numbers: str, env: Mapping[str, int]) -> str | None:
+    """What is wrong with a condition's numbers ("2*T=6, n_a+t_a=5"), or None: each `term=value`
+    must give the term's value at `env` (the standard: a refusal names the condition and the
+    numbers, so the numbers must be the ones that broke it). Terms are parsed with the theory's
+    expression grammar, never evaluated as Python."""
+    for part in numbers.split(", "):
+        term, sep, value = part.partition("=")
+        if term not in _NUMBER_TERMS:
+            source = _SPELLED.get(term, term)
+            try:
+                _NUMBER_TERMS[term] = parse(source, names=NUMBER_NAMES)
+            except ExprError:
+                _NUMBER_TERMS[term] = None
+        expr = _NUMBER_TERMS[term]
+        if not sep or expr is None:
+            return f"{part!r} is not term=value"
+        want = expr.evaluate(env)
+        if value != str(want):
+            return f"{part} where {term} is {want}"
+    return None
 
 
 def model_sizes() -> Iterator[tuple[int, int, int, int]]:
@@ -177,6 +208,11 @@ def judge_refusal(verdict: SpecVerdict, params_cls) -> None:
                             f"said {named}",
                         )
                     )
+                for cond in unsafe.conditions():
+                    wrong = numbers_problem(cond.numbers, env)
+                    if wrong is not None:
+                        where = _show(**values, allow_unsafe=True)
+                        verdict.add(Disagreement("numbers", where, f"{cond.name}'s numbers", wrong))
     verdict.cases["refusal"] = n
 
 
@@ -236,6 +272,9 @@ def judge_quota(verdict: SpecVerdict, params_cls) -> None:
                 if p.Q != want_q:
                     verdict.add(Disagreement("quota", _show(**values), f"Q = {want_q}", f"gave Q = {p.Q}"))
                 want_room = want_q * k_max <= room
+                wrong = numbers_problem(p.quota_room.numbers, {**env, "Q": p.Q, "R": R, "k_max": k_max})
+                if wrong is not None:
+                    verdict.add(Disagreement("numbers", _show(**values), "H1's numbers", wrong))
                 if p.quota_room.holds != want_room:
                     verdict.add(
                         Disagreement(
@@ -299,4 +338,5 @@ def judge_spec_params() -> SpecVerdict:
     verdict = SpecVerdict()
     for clause in (judge_refusal, judge_defaults, judge_quota, judge_domain):
         clause(verdict, Params)
+    verdict.cases["numbers"] = 6 * verdict.cases["refusal"] + verdict.cases["quota"]
     return verdict

@@ -45,6 +45,28 @@ def test_a_weakened_q1_is_refused_where_the_theory_says(monkeypatch) -> None:
     assert {d.clause for d in verdict.disagreements} == {"refusal"}
 
 
+def test_numbers_that_are_not_the_values_are_a_disagreement(monkeypatch) -> None:
+    """A refusal names the condition and the numbers (the standard): Q2's numbers written with
+    `2 - T` for `2 * T` are refused by the numbers clause, and only by it."""
+    original = spec_params.quorum_conditions
+
+    def misprinted(n_c, t_c, n_a, t_a, T, m):
+        conds = original(n_c, t_c, n_a, t_a, T, m)
+        wrong = f"2*T={2 - T}, n_a+t_a={n_a + t_a}"
+        return [c._replace(numbers=wrong) if c.name.startswith("Q2") else c for c in conds]
+
+    monkeypatch.setattr(spec_params, "quorum_conditions", misprinted)
+    verdict = judge.judge_spec_params()
+    assert {d.clause for d in verdict.disagreements} == {"numbers"}
+    assert "where 2*T is" in verdict.disagreements[0].got
+    assert judge.numbers_problem("T=3, n_a-t_a=3", {"T": 3, "n_a": 4, "t_a": 1}) is None
+    assert (
+        judge.numbers_problem("T=3, n_a-t_a=4", {"T": 3, "n_a": 4, "t_a": 1})
+        == "n_a-t_a=4 where n_a-t_a is 3"
+    )
+    assert judge.numbers_problem("T is 3", {"T": 3}) is not None
+
+
 def test_one_round_of_slack_breaks_the_default_quota(monkeypatch) -> None:
     """H1's slack cut to one round (the quota before finding F5): the quota clause names Q."""
     monkeypatch.setattr(spec_params, "QUOTA_SLACK", 1)
