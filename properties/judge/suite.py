@@ -289,13 +289,18 @@ def _p4_honest(facts: Facts, acc) -> Violation | None:
 
 def p5_liveness(run: Run) -> Violation | None:
     """P5 liveness: once faults stop and delivery is fair, every correct aggregator completes every
-    round up to R and every correct client accepts model R (judged at the end of the fair phase)."""
-    if not run.fair_complete or finished(run.world):
+    round up to R and every correct client accepts model R (judged at the end of the fair phase).
+    The goal is judged here, party by party, not by the spec's `world.finished`: the judge is the
+    baseline's, so a change to the spec's notion of done cannot end the judgement early."""
+    if not run.fair_complete:
         return None
-    lagging = [a.j for a in run.world.aggregators if a is not None and a.model_round < run.params.R]
+    # != R, as the goal is "at round R": a party past R is no more done than one short of it
+    lagging = [a.j for a in run.world.aggregators if a is not None and a.model_round != run.params.R]
     clients = [
-        c.c for c in run.world.clients if c.c not in run.world.crashed and c.model_round < run.params.R
+        c.c for c in run.world.clients if c.c not in run.world.crashed and c.model_round != run.params.R
     ]
+    if not lagging and not clients:
+        return None
     how = "nothing left to deliver" if run.stuck else "step bound reached"
     rounds = {a.j: a.model_round for a in run.world.aggregators if a is not None}
     return Violation(

@@ -14,7 +14,8 @@ every size of a small scope, exhaustively, as the explorer judges states:
 * **defaults** (sections 2 and 3): T = n_a - t_a and m = min_i k_i - t_c (the theory's
   `DEFAULT_THRESHOLD` and `DEFAULT_MIN_SET`); the clusters slice n_c as section 3 says (k_i is
   n_c // n_a or one more, in order, summing to n_c); a certificate is t_a + 1 signatures (Q6), a
-  correct party waits for n_a - t_a (P9), and sigma = z*C (P7).
+  correct party waits for n_a - t_a (P9), and sigma = z*C (P7); the default field modulus q is a
+  prime whose square fits int64 (the concrete domain's products).
 * **quota** (H1 and the default quota, docs/protocol.md design choice 7): Q defaults to
   max(1, (R-2)*m // max_i k_i), and H1 holds exactly when Q * max_i k_i <= (R-2)*m.
 * **numbers** (the standard: parameters that break a condition are refused with its name and the
@@ -148,6 +149,33 @@ def _defaults(n_c: int, t_c: int, n_a: int, t_a: int) -> dict[str, int]:
     return env
 
 
+def is_prime(n: int) -> bool:
+    """Miller-Rabin with the bases that decide every n below 3.3e24 (so every modulus the
+    fixed-point encoding could use); written here since the standard library has no primality
+    test and the project's dependencies none either."""
+    if n < 2:
+        return False
+    bases = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
+    if n in bases:
+        return True
+    if any(n % b == 0 for b in bases):
+        return False
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for b in bases:
+        x = pow(b, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
 def _show(**values: object) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items())
 
@@ -240,7 +268,16 @@ def judge_defaults(verdict: SpecVerdict, params_cls) -> None:
             got = getattr(p, name)
             if got != want:
                 verdict.add(Disagreement("defaults", _show(**values), f"{name} = {want}", f"gave {got}"))
-    verdict.cases["defaults"] = n
+    # the field (section 2: F_q): the default modulus is a prime, and the product of two elements
+    # fits the int64 the concrete domain computes in (q < 2^31.5, so q^2 < 2^63)
+    q = getattr(_build(params_cls, {"n_c": 12, "t_c": 1, "n_a": 4, "t_a": 1}), "q", None)
+    if not (isinstance(q, int) and is_prime(q) and q * q < 2**63):
+        verdict.add(
+            Disagreement(
+                "defaults", "n_c=12, t_c=1, n_a=4, t_a=1", "q a prime with q^2 < 2^63", f"gave q = {q!r}"
+            )
+        )
+    verdict.cases["defaults"] = n + 1
 
 
 def judge_quota(verdict: SpecVerdict, params_cls) -> None:

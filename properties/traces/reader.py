@@ -176,6 +176,9 @@ def trace_from_document(document: Any, path: Path | str = "<trace>") -> Trace:
     params = _params(doc, meta.get("params"))
     if any(not 0 <= b < params.n_a for b in byzantine) or len(set(byzantine)) != len(byzantine):
         raise doc.fail("#meta.byzantine", f"must be distinct aggregators among 0..{params.n_a - 1}")
+    if len(byzantine) > params.t_a:
+        # the system model (section 1): at most t_a; said here, not left to the spec's world
+        raise doc.fail("#meta.byzantine", f"names {len(byzantine)} aggregators, more than t_a={params.t_a}")
     states = doc.get(document, "states", "", (list,))
     if not states:
         raise doc.fail("states", "empty: a trace holds at least its initial state")

@@ -4,6 +4,7 @@ the installed spec agrees on every case of the scope, and each clause catches a 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -92,3 +93,22 @@ def test_asfl_quorum_judges_the_spec_given_with_spec(tmp_path) -> None:
     judged = doc["spec_params"]
     assert judged["agrees"] is False
     assert any(d["clause"] == "domain" and "R=1" in d["params"] for d in judged["first"])
+
+
+def test_the_primality_test_agrees_with_trial_division() -> None:
+    def trial(n: int) -> bool:
+        return n > 1 and all(n % k for k in range(2, int(n**0.5) + 1))
+
+    assert all(judge.is_prime(n) == trial(n) for n in range(20_000))
+    assert judge.is_prime(2**31 - 1) and judge.is_prime(2**61 - 1)
+    assert not judge.is_prime(2**31 + 1) and not judge.is_prime(2**32 - 1)
+
+
+def test_a_default_modulus_that_is_no_prime_is_a_disagreement() -> None:
+    """F_q needs a prime q: a default of 2^31 + 1 (= 3 * 715827883) is named by the defaults clause."""
+    verdict = judge.SpecVerdict()
+    judge.judge_defaults(verdict, functools.partial(spec_params.Params, q=2**31 + 1))
+    assert [d.got for d in verdict.disagreements] == [f"gave q = {2**31 + 1}"]
+    fine = judge.SpecVerdict()
+    judge.judge_defaults(fine, spec_params.Params)
+    assert fine.agrees

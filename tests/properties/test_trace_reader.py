@@ -36,6 +36,7 @@ def test_the_pinned_traces_read():
         (lambda d: d["#meta"].update({"seed": 1.5}), "#meta.seed"),
         (lambda d: d["#meta"].update({"byzantine": [1]}), "#meta.byzantine"),
         (lambda d: d["#meta"].update({"byzantine": {"#tup": [99]}}), "#meta.byzantine"),
+        (lambda d: d["#meta"].update({"byzantine": {"#tup": [0, 1]}}), "#meta.byzantine"),  # > t_a
         (lambda d: d.update({"states": []}), "states"),
         (lambda d: d.update({"states": {}}), "states"),
         (lambda d: d["states"].__setitem__(1, 5), "states[1]"),
