@@ -48,3 +48,20 @@ def test_default_configuration_budget_cap() -> None:
         assert p6_budget(Run(ex.run.world, ex.run.monitor)) is None
 
     cap_holds()
+
+
+def test_p5_judges_its_goal_itself_not_by_the_specs_finished(monkeypatch) -> None:
+    """The judge is the baseline's (issue 13): a spec whose `finished` says done too early (the
+    mutant `... and ...` -> `... or ...` of world.finished survived the whole suite) must not end
+    P5's judgement. A fair phase that ended stuck with every party at round 0 violates P5 whether
+    or not the spec's `finished` claims the goal."""
+    import asfl.properties.judge.suite as suite
+    from asfl.properties.domains.symbolic import SymbolicDomain
+    from asfl.spec.world import initial_world
+
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=2)
+    run = suite.Run(initial_world(params, SymbolicDomain(params)), fair_from=0, stuck=True)
+    assert suite.p5_liveness(run) is not None
+    monkeypatch.setattr(suite, "finished", lambda world: True)
+    violation = suite.p5_liveness(run)
+    assert violation is not None and "clients [0, 1, 2, 3, 4, 5, 6, 7]" in violation.reason
