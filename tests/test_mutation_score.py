@@ -103,6 +103,19 @@ def test_a_weakened_quorum_condition_survives_the_check_and_dies_by_the_quorum_t
     )
 
 
+def test_a_world_that_forgets_a_crash_is_refused_by_the_system_model(monkeypatch):
+    """`crashed | {c}` -> `crashed & {c}` in world.step: the crash is lost, so the adversary has no
+    crash power left and every property held. The search's judged step (judge/model.py) refuses
+    the world on its first crash, naming section 1's rule: the check exits 2, an error verdict."""
+    monkeypatch.setenv("PYTHONSAFEPATH", "1")
+    ms = _script(monkeypatch)
+    task = ms.MutantTask(
+        _pristine_files(), "world.py", "core/ReplaceBinaryOperator_BitOr_BitAnd", (), 11, 20, 300.0, ()
+    )
+    verdict = ms.judge_task(task)
+    assert verdict["verdict"] == "error" and "system model (M1 crash-stop)" in verdict["by"][0]
+
+
 def test_a_check_the_kernel_killed_or_out_of_memory_is_no_kill(monkeypatch):
     """A runaway mutant once filled 12 GB and the OOM killer ended its check (exit -9), which the
     score had counted as a kill ("the spec raised"). A signal's death, or a MemoryError under the

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from asfl.properties.adversaries.persistent import Censor, targets
 from asfl.properties.domains.symbolic import SymbolicDomain
+from asfl.properties.judge.model import judged_step
 from asfl.properties.judge.monitor import Monitor
 from asfl.properties.judge.suite import Run, Violation, completed_round
 from asfl.properties.search.runs import SearchSetup, run_fair_phase
 from asfl.spec.messages import Message, Party
-from asfl.spec.world import Deliver, Event, Inject, InvalidEvent, World, step
+from asfl.spec.world import Deliver, Event, Inject, InvalidEvent, World
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def replay_steps(
     def apply(event: Event) -> bool:
         nonlocal world
         try:
-            after = step(world, event)
+            after = judged_step(world, event)
         except InvalidEvent:
             return False
         mon.observe(world, after)
@@ -156,7 +157,7 @@ def _until_raise(
         if event is None:
             continue
         try:
-            world = step(world, event)
+            world = judged_step(world, event)
         except InvalidEvent:
             continue
         except Exception as e:  # noqa: BLE001 - the spec under audit raised: what is being kept

@@ -28,6 +28,7 @@ from asfl.properties.adversaries.offers import built
 from asfl.properties.adversaries.persistent import Censor, persistent_offers, targets
 from asfl.properties.domains.symbolic import SymbolicDomain
 from asfl.properties.judge.coverage import Probe
+from asfl.properties.judge.model import ModelBroken, judged_step
 from asfl.properties.judge.monitor import Monitor
 from asfl.properties.judge.suite import Run, completed_round
 from asfl.spec import STANDARD, Params, Rules
@@ -42,7 +43,6 @@ from asfl.spec.world import (
     enabled,
     finished,
     initial_world,
-    step,
 )
 from hypothesis import strategies as st
 
@@ -132,6 +132,9 @@ def raised_reason(e: BaseException) -> str:
     from pathlib import Path
 
     import asfl.spec
+
+    if isinstance(e, ModelBroken):  # not raised in the spec's code: the world broke section 1
+        return f"the spec's world broke the system model ({e.rule}): {e.reason}"
 
     root = str(Path(asfl.spec.__path__[0]))
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(root)]
@@ -347,7 +350,7 @@ def execute(
         nonlocal world
         event = built(event)  # a lazy offer as the Inject it stands for (adversaries/offers.py)
         try:
-            after = step(world, event)
+            after = judged_step(world, event)  # the step, and the system model's judgement of it
         except Exception as e:  # a changed spec's transition raised: the run so far is its trace
             raise StepRaised(plan, [*events, event], raised_reason(e)) from e
         mon.observe(world, after)
@@ -437,7 +440,7 @@ def replay_events(setup: SearchSetup, byzantine: Sequence[int], events: Sequence
     world = initial_world(setup.params, SymbolicDomain(setup.params), byzantine, setup.rules)
     worlds = [world]
     for e in events:
-        world = step(world, e)
+        world = judged_step(world, e)
         worlds.append(world)
     return worlds
 

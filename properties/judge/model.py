@@ -1,0 +1,97 @@
+"""The system model of PROTOCOL.md section 1, judged on every step the search takes (issue 13).
+
+The properties P1-P9 are judged in the world `spec/world.py` builds: its events are the network's
+and the adversary's moves. If that world is not the system of section 1, a property that holds
+says nothing about it. So the search checks each step against the model's own rules:
+
+* **M1 crash-stop**: a Crash(c) adds c to the crashed, and nothing else (no party changes, nothing
+  is sent); at most t_c crash; the crashed never recover; a crashed client never acts again (it
+  sends nothing and a message to it changes no party).
+* **M2 reliable channels**: a delivery takes exactly its own message out of flight, and every step
+  puts exactly what it sent in flight, under fresh ids (no loss, no duplicate, no reuse).
+* **M3 the coalition's view**: a message to a Byzantine aggregator reaches the coalition (its
+  inbox grows by that message) and no correct party.
+
+A step that breaks one raises `ModelBroken`, which the search treats as the spec raising
+(`runs.StepRaised`): the run up to it is its trace, and the audit keeps it. The rule names are the
+model's, not the protocol's (M1-M3 here; I1 ... Q6 are section 2's and 5's). Each check reads the
+worlds before and after, never the spec's own bookkeeping of what should happen, and costs a few
+comparisons per step.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, step
+
+
+class ModelBroken(Exception):
+    """A step of the spec's world broke a rule of the system model (section 1)."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(f"{rule}: {reason}")
+        self.rule = rule
+        self.reason = reason
+
+
+def judged_step(world: World, event: Event) -> World:
+    """`spec.world.step`, then the system model's judgement of the step (`model_problem`)."""
+    after = step(world, event)
+    problem = model_problem(world, event, after)
+    if problem is not None:
+        raise ModelBroken(*problem)
+    return after
+
+
+def model_problem(before: World, event: Event, after: World) -> tuple[str, str] | None:
+    """The rule of section 1 the step `before --event--> after` breaks, and why, or None."""
+    last = after.last
+    sent = last.sent if last is not None else ()
+    t_c = before.params.t_c
+    if not before.crashed <= after.crashed:
+        return "M1 crash-stop", f"{sorted(before.crashed - after.crashed)} recovered from a crash"
+    if len(after.crashed) > t_c:
+        return "M1 crash-stop", f"{len(after.crashed)} clients crashed, more than t_c={t_c}"
+    if isinstance(event, Crash):
+        if after.crashed != before.crashed | {event.client}:
+            return "M1 crash-stop", f"Crash({event.client}) left the crashed {sorted(after.crashed)}"
+        if sent or after.clients != before.clients or after.aggregators != before.aggregators:
+            return "M1 crash-stop", f"Crash({event.client}) changed a party or sent a message"
+    elif after.crashed != before.crashed:
+        return "M1 crash-stop", f"{type(event).__name__} crashed {sorted(after.crashed - before.crashed)}"
+    if isinstance(event, TrainDone) and event.client in before.crashed:
+        return "M1 crash-stop", f"crashed client {event.client} trained"
+    # M2: what is in flight after = before, less the delivered message, plus what was sent
+    delivered = 1 if isinstance(event, Deliver) else 0
+    if len(after.in_flight) != len(before.in_flight) - delivered + len(sent):
+        return "M2 reliable channels", (
+            f"{type(event).__name__} left {len(after.in_flight)} messages in flight, "
+            f"not {len(before.in_flight)} - {delivered} + {len(sent)} sent"
+        )
+    posted = after.in_flight[len(after.in_flight) - len(sent) :] if sent else ()
+    if tuple(env.id for env in posted) != tuple(sent) or any(i < before.next_id for i in sent):
+        return "M2 reliable channels", f"the messages sent got ids {list(sent)}, not fresh ones in order"
+    if isinstance(event, Deliver):
+        if any(env.id == event.msg_id for env in after.in_flight):
+            return "M2 reliable channels", f"message {event.msg_id} is still in flight once delivered"
+        env = before.in_flight[bisect_left(before.in_flight, event.msg_id, key=lambda e: e.id)]
+        dst = env.dst
+        if dst.role == "c" and dst.index in before.crashed:
+            if sent or after.clients != before.clients:
+                return "M1 crash-stop", f"crashed client {dst.index} acted on message {env.id}"
+        if dst.role == "a" and dst.index in before.byzantine:
+            grown = len(after.coalition_inbox) == len(before.coalition_inbox) + 1
+            if not grown or after.coalition_inbox[-1] is not env:
+                return (
+                    "M3 coalition view",
+                    f"message {env.id} to Byzantine {dst.index} did not reach the coalition",
+                )
+            if sent or after.clients != before.clients or after.aggregators != before.aggregators:
+                return "M3 coalition view", f"message {env.id} to Byzantine {dst.index} moved a correct party"
+    elif not isinstance(event, Inject) and after.coalition_inbox != before.coalition_inbox:
+        return "M3 coalition view", f"{type(event).__name__} changed the coalition's inbox"
+    crashed_senders = {e.src.index for e in posted if e.src.role == "c" and e.src.index in before.crashed}
+    if crashed_senders:
+        return "M1 crash-stop", f"crashed clients {sorted(crashed_senders)} sent messages"
+    return None
