@@ -4,6 +4,9 @@ The properties P1-P9 are judged in the world `spec/world.py` builds: its events 
 and the adversary's moves. If that world is not the system of section 1, a property that holds
 says nothing about it. So the search checks each step against the model's own rules:
 
+* **M0 step count**: every step counts one (the world's clock: a trace's index, and the step
+  the monitor records and the adversary reads).
+
 * **M1 crash-stop**: a Crash(c) adds c to the crashed, and nothing else (no party changes, nothing
   is sent); at most t_c crash; the crashed never recover; a crashed client never acts again (it
   sends nothing and a message to it changes no party).
@@ -14,7 +17,7 @@ says nothing about it. So the search checks each step against the model's own ru
 
 A step that breaks one raises `ModelBroken`, which the search treats as the spec raising
 (`runs.StepRaised`): the run up to it is its trace, and the audit keeps it. The rule names are the
-model's, not the protocol's (M1-M3 here; I1 ... Q6 are section 2's and 5's). Each check reads the
+model's, not the protocol's (M0-M3 here; I1 ... Q6 are section 2's and 5's). Each check reads the
 worlds before and after, never the spec's own bookkeeping of what should happen, and costs a few
 comparisons per step.
 """
@@ -46,6 +49,9 @@ def judged_step(world: World, event: Event) -> World:
 
 def model_problem(before: World, event: Event, after: World) -> tuple[str, str] | None:
     """The rule of section 1 the step `before --event--> after` breaks, and why, or None."""
+    if after.steps != before.steps + 1:
+        # the world's clock: the trace's index, and what the monitor and the adversary read
+        return "M0 step count", f"a step took the count from {before.steps} to {after.steps}"
     last = after.last
     sent = last.sent if last is not None else ()
     t_c = before.params.t_c

@@ -326,6 +326,8 @@ def judge_quota(verdict: SpecVerdict, params_cls) -> None:
 DOMAIN: tuple[tuple[dict, bool], ...] = (
     ({"n_a": 0, "t_a": 0, "n_c": 4, "t_c": 0}, False),
     ({"t_a": -1}, False),
+    ({"t_a": -1, "T": 3}, False),  # a T given: Q1-Q6 alone would accept it
+    ({"t_c": 13, "allow_unsafe": True}, False),  # t_c > n_c: Q5 alone would refuse it, unsafe not
     ({"t_c": -1}, False),
     ({"n_c": 3}, False),  # n_c < n_a: a cluster would be empty
     ({"n_c": 4, "t_c": 0}, True),  # n_c = n_a

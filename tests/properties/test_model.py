@@ -86,3 +86,11 @@ def test_judged_step_raises_the_rule_by_name(monkeypatch) -> None:
     with pytest.raises(ModelBroken) as e:
         judged_step(_world(), Crash(1))
     assert e.value.rule == "M1 crash-stop" and "Crash(1)" in e.value.reason
+
+
+def test_a_step_that_does_not_count_one_breaks_the_clock() -> None:
+    before = _world()
+    after = step(before, Crash(1))
+    assert model_problem(before, Crash(1), after) is None
+    stuck = replace(after, steps=before.steps)
+    assert model_problem(before, Crash(1), stuck)[0] == "M0 step count"
