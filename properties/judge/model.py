@@ -9,9 +9,11 @@ says nothing about it. So the search checks each step against the model's own ru
 
 * **M1 crash-stop**: a Crash(c) adds c to the crashed, and nothing else (no party changes, nothing
   is sent); at most t_c crash; the crashed never recover; a crashed client never acts again (it
-  sends nothing and a message to it changes no party).
-* **M2 reliable channels**: a delivery takes exactly its own message out of flight, and every step
-  puts exactly what it sent in flight, under fresh ids (no loss, no duplicate, no reuse).
+  sends nothing and a message to it changes no party); and while fewer than t_c crashed, the
+  world offers the adversary a crash of every client still up (its power, not just its limit).
+* **M2 reliable channels**: a delivery takes exactly its own message out of flight, every step
+  puts exactly what it sent in flight, under fresh ids (no loss, no duplicate, no reuse), and
+  every message in flight may be delivered next.
 * **M3 the coalition's view**: a message to a Byzantine aggregator reaches the coalition (its
   inbox grows by that message) and no correct party.
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, step
+from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, enabled, step
 
 
 class ModelBroken(Exception):
@@ -39,12 +41,32 @@ class ModelBroken(Exception):
 
 
 def judged_step(world: World, event: Event) -> World:
-    """`spec.world.step`, then the system model's judgement of the step (`model_problem`)."""
+    """`spec.world.step`, then the system model's judgement of the step (`model_problem`) and of
+    the moves the world offers next (`menu_problem`)."""
     after = step(world, event)
-    problem = model_problem(world, event, after)
+    problem = model_problem(world, event, after) or menu_problem(after, enabled(after))
     if problem is not None:
         raise ModelBroken(*problem)
     return after
+
+
+def menu_problem(world: World, menu: list[Event]) -> tuple[str, str] | None:
+    """The rule of section 1 the world's offered moves (`enabled`, without the coalition's) break:
+    every message in flight may be delivered next (M2: asynchronous, no message held back for
+    good), and while fewer than t_c crashed, the adversary may crash any client still up, and
+    never more (M1)."""
+    crashable = {e.client for e in menu if isinstance(e, Crash)}
+    up = set(range(world.params.n_c)) - world.crashed if len(world.crashed) < world.params.t_c else set()
+    if crashable != up:
+        return "M1 crash-stop", (
+            f"with {len(world.crashed)} of t_c={world.params.t_c} crashed the world offers to crash "
+            f"{sorted(crashable)}, not {sorted(up)}"
+        )
+    deliverable = {e.msg_id for e in menu if isinstance(e, Deliver)}
+    if len(deliverable) != len(world.in_flight) or any(env.id not in deliverable for env in world.in_flight):
+        held = sorted(env.id for env in world.in_flight if env.id not in deliverable)
+        return "M2 reliable channels", f"messages {held} are in flight but cannot be delivered"
+    return None
 
 
 def model_problem(before: World, event: Event, after: World) -> tuple[str, str] | None:

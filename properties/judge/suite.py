@@ -409,9 +409,17 @@ def completed_round(world: World) -> int:
 
 def p7_noise_floor(run: Run) -> Violation | None:
     """P7 noise floor: every released aggregate (certified, or unmaskable by the coalition) sums at
-    least m clients and carries noise variance at least sigma^2 (judged on symbolic values)."""
+    least m clients and carries noise variance at least sigma^2 (judged on symbolic values). And no
+    more than its clients' calibrated noise, |S| * sigma^2 / m (section 2: each client adds
+    sigma^2/m): noise past it buys no privacy and costs the model's accuracy (issue 13: a rule
+    that adds sigma^2 per client, or sigma^2 ** m, held the floor and survived)."""
     params, facts = run.params, run.facts
     floor = params.sigma**2 * (1 - _EPS)
+    per_client = params.sigma**2 / max(params.m, 1)
+
+    def ceiling(members) -> float:
+        return len(members) * per_client * (1 + _EPS)
+
     for (r, i), found in sorted(facts.unmaskable.items()):
         for members in found:
             if len(members) < params.m:
@@ -423,6 +431,12 @@ def p7_noise_floor(run: Run) -> Violation | None:
                     f"set {sorted(members)} of ({r}, {i}) carries noise variance {noise_variance(total):.4g} "
                     f"< sigma^2={params.sigma**2:.4g}",
                 )
+            if isinstance(total, Form) and noise_variance(total) > ceiling(members):
+                return Violation(
+                    "P7",
+                    f"set {sorted(members)} of ({r}, {i}) carries noise variance {noise_variance(total):.4g} "
+                    f"> |S| sigma^2/m={ceiling(members):.4g}",
+                )
     for r, i, members, agg in facts.certified:
         if len(members) < params.m:
             return Violation(
@@ -430,6 +444,10 @@ def p7_noise_floor(run: Run) -> Violation | None:
             )
         if isinstance(agg, Form) and noise_variance(agg) < floor:
             return Violation("P7", f"certified agg of ({r}, {i}) carries noise {noise_variance(agg):.4g}")
+        if isinstance(agg, Form) and noise_variance(agg) > ceiling(members):
+            return Violation(
+                "P7", f"certified agg of ({r}, {i}) carries noise {noise_variance(agg):.4g} > |S| sigma^2/m"
+            )
     return None
 
 

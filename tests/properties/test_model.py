@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 from asfl.properties.domains.symbolic import SymbolicDomain
-from asfl.properties.judge.model import ModelBroken, judged_step, model_problem
+from asfl.properties.judge.model import ModelBroken, judged_step, menu_problem, model_problem
 from asfl.spec import Params
 from asfl.spec.messages import Party
-from asfl.spec.world import Crash, Deliver, TrainDone, World, initial_world, step
+from asfl.spec.world import Crash, Deliver, TrainDone, World, enabled, initial_world, step
 
 PARAMS = Params(n_c=8, t_c=1, n_a=4, t_a=1, R=2)
 
@@ -94,3 +94,18 @@ def test_a_step_that_does_not_count_one_breaks_the_clock() -> None:
     assert model_problem(before, Crash(1), after) is None
     stuck = replace(after, steps=before.steps)
     assert model_problem(before, Crash(1), stuck)[0] == "M0 step count"
+
+
+def test_a_world_that_withholds_the_adversarys_crash_or_a_delivery_breaks_the_model() -> None:
+    """`len(crashed) < t_c` -> `> t_c` in world.enabled left the adversary no crash to offer, and
+    every property held; the menu the world offers is judged too."""
+    world = _contribution(_world(), 3)
+    menu = enabled(world)
+    assert menu_problem(world, menu) is None
+    no_crash = [e for e in menu if not isinstance(e, Crash)]
+    assert menu_problem(world, no_crash)[0] == "M1 crash-stop"
+    held = [e for e in menu if not (isinstance(e, Deliver) and e.msg_id == world.in_flight[0].id)]
+    assert menu_problem(world, held)[0] == "M2 reliable channels"
+    crashed = judged_step(world, Crash(2))  # t_c = 1 reached: no crash may be offered any more
+    assert not any(isinstance(e, Crash) for e in enabled(crashed))
+    assert menu_problem(crashed, [*enabled(crashed), Crash(5)])[0] == "M1 crash-stop"
