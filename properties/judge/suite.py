@@ -287,18 +287,31 @@ def _p4_honest(facts: Facts, acc) -> Violation | None:
     )
 
 
+def not_at_round_r(world: World) -> tuple[list[int], list[int]]:
+    """The correct aggregators and the uncrashed clients not at round R: P5's goal, judged here
+    party by party rather than by the spec's `world.finished`, which the search only uses to stop.
+    The judge is the baseline's, so a change to the spec's notion of done can neither end P5's
+    judgement early nor skip P6's balance (issue 13: `finished` with `or`, or with `> R`, survived).
+    `!= R`: a party past R is no more done than one short of it."""
+    R = world.params.R
+    aggregators = [a.j for a in world.aggregators if a is not None and a.model_round != R]
+    clients = [c.c for c in world.clients if c.c not in world.crashed and c.model_round != R]
+    return aggregators, clients
+
+
+def at_round_r(world: World) -> bool:
+    """Every correct party at round R (`not_at_round_r` is empty)."""
+    aggregators, clients = not_at_round_r(world)
+    return not aggregators and not clients
+
+
 def p5_liveness(run: Run) -> Violation | None:
     """P5 liveness: once faults stop and delivery is fair, every correct aggregator completes every
-    round up to R and every correct client accepts model R (judged at the end of the fair phase).
-    The goal is judged here, party by party, not by the spec's `world.finished`: the judge is the
-    baseline's, so a change to the spec's notion of done cannot end the judgement early."""
+    round up to R and every correct client accepts model R (judged at the end of the fair phase,
+    by the judge's own goal, `not_at_round_r`)."""
     if not run.fair_complete:
         return None
-    # != R, as the goal is "at round R": a party past R is no more done than one short of it
-    lagging = [a.j for a in run.world.aggregators if a is not None and a.model_round != run.params.R]
-    clients = [
-        c.c for c in run.world.clients if c.c not in run.world.crashed and c.model_round != run.params.R
-    ]
+    lagging, clients = not_at_round_r(run.world)
     if not lagging and not clients:
         return None
     how = "nothing left to deliver" if run.stuck else "step bound reached"
@@ -348,7 +361,7 @@ def p6_budget(run: Run) -> Violation | None:
     # The balance clause asks for a run "that goes on long enough": with R bounded, only a fair
     # phase that starts before any correct aggregator completed a round has every round to
     # balance the counts in (finding F2); a run whose chaos phase used up rounds is not judged.
-    if run.fair_complete and finished(run.world) and run.fair_start_round == 0:
+    if run.fair_complete and at_round_r(run.world) and run.fair_start_round == 0:
         exempt = censor_exempt(run)
         short = [
             (st.c, st.released)
@@ -525,7 +538,7 @@ def exercised(prop: str, run: Run) -> bool:
     if prop == "P9":
         return run.silent and run.fair_complete
     if prop == "P6":
-        balance = run.fair_complete and finished(run.world) and run.fair_start_round == 0
+        balance = run.fair_complete and at_round_r(run.world) and run.fair_start_round == 0
         return (
             balance or any(s.with_data for s in facts.contributions.values()) and bool(unmaskable_sets(run))
         )
