@@ -84,6 +84,29 @@ def run(args: argparse.Namespace, params) -> int:
     return 1 if result.breaks else 0
 
 
+def _print_params(console, judged: dict) -> None:
+    """A changed params.py, judged by the quorum theory on each side (asfl quorum's spec clauses)."""
+
+    def said(side: dict) -> str:
+        if side["agrees"]:
+            return "agrees"
+        return f"disagrees in {side['disagreements']} cases"
+
+    base, changed = judged["baseline"], judged["changed"]
+    colour = "red" if base["agrees"] and not changed["agrees"] else "green"
+    console.print(
+        f"params.py changed, judged by the quorum theory: baseline {said(base)}, "
+        f"[{colour}]changed {said(changed)}[/]",
+        soft_wrap=True,
+    )
+    for d in changed["first"][:3]:
+        console.print(
+            f"  {d['clause']}: Params({d['params']}): expected {d['expected']}, the spec {d['got']}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
 def _print(result, spec_diff) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -99,9 +122,12 @@ def _print(result, spec_diff) -> None:
     )
     if result.judge_changed:
         console.print(
-            f"[yellow]not run[/]: {', '.join(result.judge_changed)} changed; both sides run the baseline's "
-            "(the judge's parameters are the protocol's own; audit thresholds with a variant file)"
+            f"[yellow]not searched[/]: {', '.join(result.judge_changed)} changed; both sides' searches "
+            "run the baseline's (the judge's parameters are the protocol's own; a changed params.py is "
+            "judged by the quorum theory below; audit thresholds with a variant file)"
         )
+    if result.params_theory is not None:
+        _print_params(console, result.params_theory)
     for s in result.sizes:
         table = Table(title=spec_diff.size_label(s.config))
         for col in ("property", "baseline", "changed", "trace steps"):

@@ -20,7 +20,11 @@ module audits a changed spec folder against a baseline one:
      a baseline child: `runner.judge_schedule`, finding F4);
   6. every size of `sizes` (the default configuration, and one with m >= 2 and clusters of 3,
      SECOND_SIZE) is audited; a changed function never called at a size is reported as vacuous
-     there (the changed side's child watches them, `spec_side.watch`).
+     there (the changed side's child watches them, `spec_side.watch`);
+  7. a changed `params.py` is judged by the quorum theory instead (`asfl --spec DIR quorum`,
+     theory/spec_params.py, one child per side): the changed spec must refuse exactly what Q1-Q6
+     forbid and derive section 2's defaults; a disagreement the baseline does not have is newly
+     violated, as "quorum theory".
 """
 
 from __future__ import annotations
@@ -52,6 +56,28 @@ SECOND_SIZE = dict(n_c=12, t_c=1, n_a=4, t_a=1)
 #: modules whose baseline version both sides run: the judge's parameters (the properties judge by
 #: them), and the errors both sides raise
 JUDGE_MODULES = ("params.py", "errors.py")
+
+
+#: the name a changed params.py's disagreement with the quorum theory is reported under
+QUORUM_THEORY = "quorum theory (spec/params.py)"
+
+
+def judge_params(folder: Path, timeout: float = 300.0) -> dict:
+    """`asfl --spec FOLDER quorum --json` in a child: the folder's own `params.py` judged by the
+    quorum theory (theory/spec_params.py); its `spec_params` verdict. A spec that does not import
+    there is bad input, in one line (SpecDiffError)."""
+    cmd = [sys.executable, "-m", "asfl.cli", "--spec", str(folder), "quorum", "--json"]
+    env = {**os.environ, "PYTHONSAFEPATH": "1"}
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SpecDiffError(
+            f"{folder}: the quorum theory's judgement of params.py ran past {timeout:g} s"
+        ) from None
+    if done.returncode not in (0, 1):
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        raise SpecDiffError(why.removeprefix("asfl: error: "))
+    return json.loads(done.stdout)["spec_params"]
 
 
 #: CPython 3.11 `ast.parse` is not safe in concurrent threads (its recursion-depth check trips:
@@ -241,10 +267,17 @@ class SpecAuditResult:
     judge_changed: list[str]  # JUDGE_MODULES that differ: run as the baseline's on both sides
     seconds: float = 0.0
     spec_copy: Path | None = None  # the changed side's folder, kept under --out so traces replay
+    #: a changed params.py judged by the quorum theory: {"baseline": verdict, "changed": verdict}
+    params_theory: dict | None = None
+
+    @property
+    def params_newly_disagree(self) -> bool:
+        judged = self.params_theory
+        return judged is not None and judged["baseline"]["agrees"] and not judged["changed"]["agrees"]
 
     @property
     def newly_violated(self) -> list[str]:
-        out: list[str] = []
+        out: list[str] = [QUORUM_THEORY] if self.params_newly_disagree else []
         for s in self.sizes:
             out += [p for p in s.newly_violated if p not in out]
         return out
@@ -260,6 +293,7 @@ class SpecAuditResult:
             "changed_functions": [{"name": c.name, "how": c.how} for c in self.changes],
             "directed": list(self.focus),
             "judge_modules_changed_not_run": self.judge_changed,
+            "params_theory": self.params_theory,
             "newly_violated": self.newly_violated,
             "sizes": [
                 {
@@ -331,6 +365,9 @@ def spec_audit(
     names = [c.name for c in changes if c.how != "removed"]
     focus = focus_of_functions([c.name for c in changes], STANDARD)
     judge_changed = [m for m in JUDGE_MODULES if _differs(base / m, changed / m)]
+    params_theory = None
+    if "params.py" in judge_changed:  # each side's own params.py, judged by the theory
+        params_theory = {"baseline": judge_params(base), "changed": judge_params(changed)}
     with tempfile.TemporaryDirectory(prefix="asfl-spec-audit-") as tmp:
         work = Path(tmp)
         base_dir = side_folder(base, base, work / "baseline" / "spec")
@@ -413,6 +450,7 @@ def spec_audit(
         judge_changed,
         time.perf_counter() - start,
         spec_copy,
+        params_theory,
     )
 
 
@@ -436,6 +474,21 @@ def markdown_report(result: SpecAuditResult) -> str:
             "",
             f"Not run: {', '.join(result.judge_changed)} changed, but both sides run the baseline's "
             "(the judge's parameters are the protocol's own).",
+        ]
+    if result.params_theory is not None:
+        base, changed = result.params_theory["baseline"], result.params_theory["changed"]
+
+        def said(side: dict) -> str:
+            return "agrees" if side["agrees"] else f"disagrees in {side['disagreements']} cases"
+
+        lines += [
+            "",
+            f"params.py judged by the quorum theory: the baseline's {said(base)}, "
+            f"the changed one's {said(changed)}.",
+            *[
+                f"- {d['clause']}: Params({d['params']}): expected {d['expected']}, the spec {d['got']}"
+                for d in changed["first"]
+            ],
         ]
     for s in result.sizes:
         lines += [

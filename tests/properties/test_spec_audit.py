@@ -315,3 +315,22 @@ def test_check_on_a_spec_that_raises_is_one_line_exit_2_from_any_worker(tmp_path
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert "the spec raised KeyError in aggregator.py" in line and "(on_certify)" in line
+
+
+def test_a_changed_params_py_is_judged_by_the_quorum_theory(tmp_path):
+    """Both sides run the baseline's params.py (the judge is the protocol's own), so the search
+    cannot judge a change there; the quorum theory does: Q1 weakened to `T >= t_a` is newly
+    violated as "quorum theory", exit 1, with the case that shows it."""
+    changed = _copy(tmp_path)
+    params = changed / "params.py"
+    source = params.read_text()
+    assert source.count('"T > t_a", T > t_a,') == 1
+    params.write_text(source.replace('"T > t_a", T > t_a,', '"T > t_a", T >= t_a,'))
+    done = _asfl("audit", str(changed), "--one-size", "--max-examples", "3", "--json")
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["newly_violated"] == ["quorum theory (spec/params.py)"]
+    judged = doc["params_theory"]
+    assert judged["baseline"]["agrees"] and not judged["changed"]["agrees"]
+    first = judged["changed"]["first"][0]
+    assert first["clause"] == "refusal" and "Q1" in first["expected"]
