@@ -15,7 +15,8 @@ every size of a small scope, exhaustively, as the explorer judges states:
   `DEFAULT_THRESHOLD` and `DEFAULT_MIN_SET`); the clusters slice n_c as section 3 says (k_i is
   n_c // n_a or one more, in order, summing to n_c); a certificate is t_a + 1 signatures (Q6), a
   correct party waits for n_a - t_a (P9), and sigma = z*C (P7); the default field modulus q is a
-  prime whose square fits int64 (the concrete domain's products).
+  prime whose square fits int64 (the concrete domain's products), wide enough that a clipped
+  value's encoding C * scale fits the headroom (q - 1) // 2 // n_c at the check's size (section 4).
 * **quota** (H1 and the default quota, docs/protocol.md design choice 7): Q defaults to
   max(1, (R-2)*m // max_i k_i), and H1 holds exactly when Q * max_i k_i <= (R-2)*m.
 * **numbers** (the standard: parameters that break a condition are refused with its name and the
@@ -270,12 +271,18 @@ def judge_defaults(verdict: SpecVerdict, params_cls) -> None:
                 verdict.add(Disagreement("defaults", _show(**values), f"{name} = {want}", f"gave {got}"))
     # the field (section 2: F_q): the default modulus is a prime, and the product of two elements
     # fits the int64 the concrete domain computes in (q < 2^31.5, so q^2 < 2^63)
-    q = getattr(_build(params_cls, {"n_c": 12, "t_c": 1, "n_a": 4, "t_a": 1}), "q", None)
+    # and it is wide enough for the fixed-point encoding (section 4): at the check's default size a
+    # clipped value's encoding, C * scale, fits the headroom (q - 1) // 2 // n_c that keeps a sum of
+    # n_c from wrapping (reference/field.py `headroom`)
+    where = "n_c=12, t_c=1, n_a=4, t_a=1"
+    p = _build(params_cls, {"n_c": 12, "t_c": 1, "n_a": 4, "t_a": 1})
+    q = getattr(p, "q", None)
     if not (isinstance(q, int) and is_prime(q) and q * q < 2**63):
+        verdict.add(Disagreement("defaults", where, "q a prime with q^2 < 2^63", f"gave q = {q!r}"))
+    elif p.clip * p.scale > (q - 1) // 2 // p.n_c:
+        wanted = f"C * scale = {p.clip * p.scale:g} within the headroom (q - 1) // 2 // n_c"
         verdict.add(
-            Disagreement(
-                "defaults", "n_c=12, t_c=1, n_a=4, t_a=1", "q a prime with q^2 < 2^63", f"gave q = {q!r}"
-            )
+            Disagreement("defaults", where, wanted, f"gave q = {q}, headroom {(q - 1) // 2 // p.n_c}")
         )
     verdict.cases["defaults"] = n + 1
 
@@ -328,6 +335,7 @@ DOMAIN: tuple[tuple[dict, bool], ...] = (
     ({"t_a": -1}, False),
     ({"t_a": -1, "T": 3}, False),  # a T given: Q1-Q6 alone would accept it
     ({"t_c": 13, "allow_unsafe": True}, False),  # t_c > n_c: Q5 alone would refuse it, unsafe not
+    ({"t_a": 5, "T": 4, "allow_unsafe": True}, False),  # t_a > n_a: past the model, unsafe or not
     ({"t_c": -1}, False),
     ({"n_c": 3}, False),  # n_c < n_a: a cluster would be empty
     ({"n_c": 4, "t_c": 0}, True),  # n_c = n_a

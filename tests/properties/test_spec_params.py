@@ -112,3 +112,10 @@ def test_a_default_modulus_that_is_no_prime_is_a_disagreement() -> None:
     fine = judge.SpecVerdict()
     judge.judge_defaults(fine, spec_params.Params)
     assert fine.agrees
+
+
+def test_a_prime_modulus_too_small_for_the_encoding_is_a_disagreement() -> None:
+    """q = 61 is a prime field, but C * scale = 65536 does not fit its headroom (q - 1) // 2 // n_c."""
+    verdict = judge.SpecVerdict()
+    judge.judge_defaults(verdict, functools.partial(spec_params.Params, q=61))
+    assert [d.got for d in verdict.disagreements] == ["gave q = 61, headroom 2"]
