@@ -33,9 +33,30 @@ from asfl.properties.domains.symbolic import Echelon, Form
 from asfl.properties.judge.monitor import Monitor, Sent, values_in
 from asfl.spec.domain import Label
 from asfl.spec.messages import CertifiedResult, Cluster, Contrib, ShareSum, UnmaskReq
-from asfl.spec.world import ResultKey, World, certified_by, holds_certificate
+from asfl.spec.world import ResultKey, World
 
 Slot = tuple[int, int]  # (round, cluster)
+
+
+def holds_certificate(world: World, correct_signers: Iterable[int]) -> bool:
+    """Whether a cluster result certified by `correct_signers` holds a certificate by the protocol's
+    number (Q6: t_a + 1 CERTIFY signatures, `Params.certificate_size`), counting the coalition's
+    signatures as given (it signs anything). Judged here, not by `spec.world.holds_certificate`
+    (which the simulator reports by): the judge is the baseline's, and a changed world.py must not
+    change which results the properties judge (issue 13: a stricter `>` survived as a weaker judge)."""
+    signers = frozenset(correct_signers)
+    return bool(signers) and len(signers) + len(world.byzantine) >= world.params.certificate_size
+
+
+def state_certified_by(world: World) -> dict[ResultKey, frozenset[int]]:
+    """Every cluster result some correct aggregator certified, read from their states (the
+    explorer's facts), with the correct aggregators that did: judged here for the same reason."""
+    out: dict[ResultKey, set[int]] = {}
+    for a in world.aggregators:
+        if a is not None:
+            for key in a.certified:
+                out.setdefault(key, set()).add(a.j)
+    return {key: frozenset(signers) for key, signers in out.items()}
 
 
 @dataclass(frozen=True)
@@ -84,8 +105,8 @@ class Facts:
 
     @property
     def certified(self) -> dict[ResultKey, set[int]]:
-        """Results certified by the protocol's rule (Q6, `spec.world.holds_certificate`): t_a + 1
-        CERTIFY signatures, the coalition's counted as given (it signs anything)."""
+        """Results certified by the protocol's rule (Q6, `holds_certificate`): t_a + 1 CERTIFY
+        signatures, the coalition's counted as given (it signs anything)."""
         if self._certified is None:
             world = self.world
             self._certified = {k: v for k, v in self.certified_by.items() if holds_certificate(world, v)}
@@ -181,7 +202,7 @@ def state_facts(world: World) -> Facts:
     ] + _aggregator_models(world)
     facts = Facts(
         world=world,
-        certified_by=certified_by(world),
+        certified_by=state_certified_by(world),
         contributions=contributions,
         endorsed={},
         accepted=accepted,

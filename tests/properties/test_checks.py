@@ -65,3 +65,23 @@ def test_p5_judges_its_goal_itself_not_by_the_specs_finished(monkeypatch) -> Non
     monkeypatch.setattr(suite, "finished", lambda world: True)
     violation = suite.p5_liveness(run)
     assert violation is not None and "clients [0, 1, 2, 3, 4, 5, 6, 7]" in violation.reason
+
+
+def test_the_judges_certificate_count_is_the_simulators() -> None:
+    """The judge counts Q6 itself (judge/facts.py), so a changed world.py cannot change which
+    results the properties judge; on the shipped spec it says what the simulator reports by."""
+    from asfl.properties.domains.symbolic import SymbolicDomain
+    from asfl.properties.judge import facts
+    from asfl.spec import world as spec_world
+
+    for n_a, t_a in ((1, 0), (4, 1), (7, 2)):
+        params = Params(n_c=2 * n_a * 2, t_c=1, n_a=n_a, t_a=t_a)
+        for byzantine in ((), tuple(range(t_a))):
+            w = spec_world.initial_world(params, SymbolicDomain(params), byzantine)
+            for k in range(n_a + 1):
+                signers = range(t_a, t_a + k)
+                assert facts.holds_certificate(w, signers) == spec_world.holds_certificate(w, signers)
+    params = Params(n_c=8, t_c=1, n_a=4, t_a=1)
+    with_coalition = spec_world.initial_world(params, SymbolicDomain(params), (0,))
+    assert not facts.holds_certificate(with_coalition, []) and facts.holds_certificate(with_coalition, [2])
+    assert not facts.holds_certificate(spec_world.initial_world(params, SymbolicDomain(params)), [2])
