@@ -93,6 +93,10 @@ def _ended_by(e: Exception, argv: list[str] | None) -> int:
         fail(str(e))
     if _users_spec_raised(e):
         fail(f"{e} (the spec given with --spec; asfl audit keeps the run that raised as a trace)")
+    if _raised_in_users_spec(e):
+        from asfl.properties.search.runs import raised_reason
+
+        fail(f"{raised_reason(e)} (the spec given with --spec)")
     if isinstance(e, OSError) and e.filename is not None:
         # the environment refused a path (disk full, permissions, a vanished directory): input
         fail(f"cannot use {e.filename}: {e.strerror or e}")
@@ -108,6 +112,21 @@ def _users_spec_raised(e: Exception) -> bool:
     return (
         runs is not None and isinstance(e, runs.StepRaised) and hasattr(sys.modules.get("asfl.spec"), OVERLAY)
     )
+
+
+def _raised_in_users_spec(e: BaseException) -> bool:
+    """Whether `e` came out of the code of a spec folder given with `--spec` (outside a search's
+    run: the explorer's BFS, a state's hash, the setup): the user's code, so bad input, exit 2."""
+    import traceback
+    from pathlib import Path
+
+    from .spec_overlay import OVERLAY
+
+    spec = sys.modules.get("asfl.spec")
+    if not hasattr(spec, OVERLAY):
+        return False
+    root = str(Path(spec.__path__[0]))
+    return any(f.filename.startswith(root) for f in traceback.extract_tb(e.__traceback__))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ Between the default check and the others, `asfl --spec COPY quorum` judges the s
 parameters against the quorum theory (z3's formulas of Q1-Q6, evaluated on every size of a small
 scope, and the defaults of section 2: theory/spec_params.py): a change to `spec/params.py` changes
 which configurations the spec accepts, which no check of one accepted configuration can see.
+Then `asfl --spec COPY explore` (the exhaustive explorer at its small default configuration, under
+a second) judges what only the explorer asks: a state's hash, its facts read from the state.
 It dies if any configuration kills it; the timeout is the whole mutant's. Only survivors
 pay for the later checks, so a killed mutant costs what it did before. Before judging, the
 pristine spec is checked at every `--also` configuration: a kill counts only where it holds.
@@ -87,6 +89,10 @@ ALSO = ("--rounds 6", "--rounds 6 --t-c 0", "--n-c 8")
 #: the quorum theory on every size of a small scope (theory/spec_params.py); a few seconds, so it
 #: comes before the slower configurations
 QUORUM = ("quorum",)
+#: the stage after it: `asfl explore` at its default small configuration (every interleaving, the
+#: explorer's own state judge, under a second); code only the explorer asks (a state's hash, its
+#: facts) is judged there
+EXPLORE = ("explore",)
 
 
 def _spec() -> Path:
@@ -254,10 +260,15 @@ def judge_task(task: MutantTask) -> dict:
                 return {"verdict": "no mutation", "seconds": 0.0}
             start = time.perf_counter()
             vacuity: dict | None = None
-            for config in ((), QUORUM, *task.also) if task.quorum else ((), *task.also):
+            stages = ((), QUORUM, EXPLORE, *task.also) if task.quorum else ((), *task.also)
+            for config in stages:
                 left = task.timeout - (time.perf_counter() - start)
                 if config == QUORUM:
                     done = _quorum(spec, left, task.memory_gib)
+                elif config == EXPLORE:
+                    done = _run(
+                        ["asfl", "--spec", str(spec), "explore", "--json"], spec, left, task.memory_gib
+                    )
                 else:
                     done = _check(spec, Path(tmp) / "out", task.max_examples, config, left, task.memory_gib)
                 if done is None:
@@ -354,6 +365,10 @@ def _verdict(done: subprocess.CompletedProcess, seconds: float) -> dict:
             violated = [p["property"] for p in doc.get("properties", []) if not p.get("held", True)]
             judged = doc.get("spec_params") or {}  # asfl quorum: the clauses the spec's params break
             violated += sorted({f"params {d['clause']}" for d in judged.get("first", [])})
+            # asfl explore: the properties the exhaustive search found violated
+            violated += [
+                f"explore {v['property']}" for v in doc.get("verdicts", []) if not v.get("holds", True)
+            ]
         except (json.JSONDecodeError, AttributeError, TypeError, KeyError):
             violated = []
         return {"verdict": "killed", "seconds": seconds, "by": violated}
@@ -517,6 +532,12 @@ def baseline_holds(
     if done is None or done.returncode != 0:
         raise SystemExit("mutation_score: the pristine spec's parameters fail `asfl quorum`")
     print("the pristine spec's parameters agree with the quorum theory", flush=True)
+    done = _run(
+        ["asfl", "--spec", str(spec.resolve()), "explore", "--json"], spec.resolve(), 600.0, MEMORY_GIB
+    )
+    if done is None or done.returncode != 0:
+        raise SystemExit("mutation_score: the pristine spec fails `asfl explore`")
+    print("the pristine spec holds in the small exhaustive configuration", flush=True)
     return tuple(exercised)
 
 

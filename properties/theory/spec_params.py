@@ -22,6 +22,8 @@ every size of a small scope, exhaustively, as the explorer judges states:
 * **numbers** (the standard: parameters that break a condition are refused with its name and the
   numbers): every condition's numbers, `term=value` ("2*T=6, n_a+t_a=5", H1's "max_i k_i=3"),
   give each term's value, the term read with the theory's expression grammar.
+* **calibration** (section 2): the rule table's noise, `Rules.noise_variance`, is sigma^2 / m for
+  several sigma = z C, not only 1 (where every power of sigma agrees).
 * **domain** (sections 1 and 2): values outside the system model or a parameter's range are
   refused with a `ParamsError`, and the range's own edges (R = 1, s_max = 0, z = 0 ...) accepted.
 
@@ -54,7 +56,7 @@ KEEP = 3
 class Disagreement:
     """One place where the spec's parameters differ from the theory."""
 
-    clause: str  # "refusal", "numbers", "defaults", "quota" or "domain"
+    clause: str  # "refusal", "numbers", "defaults", "quota", "domain" or "calibration"
     params: str  # the values given to Params
     expected: str  # what the theory says
     got: str  # what the spec did
@@ -378,12 +380,44 @@ def judge_domain(verdict: SpecVerdict, params_cls) -> None:
     verdict.cases["domain"] = len(DOMAIN)
 
 
+#: noise multipliers and clip norms the calibration clause judges (sigma = z * C != 1 included: at
+#: sigma = 1 every power of sigma is 1, so sigma^2 / m and sigma / m agree)
+CALIBRATION = ((0.5, 1.0), (1.0, 1.0), (2.0, 0.5), (1.5, 3.0))
+
+
+def judge_calibration(verdict: SpecVerdict, params_cls) -> None:
+    """Section 2: each client adds noise of variance sigma^2 / m (`Rules.noise_variance`, the rule
+    table's calibration), for several sigma and every m of the scope."""
+    from asfl.spec.rules import STANDARD
+
+    n = 0
+    for n_c, t_c, n_a, t_a in model_sizes():
+        if n_a - 3 * t_a < 1 or n_c // n_a - t_c < 1:
+            continue  # the sizes Params accepts
+        for z, clip in CALIBRATION:
+            values = {"n_c": n_c, "t_c": t_c, "n_a": n_a, "t_a": t_a, "z": z, "clip": clip}
+            p = _build(params_cls, values)
+            if _outcome(p) != "accepted":
+                continue  # the refusal clause judges which are accepted
+            n += 1
+            want = (z * clip) ** 2 / p.m
+            try:
+                got = STANDARD.noise_variance(p)
+            except Exception as e:  # noqa: BLE001 - the judged spec's own failure
+                got = f"raised {type(e).__name__}"
+            if not isinstance(got, float | int) or abs(got - want) > 1e-12 * max(1.0, want):
+                verdict.add(
+                    Disagreement("calibration", _show(**values), f"sigma^2/m = {want:g}", f"gave {got}")
+                )
+    verdict.cases["calibration"] = n
+
+
 def judge_spec_params() -> SpecVerdict:
     """Every clause on the spec this process imports (`asfl --spec DIR quorum` judges DIR's)."""
     from asfl.spec.params import Params
 
     verdict = SpecVerdict()
-    for clause in (judge_refusal, judge_defaults, judge_quota, judge_domain):
+    for clause in (judge_refusal, judge_defaults, judge_quota, judge_domain, judge_calibration):
         clause(verdict, Params)
     verdict.cases["numbers"] = 6 * verdict.cases["refusal"] + verdict.cases["quota"]
     return verdict

@@ -334,3 +334,18 @@ def test_a_changed_params_py_is_judged_by_the_quorum_theory(tmp_path):
     assert judged["baseline"]["agrees"] and not judged["changed"]["agrees"]
     first = judged["changed"]["first"][0]
     assert first["clause"] == "refusal" and "Q1" in first["expected"]
+
+
+def test_a_spec_that_raises_under_the_explorer_is_one_line_exit_2(tmp_path):
+    """Outside a search's run (the explorer's BFS) a raise in the spec given with --spec is the
+    user's code too: one line naming the frame, exit 2, not an internal error."""
+    raising = _copy(tmp_path, "raising")
+    agg = raising / "aggregator.py"
+    agg.write_text(
+        agg.read_text().replace(
+            '    """Collect CONTRIB for cluster j;', '    1 / 0\n    """Collect CONTRIB for cluster j;'
+        )
+    )
+    done = _asfl("--spec", str(raising), "explore")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "ZeroDivisionError in aggregator.py" in done.stderr

@@ -4,6 +4,7 @@ the installed spec agrees on every case of the scope, and each clause catches a 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -119,3 +120,18 @@ def test_a_prime_modulus_too_small_for_the_encoding_is_a_disagreement() -> None:
     verdict = judge.SpecVerdict()
     judge.judge_defaults(verdict, functools.partial(spec_params.Params, q=61))
     assert [d.got for d in verdict.disagreements] == ["gave q = 61, headroom 2"]
+
+
+def test_noise_calibrated_with_sigma_not_squared_is_a_disagreement(monkeypatch) -> None:
+    """`sigma**2` made `sigma**1` in the noise rule: at sigma = 1 (the check's) it is the same,
+    so only a sigma other than 1 shows it; the calibration clause judges several."""
+    from asfl.spec import rules
+
+    unsquared = dataclasses.replace(
+        rules.STANDARD, noise_variance=lambda params: params.sigma / max(params.m, 1)
+    )
+    monkeypatch.setattr(rules, "STANDARD", unsquared)
+    verdict = judge.SpecVerdict()
+    judge.judge_calibration(verdict, spec_params.Params)
+    assert not verdict.agrees and {d.clause for d in verdict.disagreements} == {"calibration"}
+    assert all("z=1.0, clip=1.0" not in d.params for d in verdict.disagreements)
