@@ -338,6 +338,7 @@ DOMAIN: tuple[tuple[dict, bool], ...] = (
     ({"t_a": -1, "T": 3}, False),  # a T given: Q1-Q6 alone would accept it
     ({"t_c": 13, "allow_unsafe": True}, False),  # t_c > n_c: Q5 alone would refuse it, unsafe not
     ({"t_a": 5, "T": 4, "allow_unsafe": True}, False),  # t_a > n_a: past the model, unsafe or not
+    ({"t_a": 4, "T": 4, "allow_unsafe": True}, False),  # t_a = n_a: no correct aggregator left
     ({"t_c": -1}, False),
     ({"n_c": 3}, False),  # n_c < n_a: a cluster would be empty
     ({"n_c": 4, "t_c": 0}, True),  # n_c = n_a
