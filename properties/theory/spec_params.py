@@ -24,6 +24,9 @@ every size of a small scope, exhaustively, as the explorer judges states:
   give each term's value, the term read with the theory's expression grammar.
 * **calibration** (section 2): the rule table's noise, `Rules.noise_variance`, is sigma^2 / m for
   several sigma = z C, not only 1 (where every power of sigma agrees).
+* **assignment** (section 3): the clusters of a round partition the clients in the slices k_i, at
+  every size of the scope with n_a <= 4 (where n_a does not divide n_c too) and at large sizes
+  the tool accepts (n_c = 100 and 1,000: a guard of the shuffle must not refuse them).
 * **domain** (sections 1 and 2): values outside the system model or a parameter's range are
   refused with a `ParamsError`, and the range's own edges (R = 1, s_max = 0, z = 0 ...) accepted.
 
@@ -56,7 +59,7 @@ KEEP = 3
 class Disagreement:
     """One place where the spec's parameters differ from the theory."""
 
-    clause: str  # "refusal", "numbers", "defaults", "quota", "domain" or "calibration"
+    clause: str  # "refusal", "numbers", "defaults", "quota", "domain", "calibration" or "assignment"
     params: str  # the values given to Params
     expected: str  # what the theory says
     got: str  # what the spec did
@@ -413,12 +416,64 @@ def judge_calibration(verdict: SpecVerdict, params_cls) -> None:
     verdict.cases["calibration"] = n
 
 
+#: sizes the assignment clause judges: every one of the scope with n_a <= 4, and large ones (a
+#: guard of the shuffle's index_count must not refuse a size the tool accepts, asfl/limits.py)
+ASSIGNMENT_ROUNDS = (0, 1)
+LARGE_SIZES = ((100, 1, 4, 1), (1000, 1, 10, 3))
+
+
+def judge_assignment(verdict: SpecVerdict, params_cls) -> None:
+    """Section 3: the clusters of a round partition the clients, cluster i holding k_i of them (the
+    slices [n_c*i//n_a, n_c*(i+1)//n_a) of the shuffled positions), at every size the tool accepts,
+    not only where n_a divides n_c."""
+    from asfl.spec.assignment import clusters
+
+    sizes = [s for s in model_sizes() if s[2] <= 4] + list(LARGE_SIZES)
+    n = 0
+    for n_c, t_c, n_a, t_a in sizes:
+        values = {"n_c": n_c, "t_c": t_c, "n_a": n_a, "t_a": t_a, "allow_unsafe": True}
+        p = _build(params_cls, values)
+        if _outcome(p) != "accepted":
+            continue  # the domain and refusal clauses judge which are accepted
+        slices = tuple(n_c * (i + 1) // n_a - n_c * i // n_a for i in range(n_a))
+        for r in ASSIGNMENT_ROUNDS:
+            n += 1
+            try:
+                got = clusters(p, r)
+            except Exception as e:  # noqa: BLE001 - the judged spec's own failure
+                verdict.add(
+                    Disagreement(
+                        "assignment", _show(**values, r=r), "a partition", f"raised {type(e).__name__}: {e}"
+                    )
+                )
+                continue
+            members = sorted(c for s in got for c in s)
+            if members != list(range(n_c)) or tuple(len(s) for s in got) != slices:
+                sizes_got = tuple(len(s) for s in got)
+                verdict.add(
+                    Disagreement(
+                        "assignment",
+                        _show(**values, r=r),
+                        f"a partition of sizes {slices}",
+                        f"gave sizes {sizes_got}",
+                    )
+                )
+    verdict.cases["assignment"] = n
+
+
 def judge_spec_params() -> SpecVerdict:
     """Every clause on the spec this process imports (`asfl --spec DIR quorum` judges DIR's)."""
     from asfl.spec.params import Params
 
     verdict = SpecVerdict()
-    for clause in (judge_refusal, judge_defaults, judge_quota, judge_domain, judge_calibration):
+    for clause in (
+        judge_refusal,
+        judge_defaults,
+        judge_quota,
+        judge_domain,
+        judge_calibration,
+        judge_assignment,
+    ):
         clause(verdict, Params)
     verdict.cases["numbers"] = 6 * verdict.cases["refusal"] + verdict.cases["quota"]
     return verdict

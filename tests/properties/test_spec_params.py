@@ -135,3 +135,32 @@ def test_noise_calibrated_with_sigma_not_squared_is_a_disagreement(monkeypatch) 
     judge.judge_calibration(verdict, spec_params.Params)
     assert not verdict.agrees and {d.clause for d in verdict.disagreements} == {"calibration"}
     assert all("z=1.0, clip=1.0" not in d.params for d in verdict.disagreements)
+
+
+def test_the_assignment_must_partition_in_slices_at_every_size(monkeypatch) -> None:
+    """Section 3's slices, judged where n_a does not divide n_c (the check's sizes all divide), and a
+    shuffle guard that refuses n_c past 42 (`2**40` made `2 + 40`) at the large sizes."""
+    from asfl.spec import assignment
+
+    def round_robin(n_c, n_a, genesis, r, rounds):  # a partition, but not in the slices' sizes
+        return tuple(frozenset(range(i, n_c, n_a)) for i in range(n_a))
+
+    monkeypatch.setattr(assignment, "_clusters", round_robin)
+    verdict = judge.SpecVerdict()
+    judge.judge_assignment(verdict, spec_params.Params)
+    assert not verdict.agrees and all(d.got.startswith("gave sizes") for d in verdict.disagreements)
+    monkeypatch.undo()
+
+    original = assignment.compute_shuffled_index
+
+    def guarded(index, index_count, seed, rounds=90):
+        if index_count > 2 + 40:
+            raise ValueError("index_count too large")
+        return original(index, index_count, seed, rounds)
+
+    monkeypatch.setattr(assignment, "compute_shuffled_index", guarded)
+    assignment._clusters.cache_clear()
+    verdict = judge.SpecVerdict()
+    judge.judge_assignment(verdict, spec_params.Params)
+    assignment._clusters.cache_clear()
+    assert [d.got for d in verdict.disagreements] == ["raised ValueError: index_count too large"] * 3
