@@ -346,6 +346,7 @@ DOMAIN: tuple[tuple[dict, bool], ...] = (
     ({"n_c": 3}, False),  # n_c < n_a: a cluster would be empty
     ({"n_c": 4, "t_c": 0}, True),  # n_c = n_a
     ({"t_c": 12}, False),  # t_c = n_c
+    ({"t_c": 12, "allow_unsafe": True}, False),  # t_c = n_c: Q5 alone would refuse it, unsafe not
     ({"t_a": 4, "allow_unsafe": True}, False),  # t_a = n_a
     ({"R": 0}, False),
     ({"R": 1}, True),
