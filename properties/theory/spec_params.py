@@ -357,6 +357,7 @@ DOMAIN: tuple[tuple[dict, bool], ...] = (
     ({"shuffle_rounds": 0}, False),
     ({"shuffle_rounds": 1}, True),
     ({"clip": 0.0}, False),
+    ({"clip": -1.0}, False),
     ({"clip": 1e-9}, True),
     ({"z": -0.5}, False),
     ({"z": 0.0}, True),
