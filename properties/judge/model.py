@@ -16,10 +16,12 @@ says nothing about it. So the search checks each step against the model's own ru
   every message in flight may be delivered next.
 * **M3 the coalition's view**: a message to a Byzantine aggregator reaches the coalition (its
   inbox grows by that message) and no correct party.
+* **M4 local progress**: a correct client in training may end it next, and no other may (a
+  client's local computation takes any time, but ends).
 
 A step that breaks one raises `ModelBroken`, which the search treats as the spec raising
 (`runs.StepRaised`): the run up to it is its trace, and the audit keeps it. The rule names are the
-model's, not the protocol's (M0-M3 here; I1 ... Q6 are section 2's and 5's). Each check reads the
+model's, not the protocol's (M0-M4 here; I1 ... Q6 are section 2's and 5's). Each check reads the
 worlds before and after, never the spec's own bookkeeping of what should happen, and costs a few
 comparisons per step.
 """
@@ -53,14 +55,21 @@ def judged_step(world: World, event: Event) -> World:
 def menu_problem(world: World, menu: list[Event]) -> tuple[str, str] | None:
     """The rule of section 1 the world's offered moves (`enabled`, without the coalition's) break:
     every message in flight may be delivered next (M2: asynchronous, no message held back for
-    good), and while fewer than t_c crashed, the adversary may crash any client still up, and
-    never more (M1)."""
+    good), while fewer than t_c crashed the adversary may crash any client still up, and never
+    more (M1), and exactly the correct clients in training may end it (M4)."""
     crashable = {e.client for e in menu if isinstance(e, Crash)}
     up = set(range(world.params.n_c)) - world.crashed if len(world.crashed) < world.params.t_c else set()
     if crashable != up:
         return "M1 crash-stop", (
             f"with {len(world.crashed)} of t_c={world.params.t_c} crashed the world offers to crash "
             f"{sorted(crashable)}, not {sorted(up)}"
+        )
+    trainable = {e.client for e in menu if isinstance(e, TrainDone)}
+    training = {st.c for st in world.clients if st.training is not None and st.c not in world.crashed}
+    if trainable != training:
+        return "M4 local progress", (
+            f"clients {sorted(training)} are training, and the world offers to end the training of "
+            f"{sorted(trainable)}"
         )
     deliverable = {e.msg_id for e in menu if isinstance(e, Deliver)}
     if len(deliverable) != len(world.in_flight) or any(env.id not in deliverable for env in world.in_flight):

@@ -109,3 +109,15 @@ def test_a_world_that_withholds_the_adversarys_crash_or_a_delivery_breaks_the_mo
     crashed = judged_step(world, Crash(2))  # t_c = 1 reached: no crash may be offered any more
     assert not any(isinstance(e, Crash) for e in enabled(crashed))
     assert menu_problem(crashed, [*enabled(crashed), Crash(5)])[0] == "M1 crash-stop"
+
+
+def test_a_world_that_offers_the_wrong_trainings_breaks_local_progress() -> None:
+    """`training is not None` made `is None` in world.enabled: the chaos phase could end no
+    training (the fair phase drives its own), and every property held."""
+    world = _world()
+    menu = enabled(world)
+    assert menu_problem(world, menu) is None
+    no_training = [e for e in menu if not isinstance(e, TrainDone)]
+    assert menu_problem(world, no_training)[0] == "M4 local progress"
+    trained = judged_step(world, TrainDone(3))  # client 3 contributed: no longer training
+    assert menu_problem(trained, [*enabled(trained), TrainDone(3)])[0] == "M4 local progress"
