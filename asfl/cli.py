@@ -91,32 +91,20 @@ def _ended_by(e: Exception, argv: list[str] | None) -> int:
         fail(f"parameters refused by {e.condition}: {e.reason}")
     if isinstance(e, UsageError | UnsafeTarget):
         fail(str(e))
-    if _users_spec_raised(e):
-        fail(f"{e} (the spec given with --spec; asfl audit keeps the run that raised as a trace)")
-    if _raised_in_users_spec(e):
-        from asfl.properties.search.runs import raised_reason
-
-        fail(f"{raised_reason(e)} (the spec given with --spec)")
+    said = _users_spec_raised(e)
+    if said is not None:
+        fail(said)
     if isinstance(e, OSError) and e.filename is not None:
         # the environment refused a path (disk full, permissions, a vanished directory): input
         fail(f"cannot use {e.filename}: {e.strerror or e}")
     return internal_error(e, argv)  # ours to fix
 
 
-def _users_spec_raised(e: Exception) -> bool:
-    """Whether a run of the search raised in a spec folder given with `--spec` (the user's code, so
-    bad input, exit 2); on the installed spec it is ours to fix (an internal error)."""
-    from .spec_overlay import OVERLAY
-
-    runs = sys.modules.get("asfl.properties.search.runs")  # loaded if a search ran at all
-    return (
-        runs is not None and isinstance(e, runs.StepRaised) and hasattr(sys.modules.get("asfl.spec"), OVERLAY)
-    )
-
-
-def _raised_in_users_spec(e: BaseException) -> bool:
-    """Whether `e` came out of the code of a spec folder given with `--spec` (outside a search's
-    run: the explorer's BFS, a state's hash, the setup): the user's code, so bad input, exit 2."""
+def _users_spec_raised(e: Exception) -> str | None:
+    """The one line for an exception of a spec folder given with `--spec` (the user's code, so bad
+    input, exit 2), or None; on the installed spec it is ours to fix (an internal error). A run of
+    the search that raised (`runs.StepRaised`) keeps its run as a trace; anything else raised in
+    the folder's code (the explorer's BFS, a state's hash, the setup) is named by its frame."""
     import traceback
     from pathlib import Path
 
@@ -124,9 +112,16 @@ def _raised_in_users_spec(e: BaseException) -> bool:
 
     spec = sys.modules.get("asfl.spec")
     if not hasattr(spec, OVERLAY):
-        return False
+        return None
+    runs = sys.modules.get("asfl.properties.search.runs")  # loaded if a search ran at all
+    if runs is not None and isinstance(e, runs.StepRaised):
+        return f"{e} (the spec given with --spec; asfl audit keeps the run that raised as a trace)"
     root = str(Path(spec.__path__[0]))
-    return any(f.filename.startswith(root) for f in traceback.extract_tb(e.__traceback__))
+    if any(f.filename.startswith(root) for f in traceback.extract_tb(e.__traceback__)):
+        from asfl.properties.search.runs import raised_reason
+
+        return f"{raised_reason(e)} (the spec given with --spec)"
+    return None
 
 
 if __name__ == "__main__":

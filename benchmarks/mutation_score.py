@@ -212,8 +212,9 @@ class MutantTask:
     also: tuple[tuple[str, ...], ...] = ()
     #: the address space each check may use, in GiB (0: no cap)
     memory_gib: float = MEMORY_GIB
-    #: judge a survivor of the default check with `asfl quorum` too (the spec's parameters)
-    quorum: bool = True
+    #: judge a survivor of the default check with `asfl quorum` (the spec's parameters) and
+    #: `asfl explore` (the small exhaustive configuration) too, before the later configurations
+    theory_and_explorer: bool = True
     #: per configuration (its options, joined), the properties the pristine spec's check exercised
     #: there: one the mutant's check reports vacuous is a property the check can no longer judge
     exercised: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -260,15 +261,13 @@ def judge_task(task: MutantTask) -> dict:
                 return {"verdict": "no mutation", "seconds": 0.0}
             start = time.perf_counter()
             vacuity: dict | None = None
-            stages = ((), QUORUM, EXPLORE, *task.also) if task.quorum else ((), *task.also)
+            stages = ((), QUORUM, EXPLORE, *task.also) if task.theory_and_explorer else ((), *task.also)
             for config in stages:
                 left = task.timeout - (time.perf_counter() - start)
                 if config == QUORUM:
                     done = _quorum(spec, left, task.memory_gib)
                 elif config == EXPLORE:
-                    done = _run(
-                        ["asfl", "--spec", str(spec), "explore", "--json"], spec, left, task.memory_gib
-                    )
+                    done = _explore(spec, left, task.memory_gib)
                 else:
                     done = _check(spec, Path(tmp) / "out", task.max_examples, config, left, task.memory_gib)
                 if done is None:
@@ -338,6 +337,11 @@ def _quorum(spec: Path, timeout: float, memory_gib: float = MEMORY_GIB):
     """`asfl --spec SPEC quorum`: the spec's parameters judged by the quorum theory
     (theory/spec_params.py), or None when it did not end within `timeout`."""
     return _run(["asfl", "--spec", str(spec), "quorum", "--json"], spec, timeout, memory_gib)
+
+
+def _explore(spec: Path, timeout: float, memory_gib: float = MEMORY_GIB):
+    """`asfl --spec SPEC explore`: the small exhaustive configuration, or None past `timeout`."""
+    return _run(["asfl", "--spec", str(spec), "explore", "--json"], spec, timeout, memory_gib)
 
 
 def _run(cmd: list[str], spec: Path, timeout: float, memory_gib: float):
@@ -532,9 +536,7 @@ def baseline_holds(
     if done is None or done.returncode != 0:
         raise SystemExit("mutation_score: the pristine spec's parameters fail `asfl quorum`")
     print("the pristine spec's parameters agree with the quorum theory", flush=True)
-    done = _run(
-        ["asfl", "--spec", str(spec.resolve()), "explore", "--json"], spec.resolve(), 600.0, MEMORY_GIB
-    )
+    done = _explore(spec.resolve(), 600.0)
     if done is None or done.returncode != 0:
         raise SystemExit("mutation_score: the pristine spec fails `asfl explore`")
     print("the pristine spec holds in the small exhaustive configuration", flush=True)
@@ -605,7 +607,7 @@ def report(db, equivalents: Equivalents, seconds: float) -> None:
         print(f"  without the vacuous: {strict}/{judged} = {100 * strict / judged:.1f}%")
     if killed:
         print(f"killed within {QUICK:g} s: {quick}/{killed} = {100 * quick / killed:.1f}%")
-        print(f"killed only at a later configuration (--also): {second}")
+        print(f"killed only at a later stage (quorum, explore or --also): {second}")
     times = [v["seconds"] for v in done.values() if v.get("verdict") not in (None, "no mutation", "unknown")]
     if times:
         print(f"mean wall time per judged mutant: {sum(times) / len(times):.1f} s")

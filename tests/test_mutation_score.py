@@ -93,8 +93,10 @@ def test_a_weakened_quorum_condition_survives_the_check_and_dies_by_the_quorum_t
     mutated = mutate_code(dict(files)["params.py"], get_operator(operator)(), 0)
     assert '"T > t_a", T >= t_a,' in mutated  # occurrence 0 is Q1
 
-    def task(quorum):
-        return ms.MutantTask(files, "params.py", operator, (), 0, 3, 300.0, (), quorum=quorum)
+    def task(beyond_check):
+        return ms.MutantTask(
+            files, "params.py", operator, (), 0, 3, 300.0, (), theory_and_explorer=beyond_check
+        )
 
     assert ms.judge_task(task(False))["verdict"] == "survived"
     verdict = ms.judge_task(task(True))

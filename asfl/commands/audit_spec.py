@@ -84,27 +84,17 @@ def run(args: argparse.Namespace, params) -> int:
     return 1 if result.breaks else 0
 
 
-def _print_params(console, judged: dict) -> None:
+def _print_params(console, judged: dict, spec_diff) -> None:
     """A changed params.py, judged by the quorum theory on each side (asfl quorum's spec clauses)."""
-
-    def said(side: dict) -> str:
-        if side["agrees"]:
-            return "agrees"
-        return f"disagrees in {side['disagreements']} cases"
-
     base, changed = judged["baseline"], judged["changed"]
     colour = "red" if base["agrees"] and not changed["agrees"] else "green"
     console.print(
-        f"params.py changed, judged by the quorum theory: baseline {said(base)}, "
-        f"[{colour}]changed {said(changed)}[/]",
+        f"params.py changed, judged by the quorum theory: baseline {spec_diff.params_said(base)}, "
+        f"[{colour}]changed {spec_diff.params_said(changed)}[/]",
         soft_wrap=True,
     )
     for d in changed["first"][:3]:
-        console.print(
-            f"  {d['clause']}: Params({d['params']}): expected {d['expected']}, the spec {d['got']}",
-            soft_wrap=True,
-            highlight=False,
-        )
+        console.print(f"  {spec_diff.params_case(d)}", soft_wrap=True, highlight=False)
 
 
 def _print(result, spec_diff) -> None:
@@ -127,7 +117,7 @@ def _print(result, spec_diff) -> None:
             "judged by the quorum theory below; audit thresholds with a variant file)"
         )
     if result.params_theory is not None:
-        _print_params(console, result.params_theory)
+        _print_params(console, result.params_theory, spec_diff)
     for s in result.sizes:
         table = Table(title=spec_diff.size_label(s.config))
         for col in ("property", "baseline", "changed", "trace steps"):

@@ -80,6 +80,16 @@ def judge_params(folder: Path, timeout: float = 300.0) -> dict:
     return json.loads(done.stdout)["spec_params"]
 
 
+def params_said(side: dict) -> str:
+    """One side's `judge_params` verdict in words."""
+    return "agrees" if side["agrees"] else f"disagrees in {side['disagreements']} cases"
+
+
+def params_case(d: dict) -> str:
+    """One disagreement of `judge_params`, as theory/spec_params.Disagreement prints it."""
+    return f"{d['clause']}: Params({d['params']}): expected {d['expected']}, the spec {d['got']}"
+
+
 #: CPython 3.11 `ast.parse` is not safe in concurrent threads (its recursion-depth check trips:
 #: "AST constructor recursion depth mismatch"); the catalogue audits patches on threads
 _PARSE = threading.Lock()
@@ -477,18 +487,11 @@ def markdown_report(result: SpecAuditResult) -> str:
         ]
     if result.params_theory is not None:
         base, changed = result.params_theory["baseline"], result.params_theory["changed"]
-
-        def said(side: dict) -> str:
-            return "agrees" if side["agrees"] else f"disagrees in {side['disagreements']} cases"
-
         lines += [
             "",
-            f"params.py judged by the quorum theory: the baseline's {said(base)}, "
-            f"the changed one's {said(changed)}.",
-            *[
-                f"- {d['clause']}: Params({d['params']}): expected {d['expected']}, the spec {d['got']}"
-                for d in changed["first"]
-            ],
+            f"params.py judged by the quorum theory: the baseline's {params_said(base)}, "
+            f"the changed one's {params_said(changed)}.",
+            *[f"- {params_case(d)}" for d in changed["first"]],
         ]
     for s in result.sizes:
         lines += [

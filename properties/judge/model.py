@@ -19,8 +19,9 @@ says nothing about it. So the search checks each step against the model's own ru
 * **M4 local progress**: a correct client in training may end it next, and no other may (a
   client's local computation takes any time, but ends).
 
-A step that breaks one raises `ModelBroken`, which the search treats as the spec raising
-(`runs.StepRaised`): the run up to it is its trace, and the audit keeps it. The rule names are the
+A step that breaks one raises `ModelBroken`, and a world whose offered moves break one is reported
+by the search's chaos phase; the search treats both as the spec raising (`runs.StepRaised`): the
+run up to it is its trace, and the audit keeps it. The rule names are the
 model's, not the protocol's (M0-M4 here; I1 ... Q6 are section 2's and 5's). Each check reads the
 worlds before and after, never the spec's own bookkeeping of what should happen, and costs a few
 comparisons per step.
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, enabled, step
+from asfl.spec.world import Crash, Deliver, Event, Inject, TrainDone, World, step
 
 
 class ModelBroken(Exception):
@@ -43,10 +44,12 @@ class ModelBroken(Exception):
 
 
 def judged_step(world: World, event: Event) -> World:
-    """`spec.world.step`, then the system model's judgement of the step (`model_problem`) and of
-    the moves the world offers next (`menu_problem`)."""
+    """`spec.world.step`, then the system model's judgement of the step (`model_problem`). The
+    moves the world offers (`menu_problem`) are judged where they are drawn from, the search's
+    chaos phase (`runs.execute`), which computes them anyway: the fair phase and the replays pick
+    their events from the world's state, never from its menu."""
     after = step(world, event)
-    problem = model_problem(world, event, after) or menu_problem(after, enabled(after))
+    problem = model_problem(world, event, after)
     if problem is not None:
         raise ModelBroken(*problem)
     return after
@@ -76,6 +79,10 @@ def menu_problem(world: World, menu: list[Event]) -> tuple[str, str] | None:
         held = sorted(env.id for env in world.in_flight if env.id not in deliverable)
         return "M2 reliable channels", f"messages {held} are in flight but cannot be delivered"
     return None
+
+
+def _envelope_id(env) -> int:
+    return env.id
 
 
 def model_problem(before: World, event: Event, after: World) -> tuple[str, str] | None:
@@ -110,9 +117,11 @@ def model_problem(before: World, event: Event, after: World) -> tuple[str, str] 
     if tuple(env.id for env in posted) != tuple(sent) or any(i < before.next_id for i in sent):
         return "M2 reliable channels", f"the messages sent got ids {list(sent)}, not fresh ones in order"
     if isinstance(event, Deliver):
-        if any(env.id == event.msg_id for env in after.in_flight):
+        # in_flight is kept in id order (world.step): find by bisection, as the step does
+        k = bisect_left(after.in_flight, event.msg_id, key=_envelope_id)
+        if k < len(after.in_flight) and after.in_flight[k].id == event.msg_id:
             return "M2 reliable channels", f"message {event.msg_id} is still in flight once delivered"
-        env = before.in_flight[bisect_left(before.in_flight, event.msg_id, key=lambda e: e.id)]
+        env = before.in_flight[bisect_left(before.in_flight, event.msg_id, key=_envelope_id)]
         dst = env.dst
         if dst.role == "c" and dst.index in before.crashed:
             if sent or after.clients != before.clients:

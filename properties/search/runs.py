@@ -28,7 +28,7 @@ from asfl.properties.adversaries.offers import built
 from asfl.properties.adversaries.persistent import Censor, persistent_offers, targets
 from asfl.properties.domains.symbolic import SymbolicDomain
 from asfl.properties.judge.coverage import Probe
-from asfl.properties.judge.model import ModelBroken, judged_step
+from asfl.properties.judge.model import ModelBroken, judged_step, menu_problem
 from asfl.properties.judge.monitor import Monitor
 from asfl.properties.judge.suite import Run, completed_round
 from asfl.spec import STANDARD, Params, Rules
@@ -364,11 +364,15 @@ def execute(
     for _ in range(plan.chaos_steps):
         if finished(world):
             break
+        menu = enabled(world, others if adversary is not None and leads else adversary)
+        # the world's offered moves, judged against section 1 (judge/model.py) once a step was taken:
+        # the trace of a break ends with the step after which the world offered them
+        broken = menu_problem(world, menu) if events else None
+        if broken is not None:
+            raise StepRaised(plan, list(events), raised_reason(ModelBroken(*broken)))
+        kinds = by_kind(menu)
         if adversary is not None and leads:
-            kinds = by_kind(enabled(world, others))
             kinds["lead"] = mixed(leads)(world)
-        else:
-            kinds = by_kind(enabled(world, adversary))
         if not plan.crashes:
             kinds["crash"] = []
         if plan.slow:

@@ -148,11 +148,20 @@ def model_sizes() -> Iterator[tuple[int, int, int, int]]:
                     yield n_c, t_c, n_a, t_a
 
 
+#: the protocol's default formulas for T and m, parsed once (the judge evaluates them per size)
+_THRESHOLD, _MIN_SET = parse(DEFAULT_THRESHOLD), parse(DEFAULT_MIN_SET)
+
+
 def _defaults(n_c: int, t_c: int, n_a: int, t_a: int) -> dict[str, int]:
     env = {"n_c": n_c, "t_c": t_c, "n_a": n_a, "t_a": t_a, "k": n_c // n_a}
-    env["T"] = parse(DEFAULT_THRESHOLD).evaluate(env)
-    env["m"] = parse(DEFAULT_MIN_SET).evaluate(env)
+    env["T"] = _THRESHOLD.evaluate(env)
+    env["m"] = _MIN_SET.evaluate(env)
     return env
+
+
+def slices(n_c: int, n_a: int) -> tuple[int, ...]:
+    """Section 3: cluster i holds the shuffled positions [n_c*i//n_a, n_c*(i+1)//n_a)."""
+    return tuple(n_c * (i + 1) // n_a - n_c * i // n_a for i in range(n_a))
 
 
 def is_prime(n: int) -> bool:
@@ -261,11 +270,10 @@ def judge_defaults(verdict: SpecVerdict, params_cls) -> None:
             verdict.add(Disagreement("defaults", _show(**values), "accepted", _outcome(p)))
             continue
         env = _defaults(n_c, t_c, n_a, t_a)
-        slices = tuple(n_c * (i + 1) // n_a - n_c * i // n_a for i in range(n_a))  # section 3
         expected = {
             "T": env["T"],
             "m": env["m"],
-            "k": slices,
+            "k": slices(n_c, n_a),
             "certificate_size": t_a + 1,
             "progress_quorum": n_a - t_a,
             "sigma": 1.5 * 0.5,
@@ -398,8 +406,6 @@ def judge_calibration(verdict: SpecVerdict, params_cls) -> None:
 
     n = 0
     for n_c, t_c, n_a, t_a in model_sizes():
-        if n_a - 3 * t_a < 1 or n_c // n_a - t_c < 1:
-            continue  # the sizes Params accepts
         for z, clip in CALIBRATION:
             values = {"n_c": n_c, "t_c": t_c, "n_a": n_a, "t_a": t_a, "z": z, "clip": clip}
             p = _build(params_cls, values)
@@ -437,7 +443,7 @@ def judge_assignment(verdict: SpecVerdict, params_cls) -> None:
         p = _build(params_cls, values)
         if _outcome(p) != "accepted":
             continue  # the domain and refusal clauses judge which are accepted
-        slices = tuple(n_c * (i + 1) // n_a - n_c * i // n_a for i in range(n_a))
+        want = slices(n_c, n_a)
         for r in ASSIGNMENT_ROUNDS:
             n += 1
             try:
@@ -450,14 +456,12 @@ def judge_assignment(verdict: SpecVerdict, params_cls) -> None:
                 )
                 continue
             members = sorted(c for s in got for c in s)
-            if members != list(range(n_c)) or tuple(len(s) for s in got) != slices:
-                sizes_got = tuple(len(s) for s in got)
+            sizes_got = tuple(len(s) for s in got)
+            if members != list(range(n_c)) or sizes_got != want:
+                where = _show(**values, r=r)
                 verdict.add(
                     Disagreement(
-                        "assignment",
-                        _show(**values, r=r),
-                        f"a partition of sizes {slices}",
-                        f"gave sizes {sizes_got}",
+                        "assignment", where, f"a partition of sizes {want}", f"gave sizes {sizes_got}"
                     )
                 )
     verdict.cases["assignment"] = n

@@ -121,3 +121,20 @@ def test_a_world_that_offers_the_wrong_trainings_breaks_local_progress() -> None
     assert menu_problem(world, no_training)[0] == "M4 local progress"
     trained = judged_step(world, TrainDone(3))  # client 3 contributed: no longer training
     assert menu_problem(trained, [*enabled(trained), TrainDone(3)])[0] == "M4 local progress"
+
+
+def test_the_search_reports_a_world_whose_offered_moves_break_the_model(monkeypatch) -> None:
+    """The menu is judged where the search draws from it (its chaos phase), not after every step:
+    a world that never offers a crash (the mutant `< t_c` -> `> t_c` of world.enabled) ends the
+    run as the spec raising, named by the rule, with the run so far as its trace."""
+    from asfl.properties.search import runs
+
+    def no_crash(world, adversary=None):
+        return [e for e in enabled(world, adversary) if not isinstance(e, Crash)]
+
+    monkeypatch.setattr(runs, "enabled", no_crash)
+    setup = runs.SearchSetup(Params(n_c=8, t_c=1, n_a=4, t_a=1, R=2))
+    with pytest.raises(runs.StepRaised) as e:
+        for seed in range(20):  # any run with a second chaos step meets the broken menu
+            runs.run_with_seed(setup, seed)
+    assert "system model (M1 crash-stop)" in e.value.reason and e.value.events
